@@ -1,0 +1,3 @@
+from caselib.cli import cli
+
+cli()
