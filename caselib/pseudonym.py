@@ -1,0 +1,65 @@
+"""Keyed pseudonyms for contact data (HMAC-SHA-256), computed inside DuckDB.
+
+Tipsters were promised anonymity, so a contact value is never stored. With
+``--pseudonymize`` the loader stores ``HMAC(key, "<column>:<value>")`` instead, which lets
+an analyst see that two tips came from the same sender without learning who it was. The
+key stays outside the database: `CASELIB_PSEUDONYM_KEY` holds it, or the key file named by
+`CASELIB_PSEUDONYM_KEY_FILE` (default ``~/.config/caselib/pseudonym.key``), which is created
+owner-only with a random key on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+
+from caselib.config import pseudonym_key_path
+from caselib.errors import CaselibError
+
+__all__ = ["PseudonymKey", "load_key", "HMAC_SQL"]
+
+# HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)); the padded keys are parameters, so the
+# key never appears in SQL text and the whole column is hashed in one set-based statement.
+HMAC_SQL = "sha256($hmac_opad || unhex(sha256($hmac_ipad || encode({value}))))"
+
+_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    """An HMAC-SHA-256 key, with the padded inner and outer keys the SQL needs."""
+
+    key: bytes
+
+    def params(self) -> dict[str, bytes]:
+        key = hashlib.sha256(self.key).digest() if len(self.key) > _BLOCK else self.key
+        key = key.ljust(_BLOCK, b"\0")
+        return {
+            "hmac_ipad": bytes(b ^ 0x36 for b in key),
+            "hmac_opad": bytes(b ^ 0x5C for b in key),
+        }
+
+
+def load_key() -> PseudonymKey:
+    """The pseudonymisation key from the environment or the key file (created if missing)."""
+    secret = os.environ.get("CASELIB_PSEUDONYM_KEY")
+    if secret:
+        return PseudonymKey(secret.encode("utf-8"))
+    path = pseudonym_key_path()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise CaselibError(
+            f"cannot read or create the pseudonymisation key {path}: {error.strerror}; "
+            "set CASELIB_PSEUDONYM_KEY or CASELIB_PSEUDONYM_KEY_FILE"
+        ) from None
+    if len(text) < 16:
+        raise CaselibError(f"the pseudonymisation key in {path} is too short (16 characters at least)")
+    return PseudonymKey(text.encode("utf-8"))

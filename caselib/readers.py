@@ -1,0 +1,240 @@
+"""Readers: turn a contract file of any supported format into the temporary table ``_raw``.
+
+``_raw`` has one text column per file column, named ``c0``, ``c1``, … (the file's own
+headers are kept in Python, so no header text ever becomes SQL), in file order, so a row's
+record number is its ``rowid + 1``. Records the reader cannot split into fields go to
+``_reader_rejects`` with a reason. Except for Excel, reading happens inside DuckDB.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from caselib.errors import FileLoadError
+from caselib.store import Store, quote_ident
+
+__all__ = ["RawFile", "detect_format", "read_into_store", "FORMATS"]
+
+FORMATS = ("csv", "xlsx", "jsonl", "json", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """What a reader found: the format, the file's headers (in ``c0…`` order), line numbers."""
+
+    format: str
+    headers: tuple[str, ...]
+    has_line_numbers: bool = False
+
+
+def detect_format(path: Path) -> str:
+    """The file's format, from its first bytes where they tell, else from its extension."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head:
+        raise FileLoadError(f"{path.name} is empty")
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    by_extension = _EXTENSIONS.get(path.suffix.lower())
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if by_extension in ("json", "jsonl"):
+        # Exporters name JSON Lines files .json often enough that the content decides.
+        return "json" if text.startswith(b"[") else "jsonl"
+    if by_extension:
+        return by_extension
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        return "jsonl"
+    raise FileLoadError(
+        f"cannot tell the format of {path.name}; name it .csv, .xlsx, .jsonl, .json or .parquet"
+    )
+
+
+def read_into_store(store: Store, path: Path, fmt: str) -> RawFile:
+    """Create ``_raw`` and ``_reader_rejects`` in ``store`` from the file at ``path``."""
+    store.run("ingest/reader_rejects")
+    reader = {
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "jsonl": _read_json,
+        "json": _read_json,
+        "parquet": _read_parquet,
+    }[fmt]
+    return reader(store, path, fmt)
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter (``,`` or ``;``) and the header fields of a CSV file."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 20)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not merely a character cut at the 1 MiB boundary
+            raise FileLoadError(
+                f"{path.name} is not UTF-8 text (byte {error.start}); export it as UTF-8"
+            ) from None
+        text = head[: error.start].decode("utf-8-sig")
+    best: tuple[int, str, list[str]] | None = None
+    for delimiter in (",", ";"):
+        try:
+            fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if best is None or len(fields) > best[0]:
+            best = (len(fields), delimiter, fields)
+    if best is None or best[0] == 0:
+        raise FileLoadError(f"{path.name} has no header row")
+    return best[1], best[2]
+
+
+def _read_csv(store: Store, path: Path, fmt: str) -> RawFile:
+    delimiter, headers = _csv_header(path)
+    columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
+    try:
+        store.run("ingest/read_csv", {"path": str(path), "delim": delimiter, "columns": columns})
+    except Exception as error:  # the reader's own message names the problem
+        raise FileLoadError(f"{path.name} cannot be read as CSV: {_first_line(error)}") from None
+    store.run("ingest/csv_rejects")
+    store.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans")
+    return RawFile("csv", tuple(headers))
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
+    lines = fmt == "jsonl"
+    if not lines:
+        valid = store.scalar(
+            "SELECT json_valid(ltrim(content, chr(65279))) AND "
+            "json_type(ltrim(content, chr(65279))) = 'ARRAY' FROM read_text($path)",
+            {"path": str(path)},
+        )
+        if not valid:
+            raise FileLoadError(
+                f"{path.name} is not a JSON array of records; use a JSON array or JSON Lines"
+            )
+    try:
+        store.run("ingest/read_json_lines" if lines else "ingest/read_json_array", {"path": str(path)})
+    except Exception as error:
+        raise FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}") from None
+    store.run("ingest/json_rejects", {"lines": lines})
+    keys = [row[0] for row in store.rows(_sql("ingest/json_keys"))]
+    projection = ", ".join(f"json_extract_string(item, $p{i}) AS c{i}" for i in range(len(keys)))
+    params = {f"p{i}": '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for i, key in enumerate(keys)}
+    line_column = "item_no AS _line" if lines else "NULL::BIGINT AS _line"
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {line_column}"
+        f"{', ' + projection if projection else ''} FROM _json_items ORDER BY item_no",
+        params,
+    )
+    store.execute("DROP TABLE _json_items")
+    return RawFile(fmt, tuple(keys), has_line_numbers=lines)
+
+
+# -- Parquet --------------------------------------------------------------------------------
+
+
+def _read_parquet(store: Store, path: Path, fmt: str) -> RawFile:
+    try:
+        headers = [
+            row[0]
+            for row in store.rows("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)})
+        ]
+        projection = ", ".join(
+            f"CAST({quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(headers)
+        )
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM read_parquet($path)",
+            {"path": str(path)},
+        )
+    except Exception as error:
+        raise FileLoadError(f"{path.name} cannot be read as Parquet: {_first_line(error)}") from None
+    return RawFile("parquet", tuple(headers))
+
+
+# -- Excel ----------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """A cell as contract text: dates as ISO 8601, whole numbers without a decimal point."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(store: Store, path: Path, fmt: str) -> RawFile:
+    import openpyxl
+    import pyarrow as pa
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {error}") from None
+    try:
+        sheet = book.worksheets[0]
+        # Excel has no bulk reader inside DuckDB that works offline; a sheet holds at most
+        # about a million rows, so reading cell by cell here is bounded.
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise FileLoadError(f"{path.name}: the first sheet is empty")
+        headers = [_cell_text(h) or "" for h in header_row]
+        while headers and headers[-1] == "":
+            headers.pop()
+        columns: list[list[str | None]] = [[] for _ in headers]
+        for row in rows:
+            values = [_cell_text(v) for v in row[: len(headers)]]
+            if all(v is None or v.strip() == "" for v in values):
+                continue  # Excel keeps formatted but empty rows; they are not records
+            values += [None] * (len(headers) - len(values))
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+    finally:
+        book.close()
+    table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
+    store.register("_xlsx_arrow", table)
+    try:
+        store.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _xlsx_arrow")
+    finally:
+        store.unregister("_xlsx_arrow")
+    return RawFile("xlsx", tuple(headers))
+
+
+def _sql(name: str) -> str:
+    from caselib.store import sql_text
+
+    return sql_text(name)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,254 @@
+"""The store: the only module that talks to DuckDB.
+
+Everything else in caselib hands SQL text (loaded by name from ``caselib/sql``) and named
+parameters to a :class:`Store`, and gets pandas frames or plain tuples back. Keeping the
+engine behind this one class is what lets a later team mode put shared case state on
+PostgreSQL while DuckDB stays the analytic engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from caselib.errors import StoreError
+
+__all__ = ["Store", "quote_ident", "sql_text", "SCHEMA_VERSION"]
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB SQL; the one place identifiers from files meet SQL text."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``caselib/sql/<name>.sql``, e.g. ``sql_text("ingest/tips_normalise")``."""
+    path = resources.files("caselib").joinpath(f"sql/{name}.sql")
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyError(f"no query named {name!r}") from None
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("caselib").joinpath("sql/schema")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"schema migrations are not numbered 1..n: {versions}")
+    return found
+
+
+SCHEMA_VERSION = len(_migrations())
+
+
+def _friendly(error: duckdb.Error, path: Path) -> StoreError:
+    text = str(error)
+    if "lock" in text.lower():
+        return StoreError(
+            f"the database {path} is in use by another process (DuckDB allows one writer); "
+            "wait for it to finish or close it, then try again"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return StoreError(f"cannot open the database {path}: {first}")
+
+
+class Store:
+    """A DuckDB database file holding one campaign's waves, objects, tips and load history.
+
+    Parameters
+    ----------
+    path
+        The database file. Created (owner-only) with the current schema when missing,
+        unless ``read_only``.
+    read_only
+        Open without taking the write lock, so several readers can work beside a loader
+        between its loads.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"there is no database at {self.path}; run `caselib demo` or `caselib load` first"
+            )
+        created = not self.path.exists()
+        if created:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        config = {
+            # Air-gapped machines: never try to download an extension. Everything we use
+            # (json, parquet, icu) is statically linked into the Python package.
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+            "allow_community_extensions": "false",
+        }
+        old_umask = os.umask(0o077)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.Error as error:
+            raise _friendly(error, self.path) from None
+        finally:
+            os.umask(old_umask)
+        # query_progress() only reports while the progress bar is enabled; we draw our own.
+        # Naive timestamps in files mean UTC, and day boundaries are UTC days.
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = true")
+        self._con.execute("SET enable_progress_bar_print = false")
+        if created:
+            self.secure_files()
+        if not read_only:
+            self._migrate()
+        else:
+            self._check_version()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards."""
+        self._con.close()
+        if not self.read_only:
+            self.secure_files()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def secure_files(self) -> None:
+        """Make the database and its write-ahead log readable by the owner only."""
+        for candidate in (self.path, self.path.with_name(self.path.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(candidate, 0o600)
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The version of the schema applied to this database (0 for an empty file)."""
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
+        if not exists:
+            return 0
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_version"))
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database {self.path} has schema version {version}, newer than this "
+                f"caselib knows ({SCHEMA_VERSION}); upgrade caselib"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"the database {self.path} has schema version {version}; open it once for "
+                "writing (for example `caselib status`) to upgrade it"
+            )
+
+    def _migrate(self) -> None:
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            self._check_version()
+        for version, name, text in _migrations():
+            if version <= current:
+                continue
+            with self.transaction():
+                self._con.execute(text)
+                self._con.execute(
+                    "INSERT INTO schema_version VALUES ($v, $n, now()::TIMESTAMP)",
+                    {"v": version, "n": name},
+                )
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        """Run one statement (or several, without parameters) for its effect."""
+        self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+
+    def run(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run the named query file for its effect, statement by statement.
+
+        Each statement receives only the named parameters it mentions.
+        """
+        for statement in self._con.extract_statements(sql_text(name)):
+            text = statement.query
+            used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", text)}
+            self.execute(text, used or None)
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """All result rows as tuples."""
+        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        return result.fetchall()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        row = result.fetchone()
+        result.complete()
+        return None if row is None else row[0]
+
+    def df(self, sql: str, params: Params = None):
+        """The result as a pandas DataFrame."""
+        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        return result.df()
+
+    def query_df(self, name: str, params: Params = None):
+        """The named query's result as a pandas DataFrame."""
+        return self.df(sql_text(name), params)
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table or temporary table, in order."""
+        result = self._con.execute(f"SELECT * FROM {quote_ident(table)} LIMIT 0")
+        names = [d[0] for d in result.description]
+        result.complete()
+        return names
+
+    def register(self, name: str, data: Any) -> None:
+        """Expose an Arrow table or pandas frame to SQL under ``name`` until unregistered."""
+        self._con.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
+    def query_progress(self) -> float:
+        """Percent done of the running statement, or -1 when none runs; safe from another thread."""
+        return self._con.query_progress()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together, or none does."""
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file."""
+        self._con.execute("CHECKPOINT")
