@@ -1,0 +1,35 @@
+# The two commands a new user runs: `make lab` and `make test`. Both create .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8888
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup lab test demo bench dashboard clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
+	  { echo "caselib needs Python 3.11 or newer (found: $(PYTHON))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# Builds the synthetic demo database unless a database is already there
+# (CASELIB_DB chooses which), then serves JupyterLab on 127.0.0.1:$(PORT).
+lab: setup
+	$(VENV)/bin/caselib demo --if-missing
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
+	  $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root,) \
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None
+
+test: setup
+	$(PY) -m pytest
+
+demo: setup
+	$(VENV)/bin/caselib demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

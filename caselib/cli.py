@@ -1,0 +1,153 @@
+"""The `caselib` command: a thin layer that parses arguments and calls the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from caselib.config import default_db_path
+from caselib.errors import CaselibError
+from caselib.export import safe_csv
+
+__all__ = ["cli"]
+
+
+class _Group(click.Group):
+    """Prints user errors as one line (exit 1) and bugs as one line (exit 3), no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CaselibError as error:
+            click.echo(f"caselib: error: {error}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("caselib: interrupted; nothing was changed by the unfinished step", err=True)
+            sys.exit(130)
+        except Exception as error:  # a bug: still one line, the traceback only on request
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            click.echo(
+                f"caselib: internal error: {type(error).__name__}: {first} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            sys.exit(3)
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file (default: $CASELIB_DB, else data/caselib.duckdb).",
+)
+@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of internal errors.")
+@click.version_option(package_name="caselib")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, debug: bool) -> None:
+    """Trace-an-Object case workbench: load and inspect a campaign database."""
+    ctx.obj = {"db": db or default_db_path(), "debug": debug}
+
+
+def _store(ctx: click.Context, *, read_only: bool = False):
+    from caselib.store import Store
+
+    return Store(ctx.obj["db"], read_only=read_only)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["waves", "objects", "tips"]))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file (TOML or YAML) for a foreign export.")
+@click.option("--pseudonymize", is_flag=True, help="Keep a keyed pseudonym of contact columns instead of dropping them.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal, for loads over a second).")
+@click.pass_context
+def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, progress: bool | None) -> None:
+    """Load a waves, objects or tips FILE (CSV, XLSX, JSON Lines, JSON, Parquet)."""
+    from caselib.ingest import load_file
+
+    with _store(ctx) as store:
+        result = load_file(store, kind, file, mapping=mapping, pseudonymize=pseudonymize, progress=progress)
+    click.echo(result.summary())
+
+
+@cli.command()
+@click.option("--tips", type=click.IntRange(min=100), default=28_000, show_default=True, help="Number of tips to generate.")
+@click.option("--seed", type=int, default=2017, show_default=True, help="Random seed.")
+@click.option("--waves-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of waves (default: the 2017-2023 demo waves).")
+@click.option("--force", is_flag=True, help="Replace a database holding non-demo data (a backup is kept).")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the database already exists.")
+@click.option("--progress/--no-progress", default=None, help="Progress bars for long loads.")
+@click.pass_context
+def demo(ctx, tips: int, seed: int, waves_config: Path | None, force: bool, if_missing: bool, progress: bool | None) -> None:
+    """Generate the synthetic campaign and load it through the real loader."""
+    from caselib.demo import build_demo
+
+    if if_missing and Path(ctx.obj["db"]).exists():
+        click.echo(f"Database {ctx.obj['db']} exists; not building the demo.")
+        return
+
+    result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress)
+    for load_result in result.loads:
+        click.echo(load_result.summary())
+    if result.backup:
+        click.echo(f"The previous database was kept as {result.backup}")
+    click.echo(f"Demo database (synthetic data) ready at {result.db_path}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def status(ctx, fmt: str) -> None:
+    """What the database holds and the most recent loads."""
+    from caselib.status import database_status
+
+    with _store(ctx, read_only=True) as store:
+        info = database_status(store)
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    click.echo(f"Database: {info['database']} (schema {info['schema_version']}, {info['contents']} data)")
+    for key in ("waves", "objects", "tips", "rejected_rows", "triage_changes", "loads"):
+        click.echo(f"  {key.replace('_', ' '):<15}{info[key]:>12,}")
+    if info["recent_loads"]:
+        click.echo("Recent loads:")
+        for row in info["recent_loads"]:
+            click.echo(
+                f"  #{row['batch_id']:<4} {row['started_at']}  {row['kind']:<7} {row['file_name']}  "
+                f"read {row['rows_read']} = +{row['inserted']} ~{row['updated']} "
+                f"={row['unchanged']} x{row['rejected']}  ({row['origin']}, {row['loaded_by']})"
+            )
+
+
+@cli.command()
+@click.option("--batch", type=int, default=None, help="Only the rows rejected by this load batch.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows.")
+@click.pass_context
+def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
+    """The quarantine: rows that were not loaded, with the reason for each."""
+    from caselib.status import rejected_rows
+
+    with _store(ctx, read_only=True) as store:
+        frame = rejected_rows(store, batch=batch, limit=limit)
+    if fmt == "csv":
+        click.echo(safe_csv(frame), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", indent=2, force_ascii=False))
+    elif frame.empty:
+        click.echo("No rejected rows." if batch is None else f"No rejected rows in batch {batch}.")
+    else:
+        for row in frame.itertuples(index=False):
+            where = f"record {row.record_no}" if row.record_no == row.record_no and row.record_no is not None else f"line {row.line_no}"
+            click.echo(f"batch {row.batch_id} {row.kind} {row.file_name} {where}: {row.reason}")
+            if isinstance(row.raw_record, str):
+                click.echo(f"    {row.raw_record[:200]}")
+        click.echo(f"{len(frame)} rejected rows")
