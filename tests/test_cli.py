@@ -1,0 +1,211 @@
+"""The `caselib` command, run as a real process; results checked through the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from caselib import Store
+from caselib.cli import cli
+from conftest import OBJECTS, WAVES, tip, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+CASELIB = [sys.executable, "-m", "caselib"]
+
+
+def run(*args: str, env: dict | None = None, check_ok: bool | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, **(env or {})}
+    result = subprocess.run([*CASELIB, *args], capture_output=True, text=True, env=environment, timeout=300)
+    if check_ok is True:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *, contains: str) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("caselib: error: ")
+    assert contains in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    tips = [
+        tip("T1", reporter_country="de", suggested_country=" France "),
+        tip("T2", received_at="2017-06-02T09:30:00+02:00", reporter_email="someone@example.org"),
+        tip("T3", object_id="G99"),
+        tip("T4", received_at="not a date", tip_text="=HYPERLINK(\"http://x\")"),
+    ]
+    return {
+        "waves": write_csv(tmp_path / "waves.csv", WAVES),
+        "objects": write_csv(tmp_path / "objects.csv", OBJECTS),
+        "tips": write_csv(tmp_path / "tips.csv", tips, delimiter=";"),
+    }
+
+
+def load_all(db: Path, files: dict[str, Path]) -> list[subprocess.CompletedProcess]:
+    return [run("--db", str(db), "load", kind, str(files[kind]), check_ok=True) for kind in ("waves", "objects", "tips")]
+
+
+def test_load_prints_a_reconciling_summary_and_stores_the_rows(db_path, files):
+    results = load_all(db_path, files)
+    summary = results[-1].stdout
+    assert "read 4 = inserted 2 + updated 0 + unchanged 0 + rejected 2" in summary
+    assert "contact columns dropped: reporter_email" in summary
+    with Store(db_path, read_only=True) as store:
+        rows = store.rows("SELECT tip_id, reporter_country, suggested_country, received_at FROM tips ORDER BY tip_id")
+    assert [r[:3] for r in rows] == [("T1", "DEU", "FRA"), ("T2", "DEU", "FRA")]
+    assert rows[1][3].isoformat() == "2017-06-02T07:30:00"
+
+
+def test_loading_the_same_file_again_through_the_cli_changes_nothing(db_path, files):
+    load_all(db_path, files)
+    again = run("--db", str(db_path), "load", "tips", str(files["tips"]), check_ok=True)
+    assert "read 4 = inserted 0 + updated 0 + unchanged 2 + rejected 2" in again.stdout
+    assert "loaded before, as batch 3" in again.stdout
+    with Store(db_path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM tips") == 2
+        assert store.scalar("SELECT count(*) FROM rejected_rows") == 2
+
+
+def test_db_defaults_to_the_caselib_db_environment_variable(tmp_path, files):
+    target = tmp_path / "from-env.duckdb"
+    run("load", "waves", str(files["waves"]), env={"CASELIB_DB": str(target)}, check_ok=True)
+    with Store(target, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM waves") == 2
+
+
+def test_status_json_has_integer_counts_and_recent_loads(db_path, files):
+    load_all(db_path, files)
+    result = run("--db", str(db_path), "status", "--format", "json", check_ok=True)
+    info = json.loads(result.stdout)
+    assert {k: info[k] for k in ("waves", "objects", "tips", "rejected_rows")} == {
+        "waves": 2,
+        "objects": 3,
+        "tips": 2,
+        "rejected_rows": 2,
+    }
+    assert all(isinstance(info[k], int) for k in ("waves", "objects", "tips", "rejected_rows"))
+    assert [load["kind"] for load in info["recent_loads"]] == ["tips", "objects", "waves"]
+    assert info["recent_loads"][0]["rows_read"] == 4
+    assert info["contents"] == "analyst"
+    table = run("--db", str(db_path), "status", check_ok=True).stdout
+    assert re.search(r"tips\s+2\b", table)
+
+
+def test_rejected_lists_reasons_and_exports_formula_safe_csv(db_path, files):
+    load_all(db_path, files)
+    listing = run("--db", str(db_path), "rejected", "--batch", "3", check_ok=True).stdout
+    assert 'object_id "G99" is not a known object' in listing
+    assert 'received_at "not a date" is not an ISO 8601 timestamp' in listing
+    assert "2 rejected rows" in listing
+    exported = run("--db", str(db_path), "rejected", "--format", "csv", check_ok=True).stdout
+    assert "=HYPERLINK" in exported
+    # every cell that a spreadsheet would evaluate is prefixed with an apostrophe
+    import csv
+    import io
+
+    for row in csv.reader(io.StringIO(exported)):
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+    as_json = json.loads(run("--db", str(db_path), "rejected", "--format", "json").stdout)
+    assert {r["record_no"] for r in as_json} == {3, 4}
+    assert "someone@example.org" not in json.dumps(as_json)
+    empty = run("--db", str(db_path), "rejected", "--batch", "1", check_ok=True).stdout
+    assert "No rejected rows in batch 1" in empty
+
+
+def test_a_missing_file_is_one_clear_line(db_path):
+    result = run("--db", str(db_path), "load", "tips", "/nonexistent/tips.csv")
+    assert_one_line_error(result, contains="there is no file /nonexistent/tips.csv")
+
+
+def test_a_file_without_a_required_column_is_refused_and_changes_nothing(db_path, files, tmp_path):
+    load_all(db_path, files)
+    bad = write_csv(tmp_path / "bad.csv", [{"tip_id": "T9", "received_at": "2017-06-01"}])
+    result = run("--db", str(db_path), "load", "tips", str(bad))
+    assert_one_line_error(result, contains="has no object_id column")
+    with Store(db_path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM load_batches") == 3
+
+
+def test_an_unreadable_file_is_one_clear_line(db_path, files, tmp_path):
+    load_all(db_path, files)
+    garbage = tmp_path / "tips.parquet"
+    garbage.write_bytes(b"PAR1" + os.urandom(200))
+    result = run("--db", str(db_path), "load", "tips", str(garbage))
+    assert_one_line_error(result, contains="cannot be read as Parquet")
+
+
+def test_tips_before_objects_is_refused_with_advice(db_path, files):
+    result = run("--db", str(db_path), "load", "tips", str(files["tips"]))
+    assert_one_line_error(result, contains="load the objects file before tips")
+
+
+def test_a_database_locked_by_another_writer_is_one_clear_line(db_path, files):
+    load_all(db_path, files)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, caselib; s = caselib.Store(sys.argv[1]); print('ready', flush=True); sys.stdin.read()", str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = run("--db", str(db_path), "load", "waves", str(files["waves"]))
+        assert_one_line_error(result, contains="in use by another process")
+    finally:
+        holder.communicate("")
+
+
+def test_pseudonymize_keeps_a_keyed_pseudonym_and_never_the_address(db_path, files):
+    run("--db", str(db_path), "load", "waves", str(files["waves"]), check_ok=True)
+    run("--db", str(db_path), "load", "objects", str(files["objects"]), check_ok=True)
+    run("--db", str(db_path), "load", "tips", str(files["tips"]), "--pseudonymize", check_ok=True)
+    with Store(db_path, read_only=True) as store:
+        pseudonyms = dict(store.rows("SELECT tip_id, reporter_pseudonym FROM tips"))
+        dump = json.dumps([list(map(str, r)) for r in store.rows("SELECT * FROM tips")])
+    assert pseudonyms["T1"] is None
+    assert re.fullmatch(r"[0-9a-f]{64}", pseudonyms["T2"])
+    assert "someone@example.org" not in dump
+
+
+def test_usage_errors_exit_2_without_traceback(db_path):
+    result = run("--db", str(db_path), "load", "gadgets", "x.csv")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def _all_options(command: click.Command, prefix: str = "") -> list[tuple[str, str]]:
+    found = []
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found.append((name, ""))
+            found.extend(_all_options(sub, name))
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            found.append((prefix, max(param.opts, key=len)))
+            found.extend((prefix, o) for o in param.secondary_opts)
+    return found
+
+
+def test_every_command_and_option_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        f"{command} {option}".strip()
+        for command, option in _all_options(cli)
+        if option not in ("--help", "--version")
+        and not (f"caselib {command}" in readme if not option else option in readme)
+    ]
+    assert missing == []
+    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "PORT"):
+        assert variable in readme
