@@ -31,5 +31,10 @@ test: setup
 demo: setup
 	$(VENV)/bin/caselib demo
 
+# Load benchmark against DuckDB's read_csv and pandas in one run (BENCH_TIPS=10000000 for 10M).
+BENCH_TIPS ?= 1000000
+bench: setup
+	$(PY) benchmarks/bench_load.py --tips $(BENCH_TIPS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,111 @@
+"""Load benchmark: caselib's loader against DuckDB's own read_csv and pandas, in one run.
+
+Generates a synthetic tips file of N tips (the same generator as the demo), then runs each
+contender in its own process, measuring wall time and peak resident memory (from wait4).
+Figures are reported as ratios against DuckDB's raw read_csv measured in the same run.
+
+    python benchmarks/bench_load.py --tips 1000000 [--out bench-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONTENDERS = {
+    # DuckDB reading the same file into a table, every column typed by its sniffer.
+    "duckdb_read_csv": """
+import sys
+from caselib import Store
+with Store(sys.argv[2]) as store:
+    store.execute("CREATE TABLE raw_tips AS SELECT * FROM read_csv($p)", {"p": sys.argv[1]})
+    store.checkpoint()
+""",
+    "pandas_read_csv": """
+import sys, pandas
+frame = pandas.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
+assert len(frame) > 0
+""",
+    "caselib_load": """
+import sys
+from caselib import Store, load_file
+waves, objects = sys.argv[3], sys.argv[4]
+with Store(sys.argv[2]) as store:
+    load_file(store, "waves", waves, progress=False)
+    load_file(store, "objects", objects, progress=False)
+    result = load_file(store, "tips", sys.argv[1], progress=False)
+    store.checkpoint()
+print(result.summary().splitlines()[1].strip())
+""",
+}
+
+
+def _measure(code: str, args: list[str]) -> dict:
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read().strip()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark step failed: {code.splitlines()[1]}")
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "output": output}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tips", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = parser.parse_args()
+
+    from caselib.sample import generate_campaign
+
+    with tempfile.TemporaryDirectory(prefix="caselib-bench-") as scratch:
+        scratch = Path(scratch)
+        started = time.perf_counter()
+        campaign = generate_campaign(scratch / "files", tips=args.tips, seed=args.seed, messy=False)
+        generated = time.perf_counter() - started
+        size_mib = campaign.tips_path.stat().st_size / 2**20
+        results = {}
+        for name, code in CONTENDERS.items():
+            db = scratch / f"{name}.duckdb"
+            results[name] = _measure(
+                code, [str(campaign.tips_path), str(db), str(campaign.waves_path), str(campaign.objects_path)]
+            )
+            for leftover in (db, db.with_name(db.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+    base = results["duckdb_read_csv"]
+    report = {
+        "tips": args.tips,
+        "file_mib": round(size_mib, 1),
+        "generate_seconds": round(generated, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "results": results,
+        "ratios_vs_duckdb_read_csv": {
+            name: {
+                "time": round(r["seconds"] / base["seconds"], 2),
+                "memory": round(r["peak_rss_mib"] / base["peak_rss_mib"], 2),
+            }
+            for name, r in results.items()
+        },
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"load_{args.tips}.json").write_text(json.dumps(report, indent=2))
+    print(f"{args.tips:,} tips, {size_mib:.0f} MiB CSV (generated in {generated:.0f} s)")
+    for name, r in results.items():
+        ratio = report["ratios_vs_duckdb_read_csv"][name]
+        print(
+            f"  {name:<18} {r['seconds']:8.2f} s  {r['peak_rss_mib']:8.0f} MiB peak"
+            f"   x{ratio['time']:.2f} time  x{ratio['memory']:.2f} memory vs duckdb read_csv"
+        )
+
+
+if __name__ == "__main__":
+    main()
