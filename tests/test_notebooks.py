@@ -18,7 +18,7 @@ NOTEBOOKS = sorted(p for folder in ("notebooks", "dashboards") for p in (ROOT / 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
-    return build_demo(folder / "demo.duckdb", tips=3000, progress=False).db_path
+    return build_demo(folder / "demo.duckdb", tips=5000, progress=False).db_path
 
 
 def test_there_are_notebooks_to_run():
