@@ -1,0 +1,126 @@
+"""`caselib demo`: the synthetic campaign goes through the real loader, and the load
+reconciles with what the generator says it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from caselib import Store
+from caselib import demo as demo_module
+from caselib.demo import build_demo
+from caselib.errors import DemoRefused
+from conftest import WAVES, write_csv
+
+CASELIB = [sys.executable, "-m", "caselib"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    return build_demo(folder / "demo.duckdb", tips=8000, seed=7, progress=False)
+
+
+def test_demo_loads_match_the_generators_ground_truth(built):
+    truth = json.loads((built.files_dir / "truth.json").read_text())
+    waves, objects, tips, redelivery = built.loads
+    assert (waves.inserted, objects.inserted) == (len(truth["waves"]), len(truth["objects"]))
+    mess = truth["tips_file"]
+    assert (tips.rows_read, tips.inserted, tips.unchanged, tips.rejected) == (
+        mess["rows"],
+        mess["valid_tips"],
+        mess["exact_duplicate"],
+        mess["rejected"],
+    )
+    assert tips.coordinates_dropped == truth["messy"]["invalid_coordinates"]
+    unrecognised = sum(1 for v in truth["messy_detail"]["odd_country_alpha3"].values() if v is None)
+    per_value = truth["messy"]["odd_country"] // len(truth["messy_detail"]["odd_country"])
+    assert tips.unrecognised_countries["reporter_country"]["count"] == unrecognised * per_value
+    expected = truth["redelivery"]
+    assert (redelivery.updated, redelivery.unchanged, redelivery.rejected) == (
+        expected["triage_update"],
+        expected["unchanged"],
+        expected["conflict"],
+    )
+    assert all(load.reconciles for load in built.loads)
+
+
+def test_demo_database_holds_no_contact_data_and_is_marked_demo(built):
+    with Store(built.db_path, read_only=True) as store:
+        assert store.scalar("SELECT value FROM meta WHERE key = 'contents'") == "demo"
+        assert store.scalar("SELECT count(*) FROM load_batches WHERE origin <> 'demo'") == 0
+        texts = " ".join(
+            str(v)
+            for table in ("tips", "rejected_rows", "load_batches")
+            for row in store.rows(f"SELECT * FROM {table}")
+            for v in row
+        )
+    assert "@example.org" not in texts
+    assert not list(built.db_path.parent.glob("*.building*"))
+
+
+def test_demo_refuses_to_replace_analyst_data_without_force(tmp_path):
+    db = tmp_path / "case.duckdb"
+    with Store(db) as store:
+        from caselib import load_file
+
+        load_file(store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
+    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--tips", "5000"], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "holds loaded (non-demo) data" in result.stderr and "--force" in result.stderr
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM waves") == 2
+    forced = subprocess.run([*CASELIB, "--db", str(db), "demo", "--tips", "5000", "--force"], capture_output=True, text=True)
+    assert forced.returncode == 0, forced.stderr
+    backups = list(tmp_path.glob("case.duckdb.bak-*"))
+    assert len(backups) == 1
+    with Store(backups[0], read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM load_batches WHERE origin = 'load'") == 1
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT value FROM meta WHERE key = 'contents'") == "demo"
+
+
+def test_demo_again_replaces_the_demo_and_if_missing_keeps_it(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    build_demo(db, tips=5000, seed=1, progress=False)
+    build_demo(db, tips=6000, seed=2, progress=False)
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM load_batches") == 4
+        assert store.scalar("SELECT value FROM meta WHERE key = 'demo_tips'") == "6000"
+    before = os.stat(db).st_mtime_ns
+    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--if-missing"], capture_output=True, text=True)
+    assert result.returncode == 0 and "not building the demo" in result.stdout
+    assert os.stat(db).st_mtime_ns == before
+
+
+def test_a_failed_demo_build_leaves_the_old_database_untouched(tmp_path, monkeypatch):
+    db = tmp_path / "demo.duckdb"
+    build_demo(db, tips=5000, seed=1, progress=False)
+    before = db.read_bytes()
+    real_load = demo_module.load_file
+
+    def failing_load(store, kind, path, **kwargs):
+        if kind == "tips":
+            raise OSError("disk full (injected)")
+        return real_load(store, kind, path, **kwargs)
+
+    monkeypatch.setattr(demo_module, "load_file", failing_load)
+    with pytest.raises(OSError, match="injected"):
+        build_demo(db, tips=5000, seed=3, progress=False)
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob("*.building*"))
+
+
+def test_demo_refusal_is_a_caselib_error(tmp_path):
+    db = tmp_path / "case.duckdb"
+    with Store(db) as store:
+        from caselib import load_file
+
+        load_file(store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
+    with pytest.raises(DemoRefused):
+        build_demo(db, tips=5000, progress=False)
