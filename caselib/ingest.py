@@ -19,6 +19,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,9 @@ def load_file(
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
     sha256 = _file_sha256(path)
     fmt = detect_format(path)
+    # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
+    # large load; with a limit it spills them to disk at little cost in time.
+    store.execute("SET memory_limit = $limit", {"limit": os.environ.get("CASELIB_LOAD_MEMORY_LIMIT", "1GB")})
     try:
         with LoadProgress(f"{spec.name} {path.name}", PHASES, store.query_progress, enabled=progress) as bar:
             with store.transaction():
@@ -193,6 +197,7 @@ def load_file(
                     store.execute(f"DROP TABLE IF EXISTS {table}")
     finally:
         store.execute("DROP VIEW IF EXISTS _stage")
+        store.execute("RESET memory_limit")
     store.secure_files()
     return result
 

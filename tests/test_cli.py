@@ -207,5 +207,5 @@ def test_every_command_and_option_is_documented_in_the_readme():
         and not (f"caselib {command}" in readme if not option else option in readme)
     ]
     assert missing == []
-    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "PORT"):
+    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "CASELIB_LOAD_MEMORY_LIMIT", "PORT"):
         assert variable in readme
