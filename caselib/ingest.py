@@ -20,6 +20,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 from caselib import contract
 from caselib.contract import CONTACT_COLUMNS, Column, Kind
 from caselib.countries import language_codes, normalise_country
-from caselib.errors import FileLoadError
+from caselib.errors import CaselibError, FileLoadError
 from caselib.mapping import Mapping, read_mapping
 from caselib.progress import LoadProgress
 from caselib.pseudonym import HMAC_SQL, load_key
@@ -166,11 +167,10 @@ def load_file(
         mapping = read_mapping(mapping)
     mapping = mapping or Mapping()
     mapping.check_for(spec)
-    if spec.reference and not store.scalar(f"SELECT count(*) FROM {spec.reference[1]}"):
-        if spec.name == "tips":
-            raise FileLoadError(
-                f"there are no objects in {store.path.name} yet; load the objects file before tips"
-            )
+    if spec.name == "tips" and not store.scalar("SELECT count(*) FROM objects"):
+        raise FileLoadError(
+            f"there are no objects in {store.path.name} yet; load the objects file before tips"
+        )
     key_params = load_key().params() if pseudonymize else {}
     started = time.monotonic()
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
@@ -178,7 +178,7 @@ def load_file(
     fmt = detect_format(path)
     # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
     # large load; with a limit it spills them to disk at little cost in time.
-    store.execute("SET memory_limit = $limit", {"limit": os.environ.get("CASELIB_LOAD_MEMORY_LIMIT", "1GB")})
+    store.execute("SET memory_limit = $limit", {"limit": _memory_limit()})
     try:
         with LoadProgress(f"{spec.name} {path.name}", PHASES, store.query_progress, enabled=progress) as bar:
             with store.transaction():
@@ -683,6 +683,15 @@ def _record_batch(store, spec, path, fmt, sha256, mapping, origin, now, loaded_b
             "user": loaded_by or _user(),
         },
     )
+
+
+def _memory_limit() -> str:
+    limit = os.environ.get("CASELIB_LOAD_MEMORY_LIMIT", "1GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", limit, flags=re.IGNORECASE):
+        raise CaselibError(
+            f"CASELIB_LOAD_MEMORY_LIMIT={limit!r} is not a memory size; use a value such as 1GB or 512MB"
+        )
+    return limit
 
 
 def _user() -> str:
