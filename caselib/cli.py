@@ -134,6 +134,8 @@ def status(ctx, fmt: str) -> None:
 @click.pass_context
 def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
     """The quarantine: rows that were not loaded, with the reason for each."""
+    import pandas as pd
+
     from caselib.status import rejected_rows
 
     with _store(ctx, read_only=True) as store:
@@ -146,7 +148,7 @@ def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
         click.echo("No rejected rows." if batch is None else f"No rejected rows in batch {batch}.")
     else:
         for row in frame.itertuples(index=False):
-            where = f"record {row.record_no}" if row.record_no == row.record_no and row.record_no is not None else f"line {row.line_no}"
+            where = f"line {row.line_no}" if pd.isna(row.record_no) else f"record {row.record_no}"
             click.echo(f"batch {row.batch_id} {row.kind} {row.file_name} {where}: {row.reason}")
             if isinstance(row.raw_record, str):
                 click.echo(f"    {row.raw_record[:200]}")

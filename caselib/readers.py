@@ -88,14 +88,15 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     """The delimiter (``,`` or ``;``) and the header fields of a CSV file."""
     with path.open("rb") as handle:
         head = handle.read(1 << 20)
+    # Only the header must decode here; DuckDB quarantines a data line with bad bytes.
+    end = head.find(b"\n")
+    header = head if end < 0 else head[:end]
     try:
-        text = head.decode("utf-8-sig")
+        text = header.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:  # not merely a character cut at the 1 MiB boundary
-            raise FileLoadError(
-                f"{path.name} is not UTF-8 text (byte {error.start}); export it as UTF-8"
-            ) from None
-        text = head[: error.start].decode("utf-8-sig")
+        raise FileLoadError(
+            f"the header of {path.name} is not UTF-8 text (byte {error.start}); export the file as UTF-8"
+        ) from None
     best: tuple[int, str, list[str]] | None = None
     for delimiter in (",", ";"):
         try:
@@ -128,8 +129,8 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
     lines = fmt == "jsonl"
     if not lines:
         valid = store.scalar(
-            "SELECT json_valid(ltrim(content, chr(65279))) AND "
-            "json_type(ltrim(content, chr(65279))) = 'ARRAY' FROM read_text($path)",
+            "SELECT CASE WHEN json_valid(t) THEN json_type(t) = 'ARRAY' ELSE false END "
+            "FROM (SELECT ltrim(content, chr(65279)) AS t FROM read_text($path))",
             {"path": str(path)},
         )
         if not valid:

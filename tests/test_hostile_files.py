@@ -1,0 +1,105 @@
+"""Files that are broken as a whole get one clear error and change nothing; broken lines are
+quarantined with their line numbers; nothing ever surfaces as a traceback."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from caselib import load_file
+from caselib.errors import FileLoadError
+
+HEADER = b"tip_id,object_id,received_at,tip_text\n"
+
+
+def snapshot(store):
+    return {t: store.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in ("tips", "rejected_rows", "load_batches", "tip_triage_history")}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("garbage.csv", bytes(range(128, 256)) * 20, "is not UTF-8 text"),
+        ("bad.xlsx", b"PK\x03\x04 this is no workbook", "cannot be read as an Excel workbook"),
+        ("bad.parquet", b"PAR1" + b"\x00" * 64, "cannot be read as Parquet"),
+        ("broken.json", b'[{"tip_id": "T9"', "is not a JSON array of records"),
+        ("object.json", b'{"tip_id": "T9"}\n', None),  # a .json holding JSON Lines is fine
+        ("noheader.csv", b"\n\n", None),
+    ],
+)
+def test_whole_file_failures_are_one_clear_error_and_change_nothing(campaign_store, tmp_path, name, content, message):
+    before = snapshot(campaign_store)
+    path = tmp_path / name
+    path.write_bytes(content)
+    if message is None:
+        try:
+            result = load_file(campaign_store, "tips", path, progress=False)
+        except FileLoadError as error:  # a file without the required columns is refused whole
+            assert "has no" in str(error)
+            assert snapshot(campaign_store) == before
+        else:
+            assert result.reconciles
+        return
+    with pytest.raises(FileLoadError, match=message) as raised:
+        load_file(campaign_store, "tips", path, progress=False)
+    assert "\n" not in str(raised.value)
+    assert snapshot(campaign_store) == before
+
+
+def test_a_line_with_bad_bytes_is_quarantined_and_the_rest_loads(campaign_store, tmp_path):
+    path = tmp_path / "tips.csv"
+    path.write_bytes(HEADER + b"T1,G01,2017-06-01,ok\nT2,G01,2017-06-01,bad \xff\xfe bytes\nT3,G01,2017-06-01,ok\n")
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
+    [(line, reason)] = campaign_store.rows("SELECT line_no, reason FROM rejected_rows")
+    assert line == 3 and "invalid encoding" in reason
+
+
+def test_ragged_and_unterminated_lines_are_quarantined_by_line(campaign_store, tmp_path):
+    path = tmp_path / "tips.csv"
+    path.write_bytes(HEADER + b"T5,G01,2017-06-01,x,extra\nT6,G01\nT8,G01,2017-06-01,fine\n\"T7,G01,2017-06-01,x\n")
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert result.inserted == 1 and result.rejected == 3 and result.reconciles
+    rows = campaign_store.rows("SELECT line_no, reason, raw_record->>'text' FROM rejected_rows ORDER BY line_no")
+    assert [r[0] for r in rows] == [2, 3, 5]
+    assert "too many columns" in rows[0][1] and "missing columns" in rows[1][1] and "unterminated quote" in rows[2][1].lower()
+    assert rows[0][2] == "T5,G01,2017-06-01,x,extra"
+
+
+def test_unreadable_line_text_is_not_kept_when_the_file_has_contact_columns(campaign_store, tmp_path):
+    path = tmp_path / "tips.csv"
+    path.write_bytes(b"tip_id,object_id,received_at,reporter_email\nT5,G01,2017-06-01,a@example.org,extra\n")
+    load_file(campaign_store, "tips", path, progress=False)
+    [(reason, raw)] = campaign_store.rows("SELECT reason, raw_record FROM rejected_rows")
+    assert raw is None and "not kept because the file has contact columns" in reason
+    assert "example.org" not in str(campaign_store.rows("SELECT * FROM rejected_rows"))
+
+
+def test_a_json_lines_file_with_broken_lines_keeps_the_good_ones(campaign_store, tmp_path):
+    path = tmp_path / "tips.jsonl"
+    path.write_text('{"tip_id": "T1", "object_id": "G01", "received_at": "2017-06-01"}\n{"tip_id": "T2", bad\n[1, 2]\n\n')
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 1, 2)
+    assert campaign_store.rows("SELECT line_no FROM rejected_rows ORDER BY 1") == [(2,), (3,)]
+
+
+def test_a_bad_memory_limit_setting_is_a_clear_error(campaign_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("CASELIB_LOAD_MEMORY_LIMIT", "lots")
+    path = tmp_path / "tips.csv"
+    path.write_bytes(HEADER + b"T1,G01,2017-06-01,ok\n")
+    with pytest.raises(Exception, match="is not a memory size"):
+        load_file(campaign_store, "tips", path, progress=False)
+
+
+def test_random_bytes_never_cause_anything_but_a_clear_error_or_a_reconciled_load(campaign_store, tmp_path):
+    for seed in range(12):
+        path = tmp_path / f"random{seed}.csv"
+        body = os.urandom(400).replace(b"\x00", b"a")
+        path.write_bytes(HEADER + body)
+        try:
+            result = load_file(campaign_store, "tips", path, progress=False)
+        except FileLoadError:
+            continue
+        assert result.reconciles
