@@ -61,6 +61,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from caselib.contract import CATEGORIES, TRIAGE_STATUSES
 from caselib.errors import CaselibError
 
 __all__ = [
@@ -113,15 +114,7 @@ _OUTCOME = {
 _TRACEABLE = frozenset({"converging", "identified", "closed"})
 _EVERYWHERE_COUNTRIES = 8
 
-STATUSES = (
-    "new",
-    "under_review",
-    "actionable",
-    "not_actionable",
-    "duplicate",
-    "off_topic",
-    "forwarded",
-)
+STATUSES = TRIAGE_STATUSES  # the indexes below follow its order
 _NEW, _REVIEW, _ACTIONABLE, _NOT_ACTIONABLE, _DUPLICATE, _OFF_TOPIC, _FORWARDED = range(7)
 
 _CHANNELS = ("web", "email", "social", "phone", "other")
@@ -161,6 +154,7 @@ _CATEGORY_ITEMS = {
     "other": ("key ring", "ashtray", "coffee mug", "curtain"),
 }
 _CATEGORIES = tuple(_CATEGORY_ITEMS)
+assert set(_CATEGORIES) <= set(CATEGORIES)
 _COLOURS = (
     "blue",
     "red",
