@@ -153,3 +153,99 @@ def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
             if isinstance(row.raw_record, str):
                 click.echo(f"    {row.raw_record[:200]}")
         click.echo(f"{len(frame)} rejected rows")
+
+
+def _date(value: str | None):
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@cli.command()
+@click.option("--as-of", help="Evaluate as of this day, YYYY-MM-DD (default: today, UTC).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--ready-only", is_flag=True, help="Only the objects ready for closure.")
+@click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of thresholds ([closure] table).")
+@click.option("--min-countable", type=int, help="Rule 4: countable tips needed (default 5).")
+@click.option("--min-share", type=float, help="Rule 4: share of the leading country needed (default 0.6).")
+@click.option("--min-reporter-countries", type=int, help="Rule 4: reporter countries needed (default 3).")
+@click.option("--wide-min-countable", type=int, help="Rule 5: countable tips needed (default 20).")
+@click.option("--wide-min-countries", type=int, help="Rule 5: suggested countries needed (default 5).")
+@click.option("--wide-max-share", type=float, help="Rule 5: leading share below which it is widely distributed (default 0.3).")
+@click.option("--quiet-days", type=int, help="Rule 6: days without a tip (default 180).")
+@click.option("--min-age-days", type=int, help="Rule 6: days since publication (default 365).")
+@click.pass_context
+def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
+    """Closure flags: which objects are ready to close, with reasons and figures."""
+    from caselib.closure import ClosureRules, closure_flags, read_rules
+
+    base = read_rules(rules) if rules else ClosureRules()
+    with _store(ctx, read_only=True) as store:
+        frame = closure_flags(store, as_of=_date(as_of), rules=base.with_overrides(**thresholds), ready_only=ready_only)
+    if fmt == "csv":
+        click.echo(safe_csv(frame.assign(ready=frame["ready"].map({True: "true", False: "false"}))), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=2, force_ascii=False))
+    elif frame.empty:
+        click.echo("No objects ready for closure." if ready_only else "No objects.")
+    else:
+        for row in frame.itertuples(index=False):
+            mark = "READY" if row.ready else "     "
+            origin = f" -> {row.origin_country}" if isinstance(row.origin_country, str) else ""
+            click.echo(f"{mark} {row.object_id:<8} {row.outcome}{origin}: {row.reasons}")
+        click.echo(f"{int(frame['ready'].sum())} of {len(frame)} objects ready for closure")
+
+
+@cli.command()
+@click.argument("object_id")
+@click.option("--outcome", required=True, type=click.Choice(["origin_established", "widely_distributed", "exhausted", "withdrawn"]))
+@click.option("--reason", required=True, help="Why the object is closed (kept in the audit).")
+@click.option("--by", help="Who decides (default: the login name).")
+@click.pass_context
+def close(ctx, object_id: str, outcome: str, reason: str, by: str | None) -> None:
+    """Close OBJECT_ID with an outcome and a reason, recorded in the audit chain."""
+    from caselib.audit import close_object
+
+    with _store(ctx) as store:
+        record = close_object(store, object_id, outcome=outcome, reason=reason, by=by)
+    click.echo(f"Closed {object_id} ({outcome}); audit record {record.seq} by {record.actor}")
+
+
+@cli.command()
+@click.argument("object_id")
+@click.option("--reason", required=True, help="Why the object is reopened (kept in the audit).")
+@click.option("--by", help="Who decides (default: the login name).")
+@click.pass_context
+def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
+    """Reopen a closed OBJECT_ID, recorded in the audit chain."""
+    from caselib.audit import reopen_object
+
+    with _store(ctx) as store:
+        record = reopen_object(store, object_id, reason=reason, by=by)
+    click.echo(f"Reopened {object_id}; audit record {record.seq} by {record.actor}")
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit of decisions and triage changes."""
+
+
+@audit.command()
+@click.pass_context
+def verify(ctx) -> None:
+    """Check the audit chain; report the first record edited, removed or reordered."""
+    from caselib.audit import verify as verify_chain
+
+    with _store(ctx.parent, read_only=True) as store:
+        result = verify_chain(store)
+    if result.ok:
+        click.echo(f"Audit chain intact: {result.records} records; head {result.head}")
+        click.echo("Note the head hash outside the database: removing the newest records cannot be detected otherwise.")
+        return
+    click.echo(f"caselib: audit chain broken: {result.problem}", err=True)
+    sys.exit(4)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from caselib import contract
+from caselib.audit import record_triage_changes
 from caselib.contract import CONTACT_COLUMNS, Column, Kind
 from caselib.countries import language_codes, normalise_country
 from caselib.errors import CaselibError, FileLoadError
@@ -193,6 +194,8 @@ def load_file(
                 if not result.reconciles:  # a bug, never user error: refuse to commit
                     raise RuntimeError(f"load does not reconcile: {result}")
                 _record_batch(store, spec, path, fmt, sha256, mapping, origin, now, loaded_by, result)
+                if spec.name == "tips" and result.updated:
+                    record_triage_changes(store, result.batch_id, loaded_by)
                 for table in _TEMP_TABLES:
                     store.execute(f"DROP TABLE IF EXISTS {table}")
     finally:
