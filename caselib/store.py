@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -24,6 +24,12 @@ from caselib.errors import StoreError
 __all__ = ["Store", "quote_ident", "sql_text", "SCHEMA_VERSION"]
 
 Params = Mapping[str, Any] | Sequence[Any] | None
+
+
+class TipSource(Protocol):
+    """Chooses tips for a query: a declared SELECT over tips and its named parameters."""
+
+    def sql(self) -> tuple[str, dict[str, Any]]: ...
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -215,9 +221,25 @@ class Store:
         result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
         return result.df()
 
-    def query_df(self, name: str, params: Params = None):
-        """The named query's result as a pandas DataFrame."""
-        return self.df(sql_text(name), params)
+    def query_df(self, name: str, params: Params = None, *, tips: TipSource | None = None):
+        """The named query's result as a pandas DataFrame.
+
+        A query that reads ``{{filtered_tips}}`` gets the tips chosen by ``tips`` (an object
+        with ``sql()`` returning a declared SELECT and its parameters, e.g.
+        :class:`caselib.filters.TipFilter`); every query receives only the parameters it uses.
+        """
+        text = sql_text(name)
+        params = dict(params or {})
+        if "{{filtered_tips}}" in text:
+            if tips is None:
+                from caselib.filters import TipFilter
+
+                tips = TipFilter()
+            select, tip_params = tips.sql()
+            text = text.replace("{{filtered_tips}}", f"({select})")
+            params.update(tip_params)
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", text)}
+        return self.df(text, used or None)
 
     def columns(self, table: str) -> list[str]:
         """Column names of a table or temporary table, in order."""
