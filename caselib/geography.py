@@ -1,0 +1,198 @@
+"""Tip geography: where tips come from, where tipsters say objects come from, and how sure.
+
+Counts are computed in DuckDB (``sql/geography/*.sql``) over the tips a
+:class:`~caselib.filters.TipFilter` chooses; results are small pandas frames, one row per
+country, per suggestion or per map cell, whatever the number of tips. Outputs for
+management pass ``k``: counts from 1 to ``k - 1`` are hidden, because a small count can
+point at a person.
+
+Examples
+--------
+>>> from caselib import open_store
+>>> from caselib.filters import TipFilter
+>>> store = open_store(read_only=True)                                  # doctest: +SKIP
+>>> tips_by_country(store, TipFilter(wave="2021-03"), by="suggested", k=5)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from importlib import resources
+
+from caselib.errors import CaselibError
+from caselib.store import Store, TipSource
+
+__all__ = [
+    "DEFAULT_K",
+    "country_populations",
+    "origin_consensus",
+    "suppress_small_counts",
+    "tip_hexbins",
+    "tip_points",
+    "tips_by_country",
+]
+
+DEFAULT_K = 5
+_BY = ("reporter", "suggested")
+UNRECOGNISED, NONE = "(unrecognised)", "(none)"
+
+
+@functools.cache
+def _populations():
+    import pandas as pd
+
+    with resources.files("caselib").joinpath("data/country_population.csv").open(encoding="utf-8") as handle:
+        return pd.read_csv(handle, comment="#", keep_default_na=False, dtype={"population": "int64"})
+
+
+def country_populations():
+    """Population per alpha-3 country (``country``, ``name``, ``population``, ``source``).
+
+    Natural Earth's 1:110m admin-0 estimates (public domain), with rounded figures for
+    countries too small for that scale; see ``caselib/data/country_population.csv``.
+    """
+    return _populations().rename(columns={"alpha3": "country"}).copy()
+
+
+def suppress_small_counts(frame, k: int | None, columns=("tips",), *, flag: str = "suppressed"):
+    """Hide counts from 1 to ``k - 1`` in ``columns`` (and rates derived from them).
+
+    Returns a copy with those cells missing and a boolean column ``flag`` marking the rows
+    whose count was hidden. ``k`` of None or below 2 hides nothing (analysts' views).
+    Derived columns listed in ``frame.attrs["derived"]`` (e.g. ``per_million``) are hidden
+    with their count.
+    """
+    out = frame.copy()
+    columns = [c for c in columns if c in out.columns]
+    if k is None or k < 2 or out.empty:
+        out[flag] = False
+        return out
+    hidden = False
+    for column in columns:
+        small = out[column].notna() & (out[column] > 0) & (out[column] < k)
+        hidden = small | hidden
+    out[flag] = hidden.astype(bool) if not isinstance(hidden, bool) else False
+    for column in columns + [c for c in out.attrs.get("derived", []) if c in out.columns]:
+        out[column] = out[column].astype("Float64" if out[column].dtype.kind == "f" else "Int64")
+        out.loc[out[flag], column] = None
+    return out
+
+
+def tips_by_country(store: Store, tips: TipSource | None = None, *, by: str = "reporter", k: int | None = None):
+    """Tips per country, absolute and per million inhabitants.
+
+    Parameters
+    ----------
+    tips
+        Which tips (a :class:`~caselib.filters.TipFilter`); all tips when None.
+    by
+        ``"reporter"``: the country a tip was sent from; ``"suggested"``: the country the
+        tipster says the object comes from.
+    k
+        Hide counts below ``k`` (management outputs); None shows every count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per recognised alpha-3 ``country``: ``name``, ``tips``, ``share`` (of all the
+        chosen tips), ``population``, ``per_million``, ``suppressed``; sorted by tips. The
+        tips whose country was not recognised or missing are in ``frame.attrs``
+        (``unrecognised``, ``no_country``, ``total``), suppressed like the rest.
+    """
+    if by not in _BY:
+        raise CaselibError(f"by must be one of {', '.join(_BY)}, not {by!r}")
+    counts = store.query_df("geography/tips_by_country", {"by": by}, tips=tips)
+    total = int(counts["tips"].sum())
+    extra = counts[counts["country"].isin([UNRECOGNISED, NONE])].set_index("country")["tips"]
+    frame = counts[~counts["country"].isin([UNRECOGNISED, NONE])].copy()
+    populations = _populations()[["alpha3", "name", "population"]].rename(columns={"alpha3": "country"})
+    frame = frame.merge(populations, on="country", how="left")
+    frame["name"] = frame["name"].fillna(frame["country"].map(_country_name))
+    frame["tips"] = frame["tips"].astype("int64")
+    frame["share"] = frame["tips"] / total if total else 0.0
+    frame["per_million"] = frame["tips"] / (frame["population"] / 1e6)
+    frame = frame[["country", "name", "tips", "share", "population", "per_million"]]
+    frame.attrs["derived"] = ["share", "per_million"]
+    frame = suppress_small_counts(frame, k)
+    frame = frame.sort_values(["tips", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+    def hide(n: int):
+        return None if (k is not None and k >= 2 and 0 < n < k) else n
+
+    frame.attrs.update(
+        by=by,
+        k=k,
+        total=hide(total),
+        unrecognised=hide(int(extra.get(UNRECOGNISED, 0))),
+        no_country=hide(int(extra.get(NONE, 0))),
+    )
+    return frame
+
+
+def _country_name(code: str) -> str:
+    from caselib.countries import country_name
+
+    try:
+        return country_name(code) or code
+    except (KeyError, LookupError):
+        return code
+
+
+def origin_consensus(
+    store: Store,
+    objects=None,
+    *,
+    as_of: dt.date | None = None,
+    z: float = 1.96,
+):
+    """Per object, the share of countable tips suggesting each country, with a Wilson interval.
+
+    Countable tips are those of the closure rules: actionable or forwarded, with a
+    recognised suggested country, received on or before ``as_of`` (default today, UTC).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``object_id``, ``rank`` (1 = leading country; ties go to the alphabetically first
+        alpha-3, as in the closure rules), ``country``, ``tips``, ``countable_tips``,
+        ``reporter_countries``, ``share``, ``share_low``, ``share_high``.
+    """
+    if isinstance(objects, str):
+        objects = [objects]
+    if z <= 0:
+        raise CaselibError("z must be positive (1.96 gives a 95% interval)")
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    frame = store.query_df(
+        "geography/consensus",
+        {"as_of": as_of, "objects": None if objects is None else list(objects), "z": z},
+    )
+    return frame.astype({"rank": "int64", "tips": "int64", "countable_tips": "int64", "reporter_countries": "int64"})
+
+
+def tip_hexbins(store: Store, tips: TipSource | None = None, *, size: float = 2.0, k: int | None = None):
+    """Tips with coordinates counted per hexagon of ``size`` degrees.
+
+    Returns one row per occupied hexagon (``q``, ``r``, centre ``latitude``/``longitude``,
+    ``tips``); with ``k``, hexagons holding fewer than ``k`` tips are left out, so a map for
+    management cannot point at a single tipster's place.
+    """
+    if not 0.05 <= size <= 30:
+        raise CaselibError(f"hexagon size must be between 0.05 and 30 degrees, not {size}")
+    frame = store.query_df("geography/hexbins", {"size": float(size)}, tips=tips)
+    return _drop_small(frame, k)
+
+
+def tip_points(store: Store, tips: TipSource | None = None, *, digits: int = 2, k: int | None = None):
+    """Tips with coordinates counted per point rounded to ``digits`` decimals (2: about 1 km)."""
+    if not 0 <= digits <= 4:
+        raise CaselibError(f"digits must be between 0 and 4, not {digits}")
+    frame = store.query_df("geography/points", {"digits": int(digits)}, tips=tips)
+    return _drop_small(frame, k)
+
+
+def _drop_small(frame, k: int | None):
+    frame = frame.astype({"tips": "int64"})
+    if k is not None and k >= 2:
+        frame = frame[frame["tips"] >= k]
+    return frame.reset_index(drop=True)
