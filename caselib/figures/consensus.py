@@ -1,0 +1,69 @@
+"""Origin consensus chart: which countries an object's countable tips suggest, and how sure."""
+
+from __future__ import annotations
+
+from caselib.figures.style import ACCENT, CATEGORICAL, GREY, apply_layout
+
+__all__ = ["consensus_chart"]
+
+
+def consensus_chart(consensus, object_id: str, *, flag=None, min_share: float = 0.6, top: int = 8, title: str | None = None):
+    """Horizontal bars of each suggested country's share, with its Wilson interval.
+
+    Parameters
+    ----------
+    consensus
+        The frame of :func:`caselib.geography.origin_consensus` (any objects; this one is
+        picked out).
+    flag
+        Optional: this object's row of :func:`caselib.closure.closure_flags`; its outcome and
+        reasons go under the title.
+    min_share
+        The closure rule's share threshold, drawn as a dashed line.
+    top
+        Countries shown; the rest are summed into "others".
+    """
+    import plotly.graph_objects as go
+
+    rows = consensus[consensus["object_id"] == object_id].sort_values("rank")
+    shown, rest = rows.head(top), rows.iloc[top:]
+    labels = shown["country"].tolist()
+    shares = shown["share"].astype(float).tolist()
+    low = (shown["share"] - shown["share_low"]).astype(float).tolist()
+    high = (shown["share_high"] - shown["share"]).astype(float).tolist()
+    tips = shown["tips"].astype(int).tolist()
+    reporters = shown["reporter_countries"].astype(int).tolist()
+    if len(rest):
+        labels.append(f"{len(rest)} others")
+        shares.append(float(rest["share"].sum()))
+        low.append(0.0)
+        high.append(0.0)
+        tips.append(int(rest["tips"].sum()))
+        reporters.append(None)
+    colours = [CATEGORICAL[0] if i == 0 else GREY for i in range(len(labels))]
+    total = int(rows["countable_tips"].iloc[0]) if len(rows) else 0
+
+    fig = go.Figure(
+        go.Bar(
+            x=shares,
+            y=labels,
+            orientation="h",
+            marker_color=colours,
+            error_x=dict(type="data", array=high, arrayminus=low, color="#555555", thickness=1.5),
+            customdata=[[n, r if r is not None else "–"] for n, r in zip(tips, reporters)],
+            hovertemplate="%{y}: %{x:.0%} of countable tips (%{customdata[0]} tips, "
+            "%{customdata[1]} reporter countries)<extra></extra>",
+            name="share",
+        )
+    )
+    fig.add_vline(x=min_share, line_dash="dash", line_color=ACCENT,
+                  annotation_text=f"{min_share:.0%} needed", annotation_position="top")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title="share of countable tips (95% interval)", gridcolor="#eeeeee")
+    fig.update_yaxes(autorange="reversed", title=None)
+    heading = title or f"{object_id}: origin consensus ({total} countable tips)"
+    if flag is not None:
+        ready = "ready" if bool(flag["ready"]) else "not ready"
+        heading += f"<br><sup>{flag['outcome'].replace('_', ' ')} · {ready} · {flag['reasons']}</sup>"
+    if not total:
+        fig.add_annotation(text="no countable tips yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    return apply_layout(fig, title=heading, height=max(260, 60 + 34 * len(labels)))
