@@ -9,6 +9,8 @@ class CaselibError(Exception):
 class StoreError(CaselibError):
     """The database cannot be opened or written (missing, locked, newer schema)."""
 
+    locked = False  # True when another process holds the file
+
 
 class FileLoadError(CaselibError):
     """A file cannot be loaded as a whole (unreadable, unknown format, missing columns)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -69,12 +70,24 @@ SCHEMA_VERSION = len(_migrations())
 def _friendly(error: duckdb.Error, path: Path) -> StoreError:
     text = str(error)
     if "lock" in text.lower():
-        return StoreError(
+        locked = StoreError(
             f"the database {path} is in use by another process (DuckDB allows one writer); "
             "wait for it to finish or close it, then try again"
         )
+        locked.locked = True
+        return locked
     first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     return StoreError(f"cannot open the database {path}: {first}")
+
+
+def _lock_wait() -> float:
+    """Seconds to wait for another process's lock: ``CASELIB_LOCK_WAIT``, default 10."""
+    value = os.environ.get("CASELIB_LOCK_WAIT", "10")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise StoreError(f"CASELIB_LOCK_WAIT must be a number of seconds, not {value!r}") from None
+    return max(0.0, seconds)
 
 
 class Store:
@@ -88,9 +101,12 @@ class Store:
     read_only
         Open without taking the write lock, so several readers can work beside a loader
         between its loads.
+    wait
+        Seconds to keep retrying while another process holds the file (default
+        ``CASELIB_LOCK_WAIT``, else 10): DuckDB lets one process write, or several read.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, wait: float | None = None) -> None:
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
         if read_only and not self.path.exists():
@@ -107,13 +123,7 @@ class Store:
             "autoload_known_extensions": "false",
             "allow_community_extensions": "false",
         }
-        old_umask = os.umask(0o077)
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-        except duckdb.Error as error:
-            raise _friendly(error, self.path) from None
-        finally:
-            os.umask(old_umask)
+        self._con = self._connect(config, wait if wait is not None else _lock_wait())
         # query_progress() only reports while the progress bar is enabled; we draw our own.
         # Naive timestamps in files mean UTC, and day boundaries are UTC days.
         self._con.execute("SET TimeZone = 'UTC'")
@@ -125,6 +135,23 @@ class Store:
             self._migrate()
         else:
             self._check_version()
+
+    def _connect(self, config: dict, wait: float):
+        """Connect; while another process holds the file, retry for up to ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        delay = 0.02
+        while True:
+            old_umask = os.umask(0o077)
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+            except duckdb.Error as error:
+                friendly = _friendly(error, self.path)
+                if not friendly.locked or time.monotonic() + delay > deadline:
+                    raise friendly from None
+            finally:
+                os.umask(old_umask)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -161,10 +161,35 @@ def test_a_database_locked_by_another_writer_is_one_clear_line(db_path, files):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = run("--db", str(db_path), "load", "waves", str(files["waves"]))
+        result = run("--db", str(db_path), "load", "waves", str(files["waves"]), env={"CASELIB_LOCK_WAIT": "0.5"})
         assert_one_line_error(result, contains="in use by another process")
     finally:
         holder.communicate("")
+
+
+def test_a_load_waits_for_a_short_lived_reader_to_let_go(db_path, files):
+    """Dashboards hold the file for moments; a load retries instead of failing at once."""
+    load_all(db_path, files)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time, caselib; s = caselib.Store(sys.argv[1], read_only=True); print('ready', flush=True); "
+         "time.sleep(1.5); s.close(); time.sleep(5)", str(db_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = run("--db", str(db_path), "load", "waves", str(files["waves"]), env={"CASELIB_LOCK_WAIT": "20"})
+        assert result.returncode == 0, result.stderr
+        assert "unchanged" in result.stdout
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_bad_lock_wait_setting_is_one_clear_line(db_path, files):
+    result = run("--db", str(db_path), "load", "waves", str(files["waves"]), env={"CASELIB_LOCK_WAIT": "soon"})
+    assert_one_line_error(result, contains="CASELIB_LOCK_WAIT")
 
 
 def test_pseudonymize_keeps_a_keyed_pseudonym_and_never_the_address(db_path, files):
@@ -207,5 +232,5 @@ def test_every_command_and_option_is_documented_in_the_readme():
         and not (f"caselib {command}" in readme if not option else option in readme)
     ]
     assert missing == []
-    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "CASELIB_LOAD_MEMORY_LIMIT", "PORT"):
+    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "CASELIB_LOAD_MEMORY_LIMIT", "CASELIB_LOCK_WAIT", "PORT"):
         assert variable in readme
