@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from caselib.errors import CaselibError
 from caselib.store import Store
 
-__all__ = ["AuditRecord", "VerifyResult", "append", "close_object", "reopen_object", "record_triage_changes", "verify"]
+__all__ = [
+    "AuditRecord",
+    "VerifyResult",
+    "append",
+    "close_object",
+    "keep_open",
+    "record_triage_changes",
+    "reopen_object",
+    "verify",
+]
 
 GENESIS = "0" * 64
 CLOSE_OUTCOMES = ("origin_established", "widely_distributed", "exhausted", "withdrawn")
@@ -191,6 +200,28 @@ def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None =
             object_id=object_id,
             actor=by,
             payload={"reason": reason.strip(), "previous_status": status, "status": "open", "flag": _flag_now(store, object_id)},
+        )
+
+
+def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = None) -> AuditRecord:
+    """Record that an analyst reviewed an open object and keeps it open, and why.
+
+    The object's status does not change; the audit keeps the flag as it stood, so a
+    review that overrode a "ready" flag can be found later.
+    """
+    if not reason or not reason.strip():
+        raise CaselibError("a reason is required to keep an object open")
+    status = _object_status(store, object_id)
+    if status in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is {status}; reopen it instead")
+    flag = _flag_now(store, object_id)
+    with store.transaction():
+        return append(
+            store,
+            action="keep_open",
+            object_id=object_id,
+            actor=by,
+            payload={"reason": reason.strip(), "status": status, "flag": flag},
         )
 
 

@@ -1,0 +1,111 @@
+"""Interactive access to the campaign database that leaves room for loads in other processes.
+
+DuckDB lets one process write a database file, or several read it. A notebook or dashboard
+that held its connection for hours would block every ``caselib load``. A :class:`Session`
+keeps a read-only connection while the analyst works, lets go of it after a few idle
+seconds, and opens a short read-write connection only for a decision; a load waiting for
+the file (``CASELIB_LOCK_WAIT``) gets its turn in between.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+from caselib.config import default_db_path
+from caselib.store import Store
+
+__all__ = ["Session"]
+
+
+class Session:
+    """Opens the database when needed and closes it when idle.
+
+    Parameters
+    ----------
+    path
+        The database file (default: ``CASELIB_DB``, else ``data/caselib.duckdb``).
+    idle
+        Seconds without use after which the read connection is closed.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, idle: float = 5.0) -> None:
+        self.path = Path(path or default_db_path()).expanduser().resolve()
+        self.idle = idle
+        self._lock = threading.RLock()
+        self._reader: Store | None = None
+        self._timer: threading.Timer | None = None
+        self.generation = 0  # grows with every write through this session
+        # Close before the interpreter shuts down: a timer closing DuckDB during shutdown aborts.
+        atexit.register(_release, weakref.ref(self))
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Store]:
+        """A read-only store, reused while the session is busy."""
+        with self._lock:
+            self._cancel_timer()
+            if self._reader is None:
+                self._reader = Store(self.path, read_only=True)
+            try:
+                yield self._reader
+            finally:
+                self._arm_timer()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Store]:
+        """A read-write store for one change; the read connection is closed meanwhile."""
+        with self._lock:
+            self._cancel_timer()
+            self._close_reader()
+            store = Store(self.path)
+            try:
+                yield store
+            finally:
+                store.close()
+                self.generation += 1
+
+    def release(self) -> None:
+        """Close the read connection now (another process may then write)."""
+        with self._lock:
+            self._cancel_timer()
+            self._close_reader()
+
+    close = release
+
+    @property
+    def holding(self) -> bool:
+        """Whether a read connection is open right now."""
+        return self._reader is not None
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm_timer(self) -> None:
+        self._cancel_timer()
+        if self.idle is not None and self.idle >= 0:
+            self._timer = threading.Timer(self.idle, self.release)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _release(ref: weakref.ref) -> None:
+    session = ref()
+    if session is not None:
+        session.release()

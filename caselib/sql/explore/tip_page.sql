@@ -1,0 +1,7 @@
+-- One page of the chosen tips, newest first (ties by tip id), and how many there are.
+SELECT tip_id, object_id, received_at, channel, language, reporter_country, suggested_country,
+       suggested_place, brand, shop, period, triage_status, forwarded_to, tip_text,
+       count(*) OVER () AS total
+FROM {{filtered_tips}}
+ORDER BY received_at DESC, tip_id
+LIMIT $limit OFFSET $offset

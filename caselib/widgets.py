@@ -1,0 +1,480 @@
+"""Interactive views for JupyterLab and Voilà, composed from caselib's analyses and figures.
+
+Every view reads through a :class:`~caselib.session.Session` (short-lived connections, so
+loads in other processes get their turn). One :class:`FilterPanel` yields a
+:class:`~caselib.filters.TipFilter`; views recompute from it and show its caption above
+them. Tip text is untrusted: it is only ever shown escaped, never as HTML.
+
+Importing this module loads ipywidgets and plotly; ``import caselib`` does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from collections.abc import Callable, Sequence
+
+import ipywidgets as W
+import pandas as pd
+import plotly.graph_objects as go
+
+from caselib.contract import TRIAGE_STATUSES
+from caselib.filters import TipFilter
+from caselib.session import Session
+
+__all__ = [
+    "ClosureReview",
+    "FilterPanel",
+    "ResponseExplorer",
+    "TipExplorer",
+    "TipTable",
+    "escape_cell",
+    "figure_widget",
+    "replace_figure",
+]
+
+TABLE_COLUMNS = [
+    ("tip_id", "Tip"),
+    ("object_id", "Object"),
+    ("received_at", "Received (UTC)"),
+    ("reporter_country", "From"),
+    ("suggested_country", "Suggests"),
+    ("suggested_place", "Place"),
+    ("triage_status", "Triage"),
+    ("tip_text", "Text"),
+]
+_STYLE = """<style>
+.caselib-table {border-collapse: collapse; font-size: 13px; width: 100%;}
+.caselib-table th {text-align: left; border-bottom: 2px solid #999; padding: 3px 6px;}
+.caselib-table td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;
+                   white-space: pre-wrap; overflow-wrap: anywhere;}
+.caselib-caption {color: #444; font-size: 14px; margin: 2px 0 6px 0;}
+</style>"""
+
+
+def escape_cell(value, *, limit: int | None = None) -> str:
+    """Text of a cell, HTML-escaped (missing values as an empty cell)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = value.isoformat(sep=" ", timespec="minutes") if isinstance(value, dt.datetime) else str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def html_table(frame: pd.DataFrame, columns: Sequence[tuple[str, str]], *, limit: int | None = 400) -> str:
+    """An HTML table of ``frame`` with every cell escaped."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape_cell(row.get(name), limit=limit)}</td>" for name, _ in columns) + "</tr>"
+        for row in frame.to_dict(orient="records")
+    )
+    return f'{_STYLE}<table class="caselib-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def caption_html(text: str) -> str:
+    return f'{_STYLE}<div class="caselib-caption">{html.escape(text or "All tips")}</div>'
+
+
+def figure_widget(fig: go.Figure | None = None) -> go.FigureWidget:
+    """A plotly widget (needs anywidget) holding ``fig``."""
+    return go.FigureWidget(fig if fig is not None else go.Figure())
+
+
+def replace_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
+    """Show ``fig`` in an existing widget, in one update of the browser side."""
+    with widget.batch_update():
+        widget.data = ()
+        widget.add_traces(list(fig.data))
+        widget.layout = fig.layout
+
+
+# -- filter panel ---------------------------------------------------------------------------
+
+
+class FilterPanel:
+    """The common filters as widgets: wave, dates, category, object, triage, countries.
+
+    ``value`` is the :class:`~caselib.filters.TipFilter` they describe; callbacks given to
+    :meth:`on_change` receive it after every change (once per :meth:`set`).
+    """
+
+    def __init__(self, session: Session, value: TipFilter | None = None) -> None:
+        from caselib.store import sql_text
+
+        with session.reading() as store:
+            waves = store.rows("SELECT wave_id, coalesce(name, wave_id) FROM waves ORDER BY launched_on, wave_id")
+            objects = store.rows("SELECT object_id, title, category FROM objects ORDER BY object_id")
+            countries = store.rows(sql_text("explore/countries"))
+        from caselib.countries import country_name
+
+        self.wave_names = dict(waves)
+        self._callbacks: list[Callable[[TipFilter], None]] = []
+        self._quiet = False
+        layout = W.Layout(width="auto")
+        self.wave = W.Dropdown(options=[("All waves", "")] + [(n, w) for w, n in waves], description="Wave", layout=layout)
+        self.received_from = W.DatePicker(description="From", layout=layout)
+        self.received_to = W.DatePicker(description="To", layout=layout)
+        categories = sorted({c for _, _, c in objects if c})
+        self.categories = W.SelectMultiple(options=categories, description="Category", rows=4, layout=layout)
+        self.objects = W.SelectMultiple(
+            options=[(f"{o} · {t}"[:60], o) for o, t, _ in objects], description="Object", rows=5, layout=layout
+        )
+        self.triage = W.SelectMultiple(options=list(TRIAGE_STATUSES), description="Triage", rows=4, layout=layout)
+        by_kind = {"reporter": [], "suggested": []}
+        for kind, code in countries:
+            by_kind[kind].append((f"{code} · {country_name(code) or code}", code))
+        self.reporter_countries = W.SelectMultiple(options=by_kind["reporter"], description="Sent from", rows=5, layout=layout)
+        self.suggested_countries = W.SelectMultiple(options=by_kind["suggested"], description="Suggests", rows=5, layout=layout)
+        self.clear = W.Button(description="Clear filters", icon="", layout=W.Layout(width="auto"))
+        self.caption = W.HTML(caption_html(""))
+        self._fields = {
+            "wave": self.wave,
+            "received_from": self.received_from,
+            "received_to": self.received_to,
+            "categories": self.categories,
+            "objects": self.objects,
+            "triage": self.triage,
+            "reporter_countries": self.reporter_countries,
+            "suggested_countries": self.suggested_countries,
+        }
+        for widget in self._fields.values():
+            widget.observe(self._changed, names="value")
+        self.clear.on_click(lambda _: self.set(**{name: None for name in self._fields}))
+        self.error = W.HTML()
+        self.widget = W.VBox(
+            [
+                W.HBox([self.wave, self.received_from, self.received_to, self.clear]),
+                W.HBox([self.categories, self.objects, self.triage, self.reporter_countries, self.suggested_countries]),
+                self.error,
+            ]
+        )
+        if value is not None:
+            self.set(**{name: getattr(value, name) for name in self._fields})
+        self._last = self._read()
+        self.caption.value = caption_html(self._last.caption(self.wave_names))
+
+    def on_change(self, callback: Callable[[TipFilter], None]) -> None:
+        self._callbacks.append(callback)
+
+    @property
+    def value(self) -> TipFilter:
+        return self._last
+
+    def set(self, **changes) -> TipFilter:
+        """Set several filters at once (None clears one); callbacks run once."""
+        self._quiet = True
+        try:
+            for name, value in changes.items():
+                widget = self._fields[name]
+                if isinstance(widget, W.SelectMultiple):
+                    allowed = {v for _, v in widget.options} if widget.options and isinstance(widget.options[0], tuple) else set(widget.options)
+                    widget.value = tuple(v for v in (value or ()) if v in allowed)
+                elif isinstance(widget, W.Dropdown):
+                    widget.value = value or ""
+                else:
+                    widget.value = value
+        finally:
+            self._quiet = False
+        return self._changed()
+
+    def _read(self) -> TipFilter:
+        values = {name: widget.value for name, widget in self._fields.items()}
+        return TipFilter(**values)
+
+    def _changed(self, *_):
+        if self._quiet:
+            return self._last
+        from caselib.errors import CaselibError
+
+        try:
+            value = self._read()
+        except CaselibError as error:  # e.g. From after To: say so, keep the last good filter
+            self.error.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+            return self._last
+        self.error.value = ""
+        self._last = value
+        self.caption.value = caption_html(value.caption(self.wave_names))
+        for callback in self._callbacks:
+            callback(value)
+        return value
+
+
+# -- tip table ------------------------------------------------------------------------------
+
+
+class TipTable:
+    """A paged table of the chosen tips, newest first, every cell escaped."""
+
+    def __init__(self, session: Session, *, page_size: int = 20) -> None:
+        self.session = session
+        self.page_size = page_size
+        self.page = 0
+        self.total = 0
+        self.rows = pd.DataFrame(columns=[c for c, _ in TABLE_COLUMNS])
+        self.tips = TipFilter()
+        self.html = W.HTML()
+        self.previous = W.Button(description="◀ newer", layout=W.Layout(width="auto"))
+        self.next = W.Button(description="older ▶", layout=W.Layout(width="auto"))
+        self.label = W.Label()
+        self.previous.on_click(lambda _: self.show_page(self.page - 1))
+        self.next.on_click(lambda _: self.show_page(self.page + 1))
+        self.widget = W.VBox([W.HBox([self.previous, self.next, self.label]), self.html])
+
+    def show(self, tips: TipFilter) -> None:
+        self.tips = tips
+        self.show_page(0)
+
+    def show_page(self, page: int) -> None:
+        from caselib.explore import tip_page
+
+        pages = max(1, -(-self.total // self.page_size)) if self.total else 1
+        page = max(0, page if self.rows is not None else 0)
+        with self.session.reading() as store:
+            self.rows, self.total = tip_page(store, self.tips, page=page, page_size=self.page_size)
+        pages = max(1, -(-self.total // self.page_size))
+        self.page = min(page, pages - 1)
+        first = self.page * self.page_size + 1 if self.total else 0
+        last = min(self.total, (self.page + 1) * self.page_size)
+        self.label.value = f"tips {first:,}–{last:,} of {self.total:,}"
+        self.previous.disabled = self.page == 0
+        self.next.disabled = last >= self.total
+        self.html.value = html_table(self.rows, TABLE_COLUMNS)
+
+
+# -- tip explorer ---------------------------------------------------------------------------
+
+
+class TipExplorer:
+    """Filters driving linked views: two country maps, a timeline and the tip table.
+
+    Clicking a country on the "sent from" map filters every view to tips sent from it;
+    on the "suggested" map, to tips suggesting it. ``timings`` keeps the server-side
+    seconds of each refresh.
+    """
+
+    def __init__(self, session: Session, *, value: TipFilter | None = None, freq: str = "week") -> None:
+        self.session = session
+        self.freq = freq
+        self.panel = FilterPanel(session, value)
+        self.reporter_map = figure_widget()
+        self.suggested_map = figure_widget()
+        self.timeline = figure_widget()
+        self.table = TipTable(session)
+        self.summary = W.HTML()
+        self.timings: list[float] = []
+        self.frames: dict[str, pd.DataFrame] = {}
+        self.panel.on_change(lambda _: self.refresh())
+        self.widget = W.VBox(
+            [
+                self.panel.widget,
+                self.panel.caption,
+                self.summary,
+                W.HBox([self.reporter_map, self.suggested_map]),
+                self.timeline,
+                self.table.widget,
+            ]
+        )
+        self.refresh()
+
+    def refresh(self) -> None:
+        from caselib.figures.maps import choropleth
+        from caselib.figures.response import tips_timeline
+        from caselib.geography import tips_by_country
+        from caselib.response import tips_over_time, wave_launches
+
+        started = time.perf_counter()
+        tips = self.panel.value
+        with self.session.reading() as store:
+            reporters = tips_by_country(store, tips, by="reporter")
+            suggested = tips_by_country(store, tips, by="suggested")
+            over_time = tips_over_time(store, tips, freq=self.freq)
+            launches = wave_launches(store)
+            self.table.show(tips)
+        self.frames = {"reporters": reporters, "suggested": suggested, "over_time": over_time}
+        total = reporters.attrs["total"] or 0
+        self.summary.value = (
+            f"<b>{total:,}</b> tips · {len(reporters)} reporter countries · "
+            f"{len(suggested)} suggested countries"
+        )
+        replace_figure(self.reporter_map, choropleth(reporters, label="tips sent from", title="Where tips come from"))
+        replace_figure(self.suggested_map, choropleth(suggested, label="tips suggesting", title="Where tipsters place the object"))
+        replace_figure(self.timeline, tips_timeline(over_time, launches, title=f"Tips per {self.freq}"))
+        self._link(self.reporter_map, "reporter_countries")
+        self._link(self.suggested_map, "suggested_countries")
+        self.timings.append(time.perf_counter() - started)
+
+    def _link(self, widget: go.FigureWidget, field: str) -> None:
+        for trace in widget.data:
+            if trace.name in ("hover", "small countries") and trace.meta:
+                codes = list(trace.meta["iso3"])
+                trace.on_click(lambda _trace, points, _sel, codes=codes: self.pick(field, [codes[i] for i in points.point_inds]))
+
+    def pick(self, field: str, codes: Sequence[str]) -> None:
+        """Filter to these countries (what a click on a map does)."""
+        if codes:
+            self.panel.set(**{field: tuple(codes)})
+
+
+# -- campaign response ----------------------------------------------------------------------
+
+
+class ResponseExplorer:
+    """Wave picker; aligned response curves, half-lives and channel/language mix."""
+
+    def __init__(self, session: Session, *, days: int = 90) -> None:
+        self.session = session
+        self.days = days
+        with session.reading() as store:
+            waves = store.rows("SELECT wave_id, coalesce(name, wave_id) FROM waves ORDER BY launched_on")
+        self.waves = W.SelectMultiple(options=[(n, w) for w, n in waves], value=tuple(w for w, _ in waves),
+                                      description="Waves", rows=min(8, max(2, len(waves))))
+        self.cumulative = W.ToggleButtons(options=[("tips per day", False), ("cumulative share", True)], value=False)
+        self.curves = figure_widget()
+        self.half_life = figure_widget()
+        self.channels = figure_widget()
+        self.languages = figure_widget()
+        self.table = W.HTML()
+        self.frames: dict[str, pd.DataFrame] = {}
+        self.timings: list[float] = []
+        self.waves.observe(lambda _: self.refresh(), names="value")
+        self.cumulative.observe(lambda _: self.refresh(), names="value")
+        self.widget = W.VBox([W.HBox([self.waves, self.cumulative]), self.curves, self.half_life, self.table,
+                              W.HBox([self.channels, self.languages])])
+        self.refresh()
+
+    def refresh(self) -> None:
+        from caselib.figures.response import channel_mix_chart, half_life_chart, language_mix_chart, response_curves
+        from caselib.response import channel_mix, language_mix, response_half_life, wave_response
+
+        started = time.perf_counter()
+        chosen = list(self.waves.value)
+        with self.session.reading() as store:
+            response = wave_response(store, days=self.days)
+            half = response_half_life(store, days=self.days)
+            window = TipFilter(wave=chosen[0]) if len(chosen) == 1 else None
+            channels = channel_mix(store, window, freq="month")
+            languages = language_mix(store, window, freq="month")
+        response = response[response["wave_id"].isin(chosen)]
+        half = half[half["wave_id"].isin(chosen)]
+        self.frames = {"response": response, "half_life": half, "channels": channels, "languages": languages}
+        curves = response_curves(response, title="Response after each launch")
+        if self.cumulative.value:
+            curves.update_yaxes(visible=True)
+        replace_figure(self.curves, curves)
+        replace_figure(self.half_life, half_life_chart(half, title=f"Days until half of the first {self.days} days' tips"))
+        replace_figure(self.channels, channel_mix_chart(channels, title="Channels"))
+        replace_figure(self.languages, language_mix_chart(languages, title="Languages"))
+        columns = [(c, c.replace("_", " ")) for c in half.columns]
+        self.table.value = html_table(half, columns)
+        self.timings.append(time.perf_counter() - started)
+
+
+# -- closure review -------------------------------------------------------------------------
+
+
+class ClosureReview:
+    """The queue of objects flagged ready, with their evidence and the decision buttons.
+
+    Close, keep open and reopen each need a reason; each writes one record to the audit
+    chain, and the queue is recomputed at once.
+    """
+
+    def __init__(self, session: Session, *, as_of: dt.date | None = None, by: str | None = None,
+                 ready_only: bool = True) -> None:
+        self.session = session
+        self.as_of = as_of
+        self.by = by
+        self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure")
+        self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="340px"))
+        self.consensus = figure_widget()
+        self.map = figure_widget()
+        self.reasons = W.HTML()
+        self.tips = TipTable(session, page_size=10)
+        self.outcome = W.Dropdown(options=["origin_established", "widely_distributed", "exhausted", "withdrawn"],
+                                  description="Outcome")
+        self.reason = W.Textarea(placeholder="Reason for the decision (required, kept in the audit)",
+                                 layout=W.Layout(width="100%", height="60px"))
+        self.close_button = W.Button(description="Close object", button_style="danger")
+        self.keep_button = W.Button(description="Keep open")
+        self.reopen_button = W.Button(description="Reopen")
+        self.message = W.HTML()
+        self.flags = pd.DataFrame()
+        self.close_button.on_click(lambda _: self.decide("close"))
+        self.keep_button.on_click(lambda _: self.decide("keep_open"))
+        self.reopen_button.on_click(lambda _: self.decide("reopen"))
+        self.queue.observe(lambda change: self.show(change["new"]), names="value")
+        self.ready_only.observe(lambda _: self.refresh(), names="value")
+        self.widget = W.HBox(
+            [
+                W.VBox([self.ready_only, self.queue]),
+                W.VBox([self.reasons, W.HBox([self.consensus, self.map]), self.tips.widget,
+                        W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button]),
+                        self.reason, self.message], layout=W.Layout(flex="1")),
+            ]
+        )
+        self.refresh()
+
+    def refresh(self, select: str | None = None) -> None:
+        from caselib.closure import closure_flags
+
+        with self.session.reading() as store:
+            self.flags = closure_flags(store, as_of=self.as_of)
+        shown = self.flags[self.flags["ready"]] if self.ready_only.value else self.flags
+        options = [(f"{r.object_id} · {r.outcome.replace('_', ' ')}", r.object_id) for r in shown.itertuples()]
+        current = select or self.queue.value
+        self.queue.options = options
+        ids = [o for _, o in options]
+        self.queue.value = current if current in ids else (ids[0] if ids else None)
+        if self.queue.value is None:
+            self.show(None)
+
+    def show(self, object_id: str | None) -> None:
+        from caselib.figures.consensus import consensus_chart
+        from caselib.figures.maps import choropleth
+        from caselib.geography import origin_consensus
+
+        if object_id is None:
+            self.reasons.value = "<i>No object in the queue.</i>"
+            return
+        flag = self.flags.set_index("object_id").loc[object_id]
+        with self.session.reading() as store:
+            consensus = origin_consensus(store, [object_id], as_of=self.as_of)
+        if flag["outcome"] in ("origin_established", "widely_distributed", "exhausted"):
+            self.outcome.value = flag["outcome"]
+        self.reasons.value = (
+            f"<h3>{html.escape(object_id)} · {html.escape(str(flag['title']))}</h3>"
+            f"<p><b>{html.escape(flag['outcome'].replace('_', ' '))}</b> "
+            f"({'ready' if flag['ready'] else 'not ready'}; status {html.escape(str(flag['status']))}): "
+            f"{html.escape(str(flag['reasons']))}</p>"
+        )
+        replace_figure(self.consensus, consensus_chart(consensus, object_id, flag=None))
+        per_country = consensus[["country", "tips"]]
+        replace_figure(self.map, choropleth(per_country, label="countable tips", title="Suggested origin"))
+        self.tips.show(TipFilter(objects=(object_id,)))
+
+    def decide(self, action: str) -> None:
+        """Record a decision on the selected object (``close``, ``keep_open`` or ``reopen``)."""
+        from caselib import audit
+        from caselib.errors import CaselibError
+
+        object_id = self.queue.value
+        if object_id is None:
+            self.message.value = "Select an object first."
+            return
+        try:
+            with self.session.writing() as store:
+                if action == "close":
+                    audit.close_object(store, object_id, outcome=self.outcome.value, reason=self.reason.value, by=self.by)
+                elif action == "reopen":
+                    audit.reopen_object(store, object_id, reason=self.reason.value, by=self.by)
+                else:
+                    audit.keep_open(store, object_id, reason=self.reason.value, by=self.by)
+        except CaselibError as error:
+            self.message.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+            return
+        done = {"close": "closed", "reopen": "reopened", "keep_open": "kept open"}[action]
+        self.message.value = f"{html.escape(object_id)} {done}; the decision is in the audit."
+        self.reason.value = ""
+        self.refresh()

@@ -1,0 +1,205 @@
+"""Widget callbacks driven directly: filters change the figures' data and the table; the
+decision buttons write exactly one audit record each; tip text is only shown escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import write_csv
+
+from caselib import Store, load_file
+from caselib.demo import build_demo
+from caselib.filters import TipFilter
+from caselib.session import Session
+
+pytest.importorskip("ipywidgets")
+from plotly.callbacks import InputDeviceState, Points  # noqa: E402
+
+from caselib.widgets import ClosureReview, FilterPanel, ResponseExplorer, TipExplorer, TipTable  # noqa: E402
+
+AS_OF = dt.date(2024, 6, 30)
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("widgets")
+    path = folder / "demo.duckdb"
+    build_demo(path, tips=5000, progress=False)
+    with Store(path) as store:
+        rows = [{"tip_id": "XSS1", "object_id": "G001", "received_at": "2024-06-01T08:00:00Z",
+                 "reporter_country": "NL", "suggested_country": "BE", "triage_status": "new", "tip_text": HOSTILE}]
+        load_file(store, "tips", write_csv(folder / "hostile.csv", rows), progress=False)
+    return path
+
+
+@pytest.fixture
+def session(demo_db, tmp_path):
+    # Each test gets its own copy: decisions write to it.
+    import shutil
+
+    path = tmp_path / "case.duckdb"
+    shutil.copy(demo_db, path)
+    with Session(path) as session:
+        yield session
+
+
+def hover_codes(widget):
+    trace = next(t for t in widget.data if t.name == "hover")
+    return trace, list(trace.meta["iso3"])
+
+
+def shown_countries(widget):
+    """Countries drawn in a colour class (not 'no data', not the ocean)."""
+    codes = set()
+    for trace in widget.data:
+        if trace.meta and trace.name not in ("hover", "no data", "small countries") and "iso3" in trace.meta:
+            codes |= set(trace.meta["iso3"])
+    return codes
+
+
+def test_filter_panel_yields_the_filter_its_caption_and_one_callback_per_change(session):
+    panel = FilterPanel(session)
+    seen = []
+    panel.on_change(seen.append)
+    value = panel.set(wave="2021-03", triage=("actionable", "forwarded"))
+    assert seen == [value]
+    assert value == TipFilter(wave="2021-03", triage=("actionable", "forwarded"))
+    assert "Wave March 2021 · actionable or forwarded" in panel.caption.value
+    panel.triage.value = ("actionable",)  # a widget changed by hand
+    assert len(seen) == 2 and seen[-1].triage == ("actionable",)
+
+
+def test_an_impossible_date_range_is_said_and_the_last_filter_kept(session):
+    panel = FilterPanel(session)
+    good = panel.set(received_from=dt.date(2021, 3, 1))
+    panel.received_to.value = dt.date(2020, 1, 1)
+    assert "after" in panel.error.value
+    assert panel.value == good
+
+
+def test_explorer_views_follow_the_filters(session):
+    explorer = TipExplorer(session)
+    all_total = explorer.frames["reporters"].attrs["total"]
+    assert explorer.frames["over_time"]["tips"].sum() == all_total
+    before = shown_countries(explorer.reporter_map)
+    assert "DEU" in before
+
+    explorer.panel.set(triage=("actionable",))
+    actionable = explorer.frames["reporters"]
+    with Store(session.path, read_only=True) as store:
+        expected = store.scalar("SELECT count(*) FROM tips WHERE triage_status = 'actionable'")
+    assert actionable.attrs["total"] == expected < all_total
+    assert explorer.frames["over_time"]["tips"].sum() == expected
+    assert f"of {expected:,}" in explorer.table.label.value
+    assert set(explorer.table.rows["triage_status"]) == {"actionable"}
+    assert "actionable" in explorer.panel.caption.value
+
+
+def test_clicking_a_country_on_the_map_filters_every_view(session):
+    explorer = TipExplorer(session)
+    trace, codes = hover_codes(explorer.reporter_map)
+    index = codes.index("FRA")
+    trace._dispatch_on_click(Points(point_inds=[index], xs=[0], ys=[0], trace_name="hover", trace_index=0), InputDeviceState())
+    assert explorer.panel.value.reporter_countries == ("FRA",)
+    frame = explorer.frames["reporters"]
+    assert frame["country"].tolist() == ["FRA"]
+    assert shown_countries(explorer.reporter_map) == {"FRA"}
+    assert set(explorer.table.rows["reporter_country"]) == {"FRA"}
+    # The suggested-country map now shows where tips sent from France point.
+    with Store(session.path, read_only=True) as store:
+        n = store.scalar("SELECT count(*) FROM tips WHERE reporter_country = 'FRA' AND suggested_country IS NOT NULL")
+    assert explorer.frames["suggested"]["tips"].sum() == n
+
+
+def test_tip_text_is_shown_escaped_never_as_html(session):
+    table = TipTable(session)
+    table.show(TipFilter(objects=("G001",), received_from=dt.date(2024, 6, 1), received_to=dt.date(2024, 6, 1)))
+    assert "XSS1" in table.html.value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table.html.value
+    assert "<script>alert" not in table.html.value and "<img" not in table.html.value
+
+
+def test_table_pages_through_the_chosen_tips(session):
+    table = TipTable(session, page_size=7)
+    table.show(TipFilter(objects=("G001",)))
+    first = table.rows["tip_id"].tolist()
+    oldest_on_first = table.rows["received_at"].min()
+    assert len(first) == 7 and table.previous.disabled
+    assert table.rows["received_at"].is_monotonic_decreasing  # newest first
+    table.next.click()
+    assert table.page == 1 and not set(first) & set(table.rows["tip_id"])
+    assert table.rows["received_at"].max() <= oldest_on_first
+    assert table.label.value.startswith("tips 8–14 of ")
+
+
+def audit_count(path) -> int:
+    with Store(path, read_only=True) as store:
+        return store.scalar("SELECT count(*) FROM audit_log")
+
+
+def test_decisions_write_exactly_one_audit_record_and_update_the_queue(session):
+    review = ClosureReview(session, as_of=AS_OF, by="analyst-1")
+    first = review.queue.value
+    assert first is not None and review.flags.set_index("object_id").loc[first, "ready"]
+    before = audit_count(session.path)
+
+    review.reason.value = ""
+    review.close_button.click()  # no reason: refused, nothing written
+    assert "reason is required" in review.message.value
+    assert audit_count(session.path) == before
+
+    review.reason.value = "consensus confirmed with the national desk"
+    review.close_button.click()
+    assert audit_count(session.path) == before + 1
+    assert first not in [o for _, o in review.queue.options]
+    with Store(session.path, read_only=True) as store:
+        assert store.scalar("SELECT status FROM objects WHERE object_id = $o", {"o": first}) in ("closed", "withdrawn")
+        actor, action = store.rows("SELECT actor, action FROM audit_log ORDER BY seq DESC LIMIT 1")[0]
+    assert (actor, action) == ("analyst-1", "close")
+
+    second = review.queue.value
+    review.reason.value = "waiting for a reply from the Dutch police"
+    review.keep_button.click()
+    assert audit_count(session.path) == before + 2
+    assert second in [o for _, o in review.queue.options]  # kept open: still flagged ready
+
+    review.ready_only.value = False
+    review.queue.value = first
+    review.reason.value = "new tips arrived"
+    review.reopen_button.click()
+    assert audit_count(session.path) == before + 3
+    with Store(session.path, read_only=True) as store:
+        assert store.scalar("SELECT status FROM objects WHERE object_id = $o", {"o": first}) == "open"
+        from caselib.audit import verify
+
+        assert verify(store).ok
+
+
+def test_review_shows_the_evidence_of_the_selected_object(session):
+    review = ClosureReview(session, as_of=AS_OF)
+    object_id = review.queue.value
+    assert object_id in review.reasons.value
+    bars = review.consensus.data[0]
+    assert bars.type == "bar"
+    assert set(review.tips.rows["object_id"]) == {object_id}
+
+
+def test_review_releases_the_database_for_other_writers(session):
+    ClosureReview(session, as_of=AS_OF)
+    session.release()
+    # A writer in this process (as a load in another process would) can now open the file.
+    with Store(session.path, wait=0) as store:
+        assert store.scalar("SELECT count(*) FROM objects") > 0
+
+
+def test_response_explorer_follows_the_wave_picker(session):
+    explorer = ResponseExplorer(session)
+    waves = list(explorer.waves.value)
+    assert set(explorer.frames["response"]["wave_id"]) == set(waves)
+    explorer.waves.value = (waves[0],)
+    assert set(explorer.frames["response"]["wave_id"]) == {waves[0]}
+    assert set(explorer.frames["half_life"]["wave_id"]) == {waves[0]}
+    names = {t.name for t in explorer.curves.data}
+    assert len([n for n in names if n]) >= 1
