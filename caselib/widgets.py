@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -19,18 +20,23 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
+from pathlib import Path
+
 from caselib.contract import TRIAGE_STATUSES
+from caselib.errors import CaselibError
 from caselib.filters import TipFilter
 from caselib.session import Session
 
 __all__ = [
     "ClosureReview",
+    "NoDatabase",
     "FilterPanel",
     "ResponseExplorer",
     "TipExplorer",
     "TipTable",
     "escape_cell",
     "figure_widget",
+    "open_session",
     "replace_figure",
 ]
 
@@ -51,6 +57,30 @@ _STYLE = """<style>
                    white-space: pre-wrap; overflow-wrap: anywhere;}
 .caselib-caption {color: #444; font-size: 14px; margin: 2px 0 6px 0;}
 </style>"""
+
+
+class NoDatabase(CaselibError):
+    """There is no campaign database yet; shown in a notebook as one line, not a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [str(self)]
+
+
+def open_session(path: str | os.PathLike[str] | None = None, *, idle: float = 5.0) -> Session:
+    """The session a notebook works in: ``path``, else ``CASELIB_DB``, else the project's default.
+
+    Raises :class:`NoDatabase`, which a notebook shows as one line telling the user to run
+    ``caselib demo`` (``make lab`` does it for them), when there is no database.
+    """
+    from caselib.config import default_db_path
+
+    target = Path(path or default_db_path()).expanduser()
+    if not target.exists():
+        raise NoDatabase(
+            f"There is no campaign database at {target}. Run `caselib demo` (or `make lab`) to build the "
+            "synthetic demo, or load your files with `caselib load`."
+        )
+    return Session(target, idle=idle)
 
 
 def escape_cell(value, *, limit: int | None = None) -> str:

@@ -40,3 +40,19 @@ def test_notebook_runs_cleanly(path: Path, demo_db: Path, monkeypatch):
     if path.name == "00_start_here.ipynb":
         summary = notebook.cells[1]["outputs"][0]["data"]["text/plain"]
         assert "'contents': 'demo'" in summary
+
+
+def test_without_a_database_a_notebook_says_to_run_caselib_demo(tmp_path, monkeypatch):
+    from nbclient.exceptions import CellExecutionError
+
+    monkeypatch.setenv("CASELIB_DB", str(tmp_path / "missing.duckdb"))
+    path = ROOT / "notebooks" / "01_tip_explorer.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    with pytest.raises(CellExecutionError):
+        NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    errors = [o for cell in notebook.cells for o in cell.get("outputs", []) if o["output_type"] == "error"]
+    assert len(errors) == 1
+    # One line, no traceback: IPython shows the message the library wrote.
+    assert len(errors[0]["traceback"]) == 1
+    assert "caselib demo" in errors[0]["traceback"][0]
+    assert not (tmp_path / "missing.duckdb").exists()
