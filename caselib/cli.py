@@ -163,7 +163,8 @@ def _date(value: str | None):
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        # a CaselibError, not click.BadParameter: that prints the usage too, not one line
+        raise CaselibError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 @cli.command()
@@ -171,14 +172,14 @@ def _date(value: str | None):
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--ready-only", is_flag=True, help="Only the objects ready for closure.")
 @click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of thresholds ([closure] table).")
-@click.option("--min-countable", type=int, help="Rule 4: countable tips needed (default 5).")
-@click.option("--min-share", type=float, help="Rule 4: share of the leading country needed (default 0.6).")
-@click.option("--min-reporter-countries", type=int, help="Rule 4: reporter countries needed (default 3).")
-@click.option("--wide-min-countable", type=int, help="Rule 5: countable tips needed (default 20).")
-@click.option("--wide-min-countries", type=int, help="Rule 5: suggested countries needed (default 5).")
-@click.option("--wide-max-share", type=float, help="Rule 5: leading share below which it is widely distributed (default 0.3).")
-@click.option("--quiet-days", type=int, help="Rule 6: days without a tip (default 180).")
-@click.option("--min-age-days", type=int, help="Rule 6: days since publication (default 365).")
+@click.option("--min-countable", type=click.IntRange(min=0), help="Rule 4: countable tips needed (default 5).")
+@click.option("--min-share", type=click.FloatRange(0, 1), help="Rule 4: share of the leading country needed (default 0.6).")
+@click.option("--min-reporter-countries", type=click.IntRange(min=0), help="Rule 4: reporter countries needed (default 3).")
+@click.option("--wide-min-countable", type=click.IntRange(min=0), help="Rule 5: countable tips needed (default 20).")
+@click.option("--wide-min-countries", type=click.IntRange(min=0), help="Rule 5: suggested countries needed (default 5).")
+@click.option("--wide-max-share", type=click.FloatRange(0, 1), help="Rule 5: leading share below which it is widely distributed (default 0.3).")
+@click.option("--quiet-days", type=click.IntRange(min=0), help="Rule 6: days without a tip (default 180).")
+@click.option("--min-age-days", type=click.IntRange(min=0), help="Rule 6: days since publication (default 365).")
 @click.pass_context
 def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
     """Closure flags: which objects are ready to close, with reasons and figures."""
@@ -190,7 +191,9 @@ def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
     if fmt == "csv":
         click.echo(safe_csv(frame.assign(ready=frame["ready"].map({True: "true", False: "false"}))), nl=False)
     elif fmt == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso", indent=2, force_ascii=False))
+        # last_tip_on is a day; pandas would write it as a midnight timestamp
+        days = [d.isoformat() if hasattr(d, "isoformat") else None for d in frame["last_tip_on"]]
+        click.echo(frame.assign(last_tip_on=days).to_json(orient="records", indent=2, force_ascii=False))
     elif frame.empty:
         click.echo("No objects ready for closure." if ready_only else "No objects.")
     else:
@@ -249,3 +252,20 @@ def verify(ctx) -> None:
         return
     click.echo(f"caselib: audit chain broken: {result.problem}", err=True)
     sys.exit(4)
+
+
+@cli.command()
+@click.option("--as-of", help="Report as of this day, YYYY-MM-DD (default: today, UTC).")
+@click.option("--wave", help="Focus the maps and tip counts on this wave (its id, e.g. 2021-03).")
+@click.option("-k", "k", type=click.IntRange(min=2), default=5, show_default=True, help="Hide tip counts below k.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.html (self-contained) or FILE.pdf (printed by headless Chromium).")
+@click.pass_context
+def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path) -> None:
+    """Write the campaign report for management (no tip text, small counts hidden)."""
+    from caselib.report import build_report
+
+    with _store(ctx, read_only=True) as store:
+        built = build_report(store, as_of=_date(as_of), wave=wave, k=k)
+    path = built.write(output)
+    click.echo(f"Report written to {path} ({path.stat().st_size / 1e6:.1f} MB, {built.figures} figures)")

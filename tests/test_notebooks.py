@@ -26,10 +26,13 @@ def test_there_are_notebooks_to_run():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_notebook_runs_cleanly(path: Path, demo_db: Path, monkeypatch):
+def test_notebook_runs_cleanly(path: Path, demo_db: Path, monkeypatch, tmp_path):
     monkeypatch.setenv("CASELIB_DB", str(demo_db))
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    # Run in a scratch folder: notebooks that write files (the report) write there.
+    workdir = tmp_path / "run" / "notebooks"
+    workdir.mkdir(parents=True)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     problems = []
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
