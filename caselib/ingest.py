@@ -125,6 +125,10 @@ class _Plan:
     sources: dict[str, int]  # contract column -> index into the file's columns
     contact: list[int]  # indexes of contact columns, in priority order
     ignored: list[str]
+    # The contract name of each contact column ("contact" for one a mapping marks), in the
+    # order of ``contact``: what a pseudonym is keyed by, so it does not depend on where
+    # the column sits in the file.
+    contact_names: list[str] = field(default_factory=list)
 
 
 def load_file(
@@ -174,7 +178,10 @@ def load_file(
         )
     key_params = load_key().params() if pseudonymize else {}
     started = time.monotonic()
-    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:  # naive means UTC, as in the files; not the machine's local time
+        now = now.replace(tzinfo=dt.UTC)
+    now = now.astimezone(dt.UTC).replace(tzinfo=None)
     sha256 = _file_sha256(path)
     fmt = detect_format(path)
     # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
@@ -210,7 +217,7 @@ def load_file(
 
 def _plan(raw: RawFile, spec: Kind, mapping: Mapping, path: Path) -> _Plan:
     sources: dict[str, int] = {}
-    contact: list[tuple[int, int]] = []  # (priority, index)
+    contact: list[tuple[int, int, str]] = []  # (priority, index, contract name)
     ignored: list[str] = []
     for index, header in enumerate(raw.headers):
         key = str(header).strip().lower()
@@ -218,7 +225,7 @@ def _plan(raw: RawFile, spec: Kind, mapping: Mapping, path: Path) -> _Plan:
         if key in mapping.contact or key in CONTACT_COLUMNS or target in CONTACT_COLUMNS:
             name = target if target in CONTACT_COLUMNS else key
             priority = CONTACT_COLUMNS.index(name) if name in CONTACT_COLUMNS else len(CONTACT_COLUMNS)
-            contact.append((priority, index))
+            contact.append((priority, index, name if name in CONTACT_COLUMNS else "contact"))
         elif target in spec.names:
             if target in sources:
                 first = raw.headers[sources[target]]
@@ -235,7 +242,8 @@ def _plan(raw: RawFile, spec: Kind, mapping: Mapping, path: Path) -> _Plan:
             f"{path.name} has no {', '.join(missing)} column, which {spec.name} files must have "
             f"(columns found: {found}); rename it or pass a mapping file"
         )
-    return _Plan(sources, [i for _, i in sorted(contact)], ignored)
+    contact.sort()
+    return _Plan(sources, [i for _, i, _ in contact], ignored, [n for _, _, n in contact])
 
 
 # -- the load -------------------------------------------------------------------------------
@@ -327,8 +335,8 @@ def _create_stage(store, spec, raw, plan, mapping, pseudonymize) -> None:
         select.append(f"{expr} AS {column.name}")
     if pseudonymize and plan.contact:
         parts = [
-            f"'{i}:' || lower({_value(i)})" for i in plan.contact
-        ]  # the column's position, not its header, keeps file text out of SQL
+            f"'{name}:' || lower({_value(i)})" for i, name in zip(plan.contact, plan.contact_names, strict=True)
+        ]  # contract names are our constants, so no file text goes into SQL
         select.append(f"coalesce({', '.join(parts)}) AS _contact")
     else:
         select.append("NULL::VARCHAR AS _contact")

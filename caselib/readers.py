@@ -187,6 +187,10 @@ def _cell_text(value: object) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    # Excel has no date type: a date cell comes back as a datetime at midnight, and date
+    # columns want YYYY-MM-DD (a timestamp column reads a bare date as midnight UTC).
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return str(value)
