@@ -25,6 +25,15 @@ lab: setup
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
 	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None
 
+# The management dashboard (Voilà) on 127.0.0.1:$(DASHBOARD_PORT): sources stripped, no code
+# execution from the browser, nothing fetched from the internet (template dashboards/voila).
+DASHBOARD_PORT ?= $(if $(filter command line environment,$(origin PORT)),$(PORT),8866)
+dashboard: setup
+	$(VENV)/bin/caselib demo --if-missing
+	JUPYTER_PATH=$(CURDIR)/dashboards$${JUPYTER_PATH:+:$$JUPYTER_PATH} $(VENV)/bin/voila \
+	  dashboards/management.ipynb --Voila.ip=127.0.0.1 --port=$(DASHBOARD_PORT) --no-browser \
+	  --template=caselib --strip_sources=True --show_tracebacks=False
+
 test: setup
 	$(PY) -m pytest
 

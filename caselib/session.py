@@ -44,12 +44,16 @@ class Session:
         atexit.register(_release, weakref.ref(self))
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[Store]:
-        """A read-only store, reused while the session is busy."""
+    def reading(self, *, wait: float | None = None) -> Iterator[Store]:
+        """A read-only store, reused while the session is busy.
+
+        ``wait``: seconds to wait for a writing process (default ``CASELIB_LOCK_WAIT``);
+        after that a :class:`~caselib.errors.StoreError` with ``locked`` set.
+        """
         with self._lock:
             self._cancel_timer()
             if self._reader is None:
-                self._reader = Store(self.path, read_only=True)
+                self._reader = Store(self.path, read_only=True, wait=wait)
             try:
                 yield self._reader
             finally:

@@ -1,0 +1,198 @@
+"""The management dashboard served by `make dashboard` (Voilà), in headless Chromium with the
+network blocked; no code execution from the browser; working beside a load in another process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from browser import browser  # noqa: F401  (a fixture)
+from conftest import write_csv
+
+from caselib import Store, load_file
+from caselib.demo import build_demo
+from caselib.session import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE_TITLE = "<img src=x onerror=alert(7)> teddy bear"
+HOSTILE_TEXT = "<script>alert(1)</script>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("dash")
+    path = folder / "demo.duckdb"
+    build_demo(path, tips=5000, progress=False)
+    with Store(path) as store:
+        objects = [{"object_id": "G999", "title": HOSTILE_TITLE, "first_published": "2024-01-01"}]
+        load_file(store, "objects", write_csv(folder / "o.csv", objects), progress=False)
+        # Six recent actionable tips agreeing on Belgium from three countries: ready for closure
+        # and the busiest object of the last 30 days, so it leads the attention list.
+        recent = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        tips = [{"tip_id": f"H{i}", "object_id": "G999", "received_at": recent, "triage_status": "actionable",
+                 "suggested_country": "BE", "reporter_country": ["NL", "DE", "FR"][i % 3], "tip_text": HOSTILE_TEXT}
+                for i in range(6)]
+        load_file(store, "tips", write_csv(folder / "t.csv", tips), progress=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dashboard(dashboard_db):
+    """`make dashboard` on a free port, on the test database; stopped at the end."""
+    port = free_port()
+    env = {**os.environ, "CASELIB_DB": str(dashboard_db), "PORT": str(port)}
+    process = subprocess.Popen(
+        ["make", "-s", "dashboard"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"make dashboard stopped: {process.stdout.read()[-2000:]}")
+            time.sleep(0.5)
+    else:
+        pytest.fail("the dashboard did not start within 3 minutes")
+    yield url
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+
+
+def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):  # noqa: F811
+    report = browser.open_page(dashboard, timeout=180_000)
+    page = report.page
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.wait_for_selector(".caselib-tiles", timeout=180_000)
+    marks = report.plot_marks(count=3, timeout=120_000)
+    assert report.external_requests == []
+    assert report.page_errors == []
+    assert len(marks) == 3
+    for figure in marks:
+        drawn = figure["paths"] + sum(t["fills"] + t["lines"] + t["points"] for t in figure["traces"])
+        assert drawn > 0, figure
+    countries = max(sum(t["fill_subpaths"] for t in f["traces"]) for f in marks)
+    assert countries > 150
+    text = page.inner_text("body")
+    assert "Trace an Object · campaign dashboard" in text
+    assert "objects published" in text and "ready for closure" in text
+    # Presentable: no code, no traceback, no warning on the page.
+    for bad in ("Traceback", "Warning", "import ", "ManagementDashboard(", "Error"):
+        assert bad not in text
+    # Untrusted text is shown escaped and never runs.
+    assert HOSTILE_TITLE in text
+    assert HOSTILE_TEXT not in text  # tip text is never on the dashboard
+    page.wait_for_timeout(500)
+    assert dialogs == []
+
+
+def test_dashboard_selectors_recompute_the_view(browser, dashboard):  # noqa: F811
+    report = browser.open_page(dashboard, timeout=180_000)
+    page = report.page
+    page.wait_for_selector(".caselib-tiles", timeout=180_000)
+    report.plot_marks(count=3, timeout=120_000)
+    assert "tips in wave" not in page.inner_text(".caselib-tiles")
+    page.locator("select").first.select_option(label="March 2021")
+    page.wait_for_function("() => document.querySelector('.caselib-tiles').innerText.includes('tips in wave March 2021')",
+                           timeout=60_000)
+    assert "wave March 2021" in page.inner_text("body")
+    assert report.page_errors == [] and report.external_requests == []
+
+
+def test_the_browser_cannot_execute_code_in_the_dashboard_kernel(browser, dashboard, tmp_path):  # noqa: F811
+    """Voilà passes widget messages to the kernel, never an execute_request."""
+    report = browser.open_page(dashboard, timeout=180_000)
+    page = report.page
+    page.wait_for_selector(".caselib-tiles", timeout=180_000)
+    config = json.loads(page.inner_text("#jupyter-config-data") if page.locator("#jupyter-config-data").count()
+                        else page.evaluate("() => document.getElementById('jupyter-config-data').textContent"))
+    kernel = config["kernelId"]
+    marker = tmp_path / "pwned"
+    result = page.evaluate(
+        """async ([url, code]) => {
+            const ws = new WebSocket(url);
+            const replies = [];
+            await new Promise((ok, no) => { ws.onopen = ok; ws.onerror = no; });
+            ws.onmessage = (e) => replies.push(typeof e.data === 'string' ? e.data : 'binary');
+            const message = (id, type, content) => JSON.stringify({
+                header: {msg_id: id, msg_type: type, username: 'x', session: 'x', date: new Date().toISOString(),
+                         version: '5.3'},
+                parent_header: {}, metadata: {}, channel: 'shell', buffers: [], content: content});
+            const attack = 'attack-' + Math.random();
+            const control = 'control-' + Math.random();
+            ws.send(message(attack, 'execute_request', {code: code, silent: false, store_history: false,
+                                                         user_expressions: {}, allow_stdin: false}));
+            // A message Voilà does let through, to show the channel itself works.
+            ws.send(message(control, 'kernel_info_request', {}));
+            await new Promise((ok) => setTimeout(ok, 3000));
+            ws.close();
+            return [replies.filter((r) => r.includes(attack)).length, replies.filter((r) => r.includes(control)).length];
+        }""",
+        [dashboard.replace("http", "ws") + f"api/kernels/{kernel}/channels?session_id={uuid.uuid4()}",
+         f"open({str(marker)!r}, 'w').write('x')"],
+    )
+    time.sleep(1)
+    attack_replies, control_replies = result
+    assert control_replies > 0  # the kernel answers what Voilà lets through
+    assert attack_replies == 0 and not marker.exists()  # the execute_request never reached it
+
+
+def test_dashboard_keeps_working_while_a_large_load_runs(dashboard_db, tmp_path):
+    """The dashboard's queries in a loop beside a load in another process: no error, and the
+    counts are those from before the load or after it, never in between."""
+    from caselib.sample import generate_campaign
+    from caselib.widgets import ManagementDashboard
+
+    path = tmp_path / "busy.duckdb"
+    shutil.copy(dashboard_db, path)
+    with Store(path, read_only=True) as store:
+        before = store.scalar("SELECT count(*) FROM tips")
+    # A new tips file for the same objects: ids that do not exist yet, about 200,000 rows.
+    campaign = generate_campaign(tmp_path / "files", tips=200_000, seed=99, messy=False)
+    rows = (campaign.tips_path.read_text(encoding="utf-8").replace("\nT", "\nNEW-T"))
+    big = tmp_path / "more-tips.csv"
+    big.write_text(rows, encoding="utf-8")
+
+    dashboard = ManagementDashboard(Session(path, idle=0), wait=0.2)
+    loader = subprocess.Popen(
+        [sys.executable, "-m", "caselib", "--db", str(path), "load", "tips", str(big), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CASELIB_LOCK_WAIT": "60"},
+    )
+    seen, busy = set(), 0
+    while loader.poll() is None:
+        fresh = dashboard.refresh()
+        busy += not fresh
+        seen.add(dashboard.numbers.tips_total)
+        time.sleep(0.05)
+    out, err = loader.communicate()
+    assert loader.returncode == 0, err
+    dashboard.refresh()
+    seen.add(dashboard.numbers.tips_total)
+    with Store(path, read_only=True) as store:
+        after = store.scalar("SELECT count(*) FROM tips")
+    assert after > before
+    assert seen <= {before, after} and after in seen
+    assert busy > 0  # the load really overlapped with the refreshes
+    assert "busy with a load" not in dashboard.status.value
