@@ -44,6 +44,7 @@ demo: setup
 BENCH_TIPS ?= 1000000
 bench: setup
 	$(PY) benchmarks/bench_load.py --tips $(BENCH_TIPS)
+	$(PY) benchmarks/bench_widgets.py --tips $(BENCH_TIPS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

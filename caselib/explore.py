@@ -18,8 +18,5 @@ def tip_page(store: Store, tips: TipSource | None = None, *, page: int = 0, page
     """
     page = max(0, int(page))
     frame = store.query_df("explore/tip_page", {"limit": int(page_size), "offset": page * int(page_size)}, tips=tips)
-    if len(frame):
-        total = int(frame["total"].iloc[0])
-    else:
-        total = int(store.query_df("explore/tip_count", tips=tips)["total"].iloc[0])
-    return frame.drop(columns="total"), total
+    total = int(store.query_df("explore/tip_count", tips=tips)["total"].iloc[0])
+    return frame, total

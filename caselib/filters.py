@@ -32,8 +32,9 @@ from caselib.errors import CaselibError
 
 __all__ = ["FILTERS", "FilterField", "TipFilter", "date_range_caption"]
 
-# The tips every filtered analysis starts from: one row per tip, with its object's category.
-_BASE = "SELECT t.*, o.category AS category FROM tips AS t JOIN objects AS o ON o.object_id = t.object_id"
+# The tips every filtered analysis starts from: one row per tip. No join with objects: at a
+# million tips it tripled every query; the category filter looks objects up in a subquery.
+_BASE = "SELECT t.* FROM tips AS t"
 
 _WAVE_WINDOW = """
     t.received_at >= (SELECT launched_on FROM waves WHERE wave_id = $wave)
@@ -93,7 +94,11 @@ FILTERS: tuple[FilterField, ...] = (
         "received_to", "t.received_at < $received_to::DATE + INTERVAL 1 DAY", lambda v, names: ""
     ),
     FilterField("objects", "list_contains($objects, t.object_id)", lambda v, names: f"object {_listing(v)}" if len(v) == 1 else f"objects {_listing(v)}"),
-    FilterField("categories", "list_contains($categories, o.category)", lambda v, names: _or_listing(v)),
+    FilterField(
+        "categories",
+        "t.object_id IN (SELECT object_id FROM objects WHERE list_contains($categories, category))",
+        lambda v, names: _or_listing(v),
+    ),
     FilterField("triage", "list_contains($triage, t.triage_status)", lambda v, names: _or_listing(v)),
     FilterField(
         "reporter_countries",
@@ -178,7 +183,7 @@ class TipFilter:
         return {name: value for name, value in values.items() if value not in (None, ())}
 
     def sql(self) -> tuple[str, dict[str, Any]]:
-        """The SELECT of the chosen tips (with their object's ``category``) and its parameters."""
+        """The SELECT of the chosen tips (columns of ``tips``) and its parameters."""
         active = self.active()
         conditions = [_BY_NAME[name].sql.strip() for name in active]
         params = {name: (list(v) if isinstance(v, tuple) else v) for name, v in active.items()}

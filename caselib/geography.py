@@ -31,6 +31,7 @@ __all__ = [
     "tip_hexbins",
     "tip_points",
     "tips_by_country",
+    "tips_by_country_both",
 ]
 
 DEFAULT_K = 5
@@ -103,15 +104,34 @@ def tips_by_country(store: Store, tips: TipSource | None = None, *, by: str = "r
     if by not in _BY:
         raise CaselibError(f"by must be one of {', '.join(_BY)}, not {by!r}")
     counts = store.query_df("geography/tips_by_country", {"by": by}, tips=tips)
+    return _per_country(counts, by, k)
+
+
+def tips_by_country_both(store: Store, tips: TipSource | None = None, *, k: int | None = None):
+    """:func:`tips_by_country` by reporter and by suggested country, from one scan of the tips.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(by_reporter, by_suggested)``, each as :func:`tips_by_country` returns it.
+    """
+    counts = store.query_df("geography/tips_by_country_both", tips=tips)
+    return tuple(_per_country(counts[counts["kind"] == by].drop(columns="kind"), by, k) for by in _BY)
+
+
+def _per_country(counts, by: str, k: int | None):
+    """Counts per country code → the frame of :func:`tips_by_country`."""
+    import pandas as pd
+
     total = int(counts["tips"].sum())
     extra = counts[counts["country"].isin([UNRECOGNISED, NONE])].set_index("country")["tips"]
     frame = counts[~counts["country"].isin([UNRECOGNISED, NONE])].copy()
-    populations = _populations()[["alpha3", "name", "population"]].rename(columns={"alpha3": "country"})
-    frame = frame.merge(populations, on="country", how="left")
-    frame["name"] = frame["name"].fillna(frame["country"].map(_country_name))
+    populations = _population_by_code()
+    frame["name"] = [populations.get(code, (None, None))[0] or _country_name(code) for code in frame["country"]]
+    frame["population"] = pd.array([populations.get(code, (None, None))[1] for code in frame["country"]], dtype="Int64")
     frame["tips"] = frame["tips"].astype("int64")
     frame["share"] = frame["tips"] / total if total else 0.0
-    frame["per_million"] = frame["tips"] / (frame["population"] / 1e6)
+    frame["per_million"] = (frame["tips"] / (frame["population"] / 1e6)).astype("Float64")
     frame = frame[["country", "name", "tips", "share", "population", "per_million"]]
     frame.attrs["derived"] = ["share", "per_million"]
     frame = suppress_small_counts(frame, k)
@@ -128,6 +148,12 @@ def tips_by_country(store: Store, tips: TipSource | None = None, *, by: str = "r
         no_country=hide(int(extra.get(NONE, 0))),
     )
     return frame
+
+
+@functools.cache
+def _population_by_code() -> dict[str, tuple[str, int]]:
+    table = _populations()
+    return {code: (name, int(n)) for code, name, n in zip(table["alpha3"], table["name"], table["population"])}
 
 
 def _country_name(code: str) -> str:

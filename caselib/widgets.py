@@ -114,12 +114,46 @@ def figure_widget(fig: go.Figure | None = None) -> go.FigureWidget:
     return go.FigureWidget(fig if fig is not None else go.Figure())
 
 
+def _same(a, b) -> bool:
+    """Deep equality of plotly JSON values, numpy arrays included."""
+    import numpy as np
+
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f")
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
 def replace_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Show ``fig`` in an existing widget, in one update of the browser side."""
+    """Show ``fig`` in an existing widget, sending the browser only what changed.
+
+    Traces of the same number and types are updated property by property; layout keys
+    only where they differ. Validating and sending a whole map again costs tens of
+    milliseconds, and an interaction has 100 ms for everything it recomputes.
+    """
+    new_data = [t.to_plotly_json() for t in fig.data]
+    old_data = [t.to_plotly_json() for t in widget.data]
+    new_layout = fig.layout.to_plotly_json()
+    old_layout = widget.layout.to_plotly_json()
     with widget.batch_update():
-        widget.data = ()
-        widget.add_traces(list(fig.data))
-        widget.layout = fig.layout
+        if [t.get("type") for t in new_data] == [t.get("type") for t in old_data]:
+            for trace, old, new in zip(widget.data, old_data, new_data):
+                changed = {k: v for k, v in new.items() if k not in old or not _same(old[k], v)}
+                removed = {k: None for k in old if k not in new}
+                if changed or removed:
+                    trace.update({**removed, **changed}, overwrite=True)
+        else:
+            widget.data = ()
+            widget.add_traces(list(fig.data))
+        changed = {k: v for k, v in new_layout.items() if k not in old_layout or not _same(old_layout[k], v)}
+        removed = {k: None for k in old_layout if k not in new_layout and k != "template"}
+        if changed or removed:
+            widget.layout.update({**removed, **changed}, overwrite=True)
 
 
 class FigureOutput:
@@ -305,21 +339,38 @@ class TipExplorer:
     """Filters driving linked views: two country maps, a timeline and the tip table.
 
     Clicking a country on the "sent from" map filters every view to tips sent from it;
-    on the "suggested" map, to tips suggesting it. ``timings`` keeps the server-side
-    seconds of each refresh.
+    on the "suggested" map, to tips suggesting it. The tip table sits in a folded panel:
+    it is listed when opened, and kept current while open. ``timings`` keeps the
+    server-side seconds of each refresh.
     """
 
     def __init__(self, session: Session, *, value: TipFilter | None = None, freq: str = "week") -> None:
+        from caselib.figures.maps import LiveChoropleth
+        from caselib.response import wave_launches
+
         self.session = session
         self.freq = freq
         self.panel = FilterPanel(session, value)
+        with session.reading() as store:
+            self.launches = wave_launches(store)  # fixed while the explorer is open
         self.reporter_map = figure_widget()
         self.suggested_map = figure_widget()
+        # Drawn once; each refresh only recolours them (see LiveChoropleth).
+        self._maps = {
+            "reporter": LiveChoropleth(self.reporter_map, label="tips sent from"),
+            "suggested": LiveChoropleth(self.suggested_map, label="tips suggesting"),
+        }
         self.timeline = figure_widget()
+        self._timeline_span = None
         self.table = TipTable(session)
+        self.table_panel = W.Accordion(children=[self.table.widget], titles=("Tips",), selected_index=None)
+        self._table_stale = True
+        self.table_panel.observe(self._table_opened, names="selected_index")
         self.summary = W.HTML()
         self.timings: list[float] = []
         self.frames: dict[str, pd.DataFrame] = {}
+        self._link(self.reporter_map, "reporter_countries")
+        self._link(self.suggested_map, "suggested_countries")
         self.panel.on_change(lambda _: self.refresh())
         self.widget = W.VBox(
             [
@@ -328,37 +379,56 @@ class TipExplorer:
                 self.summary,
                 W.HBox([self.reporter_map, self.suggested_map]),
                 self.timeline,
-                self.table.widget,
+                self.table_panel,
             ]
         )
         self.refresh()
 
     def refresh(self) -> None:
-        from caselib.figures.maps import choropleth
-        from caselib.figures.response import tips_timeline
-        from caselib.geography import tips_by_country
-        from caselib.response import tips_over_time, wave_launches
+        from caselib.geography import tips_by_country_both
+        from caselib.response import tips_over_time
 
         started = time.perf_counter()
         tips = self.panel.value
         with self.session.reading() as store:
-            reporters = tips_by_country(store, tips, by="reporter")
-            suggested = tips_by_country(store, tips, by="suggested")
+            reporters, suggested = tips_by_country_both(store, tips)
             over_time = tips_over_time(store, tips, freq=self.freq)
-            launches = wave_launches(store)
-            self.table.show(tips)
+            if self.table_panel.selected_index == 0:
+                self.table.show(tips)
+                self._table_stale = False
+            else:
+                self._table_stale = True
         self.frames = {"reporters": reporters, "suggested": suggested, "over_time": over_time}
         total = reporters.attrs["total"] or 0
+        self.table_panel.set_title(0, f"Tips: {total:,} chosen" + (" (open to list them)" if self._table_stale else ""))
         self.summary.value = (
             f"<b>{total:,}</b> tips · {len(reporters)} reporter countries · "
             f"{len(suggested)} suggested countries"
         )
-        replace_figure(self.reporter_map, choropleth(reporters, label="tips sent from", title="Where tips come from"))
-        replace_figure(self.suggested_map, choropleth(suggested, label="tips suggesting", title="Where tipsters place the object"))
-        replace_figure(self.timeline, tips_timeline(over_time, launches, title=f"Tips per {self.freq}"))
-        self._link(self.reporter_map, "reporter_countries")
-        self._link(self.suggested_map, "suggested_countries")
+        with self.reporter_map.batch_update():
+            self._maps["reporter"].update(reporters, label="tips sent from", title="Where tips come from")
+        with self.suggested_map.batch_update():
+            self._maps["suggested"].update(suggested, label="tips suggesting", title="Where tipsters place the object")
+        self._show_timeline(over_time)
         self.timings.append(time.perf_counter() - started)
+
+    def _show_timeline(self, over_time: pd.DataFrame) -> None:
+        """Redraw the timeline when its span changes; otherwise only its bars' heights."""
+        from caselib.figures.response import tips_timeline
+
+        span = (over_time["period_start"].min(), over_time["period_end"].max(), len(over_time)) if len(over_time) else None
+        if span is not None and span == self._timeline_span and self.timeline.data:
+            self.timeline.data[0].y = over_time["tips"].astype("int64").tolist()
+            return
+        replace_figure(self.timeline, tips_timeline(over_time, self.launches, title=f"Tips per {self.freq}"))
+        self._timeline_span = span
+
+    def _table_opened(self, change) -> None:
+        if change["new"] == 0 and self._table_stale:
+            self.table.show(self.panel.value)
+            self._table_stale = False
+            total = self.frames["reporters"].attrs["total"] or 0
+            self.table_panel.set_title(0, f"Tips: {total:,} chosen")
 
     def _link(self, widget: go.FigureWidget, field: str) -> None:
         for trace in widget.data:

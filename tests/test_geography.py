@@ -203,3 +203,13 @@ def test_populations_cover_every_country_the_demo_uses():
     assert set(demo["alpha3"]) <= known
     assert (country_populations()["population"] > 0).all()
     assert country_populations()["country"].is_unique
+
+
+def test_both_countings_in_one_scan_match_the_single_ones(geo_store):
+    from caselib.geography import tips_by_country_both
+
+    for tips in (None, TipFilter(triage=("actionable",)), TipFilter(objects=("G09",))):
+        reporters, suggested = tips_by_country_both(geo_store, tips, k=2)
+        for frame, by in ((reporters, "reporter"), (suggested, "suggested")):
+            single = tips_by_country(geo_store, tips, by=by, k=2)
+            assert frame.equals(single) and frame.attrs == single.attrs

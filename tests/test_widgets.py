@@ -51,12 +51,15 @@ def hover_codes(widget):
 
 
 def shown_countries(widget):
-    """Countries drawn in a colour class (not 'no data', not the ocean)."""
-    codes = set()
-    for trace in widget.data:
-        if trace.meta and trace.name not in ("hover", "no data", "small countries") and "iso3" in trace.meta:
-            codes |= set(trace.meta["iso3"])
-    return codes
+    """Countries drawn in a colour class (not the grey of 'no data')."""
+    from caselib.figures.maps import NO_DATA
+
+    return {
+        trace.meta["iso3"][0]
+        for trace in widget.data
+        if trace.meta and trace.name not in ("hover", "small countries") and trace.fill == "toself"
+        and len(trace.meta.get("iso3", [])) == 1 and trace.fillcolor != NO_DATA
+    }
 
 
 def test_filter_panel_yields_the_filter_its_caption_and_one_callback_per_change(session):
@@ -86,12 +89,17 @@ def test_explorer_views_follow_the_filters(session):
     before = shown_countries(explorer.reporter_map)
     assert "DEU" in before
 
+    # The table is folded until opened; then it follows the filters too.
+    assert explorer.table.rows.empty
+    explorer.table_panel.selected_index = 0
+    assert len(explorer.table.rows) == 20
     explorer.panel.set(triage=("actionable",))
     actionable = explorer.frames["reporters"]
     with Store(session.path, read_only=True) as store:
         expected = store.scalar("SELECT count(*) FROM tips WHERE triage_status = 'actionable'")
     assert actionable.attrs["total"] == expected < all_total
     assert explorer.frames["over_time"]["tips"].sum() == expected
+    assert list(explorer.timeline.data[0].y) == explorer.frames["over_time"]["tips"].tolist()
     assert f"of {expected:,}" in explorer.table.label.value
     assert set(explorer.table.rows["triage_status"]) == {"actionable"}
     assert "actionable" in explorer.panel.caption.value
@@ -99,6 +107,7 @@ def test_explorer_views_follow_the_filters(session):
 
 def test_clicking_a_country_on_the_map_filters_every_view(session):
     explorer = TipExplorer(session)
+    explorer.table_panel.selected_index = 0
     trace, codes = hover_codes(explorer.reporter_map)
     index = codes.index("FRA")
     trace._dispatch_on_click(Points(point_inds=[index], xs=[0], ys=[0], trace_name="hover", trace_index=0), InputDeviceState())

@@ -15,6 +15,7 @@ equator (x from about -155 to 155), rounded to 0.01.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -26,7 +27,7 @@ import plotly.graph_objects as go
 from caselib.errors import CaselibError
 from caselib.figures.style import GREY, SEQUENTIAL, apply_layout
 
-__all__ = ["choropleth", "class_breaks", "point_map", "project"]
+__all__ = ["LiveChoropleth", "choropleth", "class_breaks", "point_map", "project"]
 
 # Neutral, not blue: the value classes are shades of blue.
 OCEAN = "#f4f4f1"
@@ -70,8 +71,8 @@ def _rounded(values: np.ndarray) -> list[float | None]:
 
 class _Outline(NamedTuple):
     name: str
-    x: list[float | None]  # projected rings, rounded, separated by None
-    y: list[float | None]
+    x: np.ndarray  # projected rings, rounded, separated by NaN
+    y: np.ndarray
     hover_x: float  # a point inside the largest part, where the hover marker sits
     hover_y: float
     rings: int
@@ -93,7 +94,7 @@ def _outlines() -> dict[str, _Outline]:
         x, y = project(lonlat[:, 0], lonlat[:, 1])
         inside = shapely.point_on_surface(max(parts, key=lambda p: p.area))
         hx, hy = project(inside.x, inside.y)
-        result[row.iso3] = _Outline(row.name, _rounded(x), _rounded(y), round(float(hx), 2), round(float(hy), 2), len(rings))
+        result[row.iso3] = _Outline(row.name, np.round(x, 2), np.round(y, 2), round(float(hx), 2), round(float(hy), 2), len(rings))
     return result
 
 
@@ -113,17 +114,14 @@ def _small_countries() -> dict[str, tuple[str, float, float]]:
 def _polygon_trace(codes: Sequence[str], *, name: str, fillcolor: str, **extra) -> go.Scatter:
     """One filled trace holding the outlines of ``codes``; ``meta`` lists the codes and rings drawn."""
     outlines = _outlines()
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for code in codes:
-        if xs:
-            xs.append(None)
-            ys.append(None)
-        xs.extend(outlines[code].x)
-        ys.extend(outlines[code].y)
-    if not xs:
-        # An empty class keeps its legend entry only with a point to skip.
-        xs, ys = [None], [None]
+    # numpy arrays with NaN between rings (null in the figure's JSON): plotly validates them
+    # without a Python loop over every vertex, which keeps a map under 10 ms to build.
+    gap = np.array([np.nan])
+    parts_x = [part for code in codes for part in (gap, outlines[code].x)][1:]
+    parts_y = [part for code in codes for part in (gap, outlines[code].y)][1:]
+    # An empty class keeps its legend entry only with a point to skip.
+    xs = np.concatenate(parts_x) if parts_x else gap
+    ys = np.concatenate(parts_y) if parts_y else gap
     return go.Scatter(
         x=xs, y=ys, mode="lines", fill="toself", fillcolor=fillcolor,
         line=dict(color=BORDER, width=0.6), hoverinfo="skip", name=name, legendgroup=name,
@@ -224,6 +222,73 @@ def _check_columns(frame: pd.DataFrame, columns: dict[str, str | None], what: st
         )
 
 
+@dataclass(frozen=True)
+class _Classes:
+    """How a frame's values colour the countries (shared by the static and the live map)."""
+
+    codes: np.ndarray
+    shown: dict  # iso3 -> value, for the countries whose value is shown
+    hidden: set  # iso3 of the suppressed countries
+    not_drawn: list  # iso3 in the frame with no outline or dot on the map
+    labels: list  # class labels, light to dark
+    colors: list  # one per class
+    class_of: dict  # iso3 -> class index
+    integral: bool
+    label: str
+    suppressed_text: str
+
+    def describe(self, code: str) -> tuple[str, str]:
+        """(hover value text, colour) of a country."""
+        if code in self.hidden:
+            return self.suppressed_text, SUPPRESSED_FG
+        if code in self.shown:
+            return _fmt(self.shown[code], self.integral), self.colors[self.class_of[code]]
+        return "no data", "#bdbdbd"
+
+
+def _classify(frame, *, value, country, label, suppressed, suppressed_below, classes) -> _Classes:
+    if suppressed is None and "suppressed" in frame.columns:
+        suppressed = "suppressed"
+    if suppressed_below is None and isinstance(frame.attrs.get("k"), int) and frame.attrs["k"] >= 2:
+        suppressed_below = frame.attrs["k"]
+    if not 1 <= classes <= 7:
+        raise CaselibError(f"A map shows 1 to 7 colour classes, not {classes}.")
+    _check_columns(frame, {"value": value, "country": country, "suppressed": suppressed}, "choropleth")
+    codes = frame[country].astype("string").str.strip().str.upper()
+    if codes.isna().any():
+        raise CaselibError(f"The {country!r} column has empty values; drop or fill them before drawing the map.")
+    if codes.duplicated().any():
+        dups = ", ".join(sorted(set(codes[codes.duplicated()])))
+        raise CaselibError(f"The choropleth needs one row per country, but {dups} appear more than once; aggregate first.")
+    hidden = (
+        frame[suppressed].fillna(False).astype(bool).to_numpy()
+        if suppressed is not None else np.zeros(len(frame), dtype=bool)
+    )
+    # Hidden values are dropped here, before anything else looks at them.
+    numbers = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numbers = np.where(hidden, np.nan, numbers)
+    label = label or value
+    codes = codes.to_numpy(dtype=object)
+
+    outlines = _outlines()
+    smalls = _small_countries()
+    shown = {c: v for c, v, h in zip(codes, numbers, hidden) if not h and not math.isnan(v)}
+    hidden_codes = {c for c, h in zip(codes, hidden) if h}
+    drawable = outlines.keys() | smalls.keys()
+    not_drawn = [c for c in codes if c not in drawable]
+
+    visible = np.array(list(shown.values()), dtype=float)
+    integral = _is_integral(visible) if len(visible) else True
+    if len(visible):
+        edges, labels = class_breaks(visible, classes)
+        colors = _class_colours(len(labels))
+        class_of = dict(zip(shown, _class_of(visible, edges)))
+    else:
+        labels, colors, class_of = [], [], {}
+    suppressed_text = f"fewer than {suppressed_below:,}" if suppressed_below is not None else "small count, not shown"
+    return _Classes(codes, shown, hidden_codes, not_drawn, labels, colors, class_of, integral, label, suppressed_text)
+
+
 def choropleth(
     frame: pd.DataFrame,
     *,
@@ -272,45 +337,11 @@ def choropleth(
         map cannot draw are named in a note below the map. Antarctica is left out unless
         the frame has it.
     """
-    if suppressed is None and "suppressed" in frame.columns:
-        suppressed = "suppressed"
-    if suppressed_below is None and isinstance(frame.attrs.get("k"), int) and frame.attrs["k"] >= 2:
-        suppressed_below = frame.attrs["k"]
-    if not 1 <= classes <= 7:
-        raise CaselibError(f"A map shows 1 to 7 colour classes, not {classes}.")
-    _check_columns(frame, {"value": value, "country": country, "suppressed": suppressed}, "choropleth")
-    codes = frame[country].astype("string").str.strip().str.upper()
-    if codes.isna().any():
-        raise CaselibError(f"The {country!r} column has empty values; drop or fill them before drawing the map.")
-    if codes.duplicated().any():
-        dups = ", ".join(sorted(set(codes[codes.duplicated()])))
-        raise CaselibError(f"The choropleth needs one row per country, but {dups} appear more than once; aggregate first.")
-    hidden = (
-        frame[suppressed].fillna(False).astype(bool).to_numpy()
-        if suppressed is not None else np.zeros(len(frame), dtype=bool)
-    )
-    # Hidden values are dropped here, before anything else looks at them.
-    numbers = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    numbers = np.where(hidden, np.nan, numbers)
-    label = label or value
-    codes = codes.to_numpy(dtype=object)
-
-    outlines = _outlines()
-    smalls = _small_countries()
-    shown = {c: v for c, v, h in zip(codes, numbers, hidden) if not h and not math.isnan(v)}
-    hidden_codes = {c for c, h in zip(codes, hidden) if h}
-    drawable = outlines.keys() | smalls.keys()
-    not_drawn = [c for c in codes if c not in drawable]
-
-    visible = np.array(list(shown.values()), dtype=float)
-    integral = _is_integral(visible) if len(visible) else True
-    if len(visible):
-        edges, labels = class_breaks(visible, classes)
-        colors = _class_colours(len(labels))
-        class_of = dict(zip(shown, _class_of(visible, edges)))
-    else:
-        labels, colors, class_of = [], [], {}
-
+    c = _classify(frame, value=value, country=country, label=label, suppressed=suppressed,
+                  suppressed_below=suppressed_below, classes=classes)
+    codes, shown, hidden_codes, not_drawn = c.codes, c.shown, c.hidden, c.not_drawn
+    labels, colors, class_of, integral, label = c.labels, c.colors, c.class_of, c.integral, c.label
+    outlines, smalls = _outlines(), _small_countries()
     lat_min = -90 if "ATA" in set(codes) else -58
     polygons = [c for c in outlines if c != "ATA" or lat_min == -90]
     fig = go.Figure()
@@ -320,7 +351,7 @@ def choropleth(
     for i, (class_label, color) in enumerate(zip(labels, colors)):
         members = [c for c in polygons if class_of.get(c) == i]
         fig.add_trace(_polygon_trace(members, name=class_label, fillcolor=color, legendrank=1000 - i))
-    suppressed_text = f"fewer than {suppressed_below:,}" if suppressed_below is not None else "small count, not shown"
+    suppressed_text = c.suppressed_text
     if hidden_codes:
         members = [c for c in polygons if c in hidden_codes]
         fig.add_trace(_polygon_trace(
@@ -328,12 +359,7 @@ def choropleth(
             fillpattern=dict(shape="/", fgcolor=SUPPRESSED_FG, bgcolor=SUPPRESSED_BG, size=6, solidity=0.25),
         ))
 
-    def describe(code: str) -> tuple[str, str]:
-        if code in hidden_codes:
-            return suppressed_text, SUPPRESSED_FG
-        if code in shown:
-            return _fmt(shown[code], integral), colors[class_of[code]]
-        return "no data", "#bdbdbd"
+    describe = c.describe
 
     hover = [c for c in polygons if c in shown or c in hidden_codes] + [c for c in polygons if c in no_data]
     texts = [f"<b>{outlines[c].name}</b><br>{label}: {describe(c)[0]}" for c in hover]
@@ -446,3 +472,91 @@ def point_map(
     ))
     _map_layout(fig, title=title, lat_min=min(-58.0, float(data["lat"].min()) - 2 if len(data) else -58.0))
     return fig
+
+
+class LiveChoropleth:
+    """A choropleth for interactive views: its geometry is drawn once, then only recoloured.
+
+    :func:`choropleth` groups countries by colour class, so a new filter moves polygons
+    between traces and the browser receives the whole map again. Here every country is a
+    trace of its own, and :meth:`update` changes only fill colours, hover texts, legend
+    entries and the title: a few kilobytes and a few milliseconds per interaction.
+
+    ``figure`` can be a ``go.FigureWidget``; call :meth:`update` inside its
+    ``batch_update()`` to send one message. The hover trace (``name="hover"``) keeps the
+    same countries in the same order, in ``meta["iso3"]``, so click handlers stay valid.
+    """
+
+    MAX_CLASSES = 7
+
+    def __init__(self, figure: go.Figure | None = None, *, label: str = "tips", title: str | None = None) -> None:
+        outlines, smalls = _outlines(), _small_countries()
+        self.polygons = [c for c in outlines if c != "ATA"]
+        self.dots = list(smalls)
+        fig = figure if figure is not None else go.Figure()
+        traces = [_ocean()]
+        traces += [_polygon_trace([c], name=outlines[c].name, fillcolor=NO_DATA, showlegend=False) for c in self.polygons]
+        # Legend entries: one per possible class, then "suppressed" and "no data"; hidden when unused.
+        self._legend_start = len(traces)
+        for i in range(self.MAX_CLASSES + 2):
+            traces.append(go.Scatter(x=[None], y=[None], mode="markers", name=" ", showlegend=False, hoverinfo="skip",
+                                     marker=dict(symbol="square", size=13, color=NO_DATA), legendrank=1000 + i))
+        self._hover = len(traces)
+        traces.append(go.Scatter(
+            x=[outlines[c].hover_x for c in self.polygons], y=[outlines[c].hover_y for c in self.polygons],
+            mode="markers", marker=dict(size=14, color="rgba(0,0,0,0)"), hovertext=[outlines[c].name for c in self.polygons],
+            hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="hover", meta={"iso3": self.polygons},
+        ))
+        self._dots = len(traces)
+        traces.append(go.Scatter(
+            x=[smalls[c][1] for c in self.dots], y=[smalls[c][2] for c in self.dots], mode="markers",
+            marker=dict(size=8, color=[NO_DATA] * len(self.dots), line=dict(color="#555555", width=0.8)),
+            hovertext=[smalls[c][0] for c in self.dots], hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=False, name="small countries", meta={"iso3": self.dots},
+        ))
+        fig.add_traces(traces)
+        _map_layout(fig, title=title, lat_min=-58)
+        fig.update_layout(legend=dict(
+            title=dict(text=f"<b>{label}</b>"), x=0.01, y=0.02, xanchor="left", yanchor="bottom",
+            bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc", borderwidth=1, itemclick=False,
+            itemdoubleclick=False, traceorder="normal",
+        ))
+        self.figure = fig
+        self.classes: _Classes | None = None
+
+    def update(self, frame: pd.DataFrame, *, value: str = "tips", country: str = "country", label: str | None = None,
+               title: str | None = None, suppressed: str | None = None, suppressed_below: int | None = None,
+               classes: int = 5) -> None:
+        """Recolour the map for ``frame`` (one row per alpha-3 country, as for :func:`choropleth`)."""
+        c = _classify(frame, value=value, country=country, label=label, suppressed=suppressed,
+                      suppressed_below=suppressed_below, classes=classes)
+        self.classes = c
+        fig, outlines, smalls = self.figure, _outlines(), _small_countries()
+        pattern_on = dict(shape="/", fgcolor=SUPPRESSED_FG, bgcolor=SUPPRESSED_BG, size=6, solidity=0.25)
+        for i, code in enumerate(self.polygons, start=1):
+            trace = fig.data[i]
+            if code in c.hidden:
+                fill, shape = SUPPRESSED_BG, "/"
+            elif code in c.shown:
+                fill, shape = c.colors[c.class_of[code]], ""
+            else:
+                fill, shape = NO_DATA, ""
+            if trace.fillcolor != fill:
+                trace.fillcolor = fill
+            if (trace.fillpattern.shape or "") != shape:
+                trace.fillpattern = pattern_on if shape else dict(shape="")
+        entries = [(name, colour) for name, colour in zip(c.labels, c.colors)]
+        entries += [(c.suppressed_text, SUPPRESSED_FG)] if c.hidden else []
+        entries += [("no data", NO_DATA)]
+        for j in range(self.MAX_CLASSES + 2):
+            trace = fig.data[self._legend_start + j]
+            name, colour = entries[j] if j < len(entries) else (" ", NO_DATA)
+            trace.update(name=name, showlegend=j < len(entries), marker_color=colour)
+        fig.data[self._hover].hovertext = [
+            f"<b>{outlines[code].name}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.polygons
+        ]
+        dots = fig.data[self._dots]
+        dots.marker.color = [c.describe(code)[1] if code in c.shown or code in c.hidden else NO_DATA for code in self.dots]
+        dots.hovertext = [f"<b>{smalls[code][0]}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.dots]
+        fig.layout.legend.title.text = f"<b>{c.label}</b>"
+        fig.layout.title.text = title

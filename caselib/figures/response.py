@@ -8,6 +8,7 @@ colour in every figure (by launch order), channels and languages one colour per 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 
 from caselib.figures.style import ACCENT, CATEGORICAL, GREY, apply_layout
@@ -85,24 +86,31 @@ def tips_timeline(over_time, launches=None, *, title: str | None = None):
         shown = launches[(launches["launched_on"] >= first) & (launches["launched_on"] <= last)]
         markers = list(zip(shown["launched_on"], shown["name"], strict=True))
 
+    import numpy as np
+
     fig = go.Figure(
         go.Bar(
-            x=list(over_time["period_start"]),
-            y=[int(n) for n in over_time["tips"]],
-            customdata=list(over_time["label"]),
+            # numpy arrays: plotly validates them without a Python loop per period
+            x=np.asarray(over_time["period_start"], dtype="datetime64[D]"),
+            y=over_time["tips"].astype("int64").tolist(),
+            customdata=np.asarray(over_time["label"], dtype=object),
             marker_color=CATEGORICAL[0],
             marker_line_width=0,
             name="tips",
             hovertemplate="%{customdata}: %{y:,} tips<extra></extra>",
         )
     )
-    for i, (day, name) in enumerate(markers):
-        fig.add_shape(type="line", x0=day, x1=day, y0=0, y1=1, xref="x", yref="paper",
-                      line=dict(color=_LAUNCH, width=1.5, dash="dot"))
+    # All markers in one layout update (one validation pass, not one per wave). Wave names
+    # come from a file: escaped, since plotly reads a little HTML in annotation text.
+    fig.update_layout(
+        shapes=[dict(type="line", x0=day, x1=day, y0=0, y1=1, xref="x", yref="paper",
+                     line=dict(color=_LAUNCH, width=1.5, dash="dot")) for day, _ in markers],
         # Alternate heights so that names of waves launched close together stay legible.
-        fig.add_annotation(x=day, y=1.0 if i % 2 == 0 else 0.92, xref="x", yref="paper",
-                           text=f"<b>{name}</b>", showarrow=False, xanchor="left", yanchor="bottom",
-                           font=dict(size=12, color=_LAUNCH), bgcolor="rgba(255,255,255,0.8)")
+        annotations=[dict(x=day, y=1.0 if i % 2 == 0 else 0.92, xref="x", yref="paper",
+                          text=f"<b>{html.escape(str(name))}</b>", showarrow=False, xanchor="left",
+                          yanchor="bottom", font=dict(size=12, color=_LAUNCH), bgcolor="rgba(255,255,255,0.8)")
+                     for i, (day, name) in enumerate(markers)],
+    )
     word = _PERIOD_WORDS[freq]
     fig.update_xaxes(title="received (UTC)" if freq == "day" else f"{word} received (UTC{', ISO weeks from Monday' if freq == 'week' else ''})",
                      gridcolor=_GRID)

@@ -1,0 +1,111 @@
+"""Widget interaction benchmark: server-side time to recompute everything visible.
+
+Builds (or reuses) a demo database of N tips, opens the tip explorer, the response explorer
+and the closure review on it as a notebook would, then drives a fixed sequence of
+interactions through the widgets' own callbacks and reports each one's server-side time
+(queries, figures and the widget updates sent to the browser; not the browser's drawing).
+The baseline in the same run is one bare DuckDB `count(*)` over the tips, so the figures
+can be read against what this machine does for the simplest query.
+
+    python benchmarks/bench_widgets.py --tips 1000000 [--db PATH] [--out bench-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+INTERACTIONS = [
+    ("triage = actionable", dict(triage=("actionable",))),
+    ("wave = March 2021", dict(wave="2021-03")),
+    ("category = clothing", dict(categories=("clothing",))),
+    ("reporter country = DEU (map click)", dict(reporter_countries=("DEU",))),
+    ("date range 2019", dict(received_from=dt.date(2019, 1, 1), received_to=dt.date(2019, 12, 31))),
+    ("object = G001", dict(objects=("G001",))),
+    ("suggested country = FRA", dict(suggested_countries=("FRA",))),
+    ("clear all", {}),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tips", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="reuse this database (built when missing)")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the interaction sequence")
+    args = parser.parse_args()
+
+    from caselib import Store
+    from caselib.demo import build_demo
+
+    db = args.db or args.out / f"widgets-{args.tips}.duckdb"
+    if not db.exists():
+        args.out.mkdir(parents=True, exist_ok=True)
+        print(f"building a demo database of {args.tips:,} tips at {db} …", file=sys.stderr)
+        build_demo(db, tips=args.tips, progress=False)
+    with Store(db, read_only=True) as store:
+        tips = store.scalar("SELECT count(*) FROM tips")
+        started = time.perf_counter()
+        for _ in range(20):
+            store.scalar("SELECT count(*) FROM tips WHERE triage_status = 'actionable'")
+        baseline_ms = (time.perf_counter() - started) / 20 * 1000
+
+    from caselib.session import Session
+    from caselib.widgets import ClosureReview, ResponseExplorer, TipExplorer
+
+    session = Session(db, idle=60)
+    opened = time.perf_counter()
+    explorer = TipExplorer(session)
+    open_seconds = time.perf_counter() - opened
+    results: dict[str, list[float]] = {name: [] for name, _ in INTERACTIONS}
+    for _ in range(args.repeat):
+        for name, change in INTERACTIONS:
+            clear = {f: None for f in ("wave", "received_from", "received_to", "categories", "objects", "triage",
+                                       "reporter_countries", "suggested_countries")}
+            explorer.panel.set(**{**clear, **change})
+            results[name].append(explorer.timings[-1] * 1000)
+        # Paging the table is an interaction too.
+        started = time.perf_counter()
+        explorer.table.next.click()
+        results.setdefault("table: next page", []).append((time.perf_counter() - started) * 1000)
+
+    response = ResponseExplorer(session)
+    waves = list(response.waves.value)
+    for _ in range(args.repeat):
+        response.waves.value = (waves[-1],)
+        results.setdefault("response: pick one wave", []).append(response.timings[-1] * 1000)
+        response.waves.value = tuple(waves)
+        results.setdefault("response: all waves", []).append(response.timings[-1] * 1000)
+
+    review = ClosureReview(session, as_of=dt.date(2024, 6, 30))
+    queue = [o for _, o in review.queue.options][:6]
+    for object_id in queue:
+        started = time.perf_counter()
+        review.queue.value = object_id
+        results.setdefault("closure review: select object", []).append((time.perf_counter() - started) * 1000)
+    session.release()
+
+    rows = []
+    for name, values in results.items():
+        rows.append({"interaction": name, "median_ms": round(statistics.median(values), 1), "max_ms": round(max(values), 1),
+                     "median_vs_count_query": round(statistics.median(values) / baseline_ms, 1)})
+    report = {"tips": tips, "baseline_count_query_ms": round(baseline_ms, 2), "explorer_open_seconds": round(open_seconds, 2),
+              "interactions": rows, "budget_ms": 100,
+              "over_budget": [r["interaction"] for r in rows if r["max_ms"] > 100]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"widgets-{tips}.json").write_text(json.dumps(report, indent=2))
+    width = max(len(r["interaction"]) for r in rows)
+    print(f"{tips:,} tips · baseline count(*) query {baseline_ms:.1f} ms · explorer opened in {open_seconds:.1f} s")
+    for r in rows:
+        print(f"  {r['interaction']:<{width}}  median {r['median_ms']:7.1f} ms   max {r['max_ms']:7.1f} ms"
+              f"   ({r['median_vs_count_query']}× count query)")
+    print("over the 100 ms budget:", ", ".join(report["over_budget"]) or "none")
+
+
+if __name__ == "__main__":
+    main()
