@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +85,13 @@ def read_rules(path: str | Path) -> ClosureRules:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise CaselibError(f"cannot read the rules file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CaselibError(f"the rules file {path.name} is not valid TOML: it is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise CaselibError(f"the rules file {path.name} is not valid TOML: {error}") from None
     table = data.get("closure", data)
+    if not isinstance(table, dict):
+        raise CaselibError(f"in {path.name}, [closure] must be a table of thresholds, e.g. min_countable = 5")
     known = {f.name: f.type for f in dataclasses.fields(ClosureRules)}
     unknown = sorted(set(table) - set(known))
     if unknown:
@@ -97,8 +102,14 @@ def read_rules(path: str | Path) -> ClosureRules:
     values = {}
     for key, value in table.items():
         wanted = float if known[key] in ("float", float) else int
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
             raise CaselibError(f"in {path.name}, {key} must be a non-negative number")
+        # Truncating 4.5 tips to 4 or reading a share of 60 as 6000 % would silently
+        # change what the rule means.
+        if wanted is int and value != int(value):
+            raise CaselibError(f"in {path.name}, {key} must be a whole number, not {value}")
+        if wanted is float and value > 1:
+            raise CaselibError(f"in {path.name}, {key} is a share and must be between 0 and 1 (0.6 for 60%), not {value}")
         values[key] = wanted(value)
     return ClosureRules(**values)
 

@@ -214,8 +214,9 @@ def _all_options(command: click.Command, prefix: str = "") -> list[tuple[str, st
     found = []
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
-            found.append((name, ""))
-            found.extend(_all_options(sub, name))
+            path = f"{prefix} {name}".strip()  # a subcommand is documented as `caselib audit verify`
+            found.append((path, ""))
+            found.extend(_all_options(sub, path))
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             found.append((prefix, max(param.opts, key=len)))
