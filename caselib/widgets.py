@@ -171,12 +171,12 @@ class FigureOutput:
         self.figure: go.Figure | None = None
 
     def show(self, fig: go.Figure) -> None:
-        from IPython.display import display
+        import json
 
         self.figure = fig
-        self.widget.clear_output(wait=True)
-        with self.widget:
-            display({self.MIME: fig.to_plotly_json(), "text/plain": f"<figure: {fig.layout.title.text or ''}>"}, raw=True)
+        # Set as the widget's output state (no print outside a kernel, one update inside one).
+        data = {self.MIME: json.loads(fig.to_json()), "text/plain": f"<figure: {fig.layout.title.text or ''}>"}
+        self.widget.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 
 # -- filter panel ---------------------------------------------------------------------------
