@@ -8,9 +8,10 @@ test asserts that there were none. Page errors and console errors are recorded t
 The browser is Debian's ``chromium`` (installed with apt-get when missing), driven by
 Playwright's Python API; Playwright never downloads a browser of its own here.
 
-Use it from a test module::
+The ``browser`` fixture is registered once, in ``conftest.py`` (Playwright's sync API allows
+one instance per thread, so a test module must not import the fixture again). Use it::
 
-    from browser import browser, plot_marks  # noqa: F401  (browser is a fixture)
+    from browser import plot_marks
 
     def test_page(browser, tmp_path):
         report = browser.open_page(path.as_uri())
@@ -200,7 +201,7 @@ class Browser:
 
 @pytest.fixture(scope="session")
 def browser():
-    """A `Browser` shared by the tests of a module; skipped only if chromium cannot be had."""
+    """One `Browser` for the whole session; skipped only if chromium cannot be had."""
     instance = Browser()
     yield instance
     instance.close()

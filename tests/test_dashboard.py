@@ -15,7 +15,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from browser import browser  # noqa: F401  (a fixture)
 from conftest import write_csv
 
 from caselib import Store, load_file
@@ -80,7 +79,7 @@ def dashboard(dashboard_db):
         os.killpg(process.pid, 9)
 
 
-def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):  # noqa: F811
+def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):
     report = browser.open_page(dashboard, timeout=180_000)
     page = report.page
     dialogs = []
@@ -108,7 +107,7 @@ def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):  #
     assert dialogs == []
 
 
-def test_dashboard_selectors_recompute_the_view(browser, dashboard):  # noqa: F811
+def test_dashboard_selectors_recompute_the_view(browser, dashboard):
     report = browser.open_page(dashboard, timeout=180_000)
     page = report.page
     page.wait_for_selector(".caselib-tiles", timeout=180_000)
@@ -121,7 +120,7 @@ def test_dashboard_selectors_recompute_the_view(browser, dashboard):  # noqa: F8
     assert report.page_errors == [] and report.external_requests == []
 
 
-def test_the_browser_cannot_execute_code_in_the_dashboard_kernel(browser, dashboard, tmp_path):  # noqa: F811
+def test_the_browser_cannot_execute_code_in_the_dashboard_kernel(browser, dashboard, tmp_path):
     """Voilà passes widget messages to the kernel, never an execute_request."""
     report = browser.open_page(dashboard, timeout=180_000)
     page = report.page

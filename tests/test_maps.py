@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from browser import browser  # noqa: F401  (pytest fixture)
 from caselib import load_file
 from caselib.boundaries import BOUNDARIES_FILE, countries, small_countries
 from caselib.countries import country_name

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import browser, ensure_chromium  # noqa: F401  (browser is a fixture)
+from browser import ensure_chromium
 from conftest import write_csv
 from nbclient import NotebookClient
 
@@ -106,7 +106,7 @@ def test_a_wave_report_names_the_wave_and_counts_its_tips(demo_db, tmp_path):
     assert f"{n:,} came in wave March 2021" in page
 
 
-def test_report_draws_every_figure_offline_in_chromium(browser, report_html):  # noqa: F811
+def test_report_draws_every_figure_offline_in_chromium(browser, report_html):
     report = browser.open_page(report_html.as_uri())
     figures = len(figures_of(report_html.read_text(encoding="utf-8")))
     marks = report.plot_marks(count=figures)
