@@ -455,7 +455,10 @@ class ResponseExplorer:
             waves = store.rows("SELECT wave_id, coalesce(name, wave_id) FROM waves ORDER BY launched_on")
         self.waves = W.SelectMultiple(options=[(n, w) for w, n in waves], value=tuple(w for w, _ in waves),
                                       description="Waves", rows=min(8, max(2, len(waves))))
-        self.cumulative = W.ToggleButtons(options=[("tips per day", False), ("cumulative share", True)], value=False)
+        self.wave_names = dict(waves)
+        self.log_scale = W.Checkbox(value=False, description="log scale for tips per day")
+        self._cache: dict = {}
+        self._shown_window = ...  # nothing shown yet
         self.curves = figure_widget()
         self.half_life = figure_widget()
         self.channels = figure_widget()
@@ -464,8 +467,8 @@ class ResponseExplorer:
         self.frames: dict[str, pd.DataFrame] = {}
         self.timings: list[float] = []
         self.waves.observe(lambda _: self.refresh(), names="value")
-        self.cumulative.observe(lambda _: self.refresh(), names="value")
-        self.widget = W.VBox([W.HBox([self.waves, self.cumulative]), self.curves, self.half_life, self.table,
+        self.log_scale.observe(lambda _: self.refresh(), names="value")
+        self.widget = W.VBox([W.HBox([self.waves, self.log_scale]), self.curves, self.half_life, self.table,
                               W.HBox([self.channels, self.languages])])
         self.refresh()
 
@@ -475,25 +478,39 @@ class ResponseExplorer:
 
         started = time.perf_counter()
         chosen = list(self.waves.value)
+        window = chosen[0] if len(chosen) == 1 else None
         with self.session.reading() as store:
-            response = wave_response(store, days=self.days)
-            half = response_half_life(store, days=self.days)
-            window = TipFilter(wave=chosen[0]) if len(chosen) == 1 else None
-            channels = channel_mix(store, window, freq="month")
-            languages = language_mix(store, window, freq="month")
+            # The per-wave figures do not depend on the picker: computed once, then filtered.
+            if "all_response" not in self._cache:
+                self._cache["all_response"] = wave_response(store, days=self.days)
+                self._cache["all_half_life"] = response_half_life(store, days=self.days)
+            if ("mix", window) not in self._cache:
+                tips = TipFilter(wave=window) if window else None
+                self._cache[("mix", window)] = (channel_mix(store, tips, freq="month"), language_mix(store, tips, freq="month"))
+        response = self._cache["all_response"]
+        half = self._cache["all_half_life"]
+        channels, languages = self._cache[("mix", window)]
         response = response[response["wave_id"].isin(chosen)]
         half = half[half["wave_id"].isin(chosen)]
+        changed_window = window != self._shown_window
         self.frames = {"response": response, "half_life": half, "channels": channels, "languages": languages}
-        curves = response_curves(response, title="Response after each launch")
-        if self.cumulative.value:
-            curves.update_yaxes(visible=True)
-        replace_figure(self.curves, curves)
+        replace_figure(self.curves, response_curves(response, log_scale=self.log_scale.value,
+                                                    title="Response after each launch"))
         replace_figure(self.half_life, half_life_chart(half, title=f"Days until half of the first {self.days} days' tips"))
-        replace_figure(self.channels, channel_mix_chart(channels, title="Channels"))
-        replace_figure(self.languages, language_mix_chart(languages, title="Languages"))
+        if changed_window:
+            scope = f" in wave {self.wave_names.get(window, window)}" if window else ", whole campaign"
+            replace_figure(self.channels, channel_mix_chart(channels, title=f"Channels{scope}"))
+            replace_figure(self.languages, language_mix_chart(languages, title=f"Languages{scope}"))
+            self._shown_window = window
         columns = [(c, c.replace("_", " ")) for c in half.columns]
         self.table.value = html_table(half, columns)
         self.timings.append(time.perf_counter() - started)
+
+    def reload(self) -> None:
+        """Forget what was computed (after new data was loaded) and recompute."""
+        self._cache.clear()
+        self._shown_window = ...
+        self.refresh()
 
 
 # -- closure review -------------------------------------------------------------------------
@@ -513,8 +530,11 @@ class ClosureReview:
         self.by = by
         self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure")
         self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="340px"))
+        from caselib.figures.maps import LiveChoropleth
+
         self.consensus = figure_widget()
         self.map = figure_widget()
+        self._map = LiveChoropleth(self.map, label="countable tips")
         self.reasons = W.HTML()
         self.tips = TipTable(session, page_size=10)
         self.outcome = W.Dropdown(options=["origin_established", "widely_distributed", "exhausted", "withdrawn"],
@@ -557,7 +577,6 @@ class ClosureReview:
 
     def show(self, object_id: str | None) -> None:
         from caselib.figures.consensus import consensus_chart
-        from caselib.figures.maps import choropleth
         from caselib.geography import origin_consensus
 
         if object_id is None:
@@ -575,8 +594,8 @@ class ClosureReview:
             f"{html.escape(str(flag['reasons']))}</p>"
         )
         replace_figure(self.consensus, consensus_chart(consensus, object_id, flag=None))
-        per_country = consensus[["country", "tips"]]
-        replace_figure(self.map, choropleth(per_country, label="countable tips", title="Suggested origin"))
+        with self.map.batch_update():
+            self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
         self.tips.show(TipFilter(objects=(object_id,)))
 
     def decide(self, action: str) -> None:
