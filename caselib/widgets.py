@@ -36,6 +36,7 @@ __all__ = [
     "ResponseExplorer",
     "TipExplorer",
     "TipTable",
+    "View",
     "escape_cell",
     "figure_widget",
     "open_session",
@@ -177,6 +178,32 @@ class FigureOutput:
         # Set as the widget's output state (no print outside a kernel, one update inside one).
         data = {self.MIME: json.loads(fig.to_json()), "text/plain": f"<figure: {fig.layout.title.text or ''}>"}
         self.widget.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+
+
+class View:
+    """A composed view: display it (last line of a cell) to show its ``widget``.
+
+    Plotly's ``FigureWidget`` sends changes made before it is on screen as messages that no
+    view receives, and refreshes its initial state only when it is displayed on its own;
+    inside a box it would show the figure as it was created. Displaying a ``View`` first
+    copies every figure's current state into the widget's initial state.
+    """
+
+    widget: W.Widget
+
+    def figure_widgets(self) -> list[go.FigureWidget]:
+        return [v for v in vars(self).values() if isinstance(v, go.FigureWidget)]
+
+    def sync_figures(self) -> None:
+        from copy import deepcopy
+
+        for figure in self.figure_widgets():
+            figure._widget_layout = deepcopy(figure._layout_obj._props)
+            figure._widget_data = deepcopy(figure._data)
+
+    def _repr_mimebundle_(self, **kwargs):
+        self.sync_figures()
+        return self.widget._repr_mimebundle_(**kwargs)
 
 
 # -- filter panel ---------------------------------------------------------------------------
@@ -335,7 +362,7 @@ class TipTable:
 # -- tip explorer ---------------------------------------------------------------------------
 
 
-class TipExplorer:
+class TipExplorer(View):
     """Filters driving linked views: two country maps, a timeline and the tip table.
 
     Clicking a country on the "sent from" map filters every view to tips sent from it;
@@ -445,7 +472,7 @@ class TipExplorer:
 # -- campaign response ----------------------------------------------------------------------
 
 
-class ResponseExplorer:
+class ResponseExplorer(View):
     """Wave picker; aligned response curves, half-lives and channel/language mix."""
 
     def __init__(self, session: Session, *, days: int = 90) -> None:
@@ -516,7 +543,7 @@ class ResponseExplorer:
 # -- closure review -------------------------------------------------------------------------
 
 
-class ClosureReview:
+class ClosureReview(View):
     """The queue of objects flagged ready, with their evidence and the decision buttons.
 
     Close, keep open and reopen each need a reason; each writes one record to the audit
@@ -627,7 +654,7 @@ class ClosureReview:
 # -- management dashboard -------------------------------------------------------------------
 
 
-class ManagementDashboard:
+class ManagementDashboard(View):
     """What management sees: KPI tiles, the tip-origin map, wave response, the closure
     pipeline and the objects that need attention, for a chosen wave and as-of day.
 

@@ -212,3 +212,18 @@ def test_response_explorer_follows_the_wave_picker(session):
     assert set(explorer.frames["half_life"]["wave_id"]) == {waves[0]}
     names = {t.name for t in explorer.curves.data}
     assert len([n for n in names if n]) >= 1
+
+
+def test_displaying_a_view_hands_the_browser_the_figures_as_they_are_now(session):
+    """FigureWidget changes made before display reach a browser only through its initial
+    state; displaying the view copies the current figures into it."""
+    explorer = TipExplorer(session)
+    explorer.panel.set(triage=("actionable",))
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    for figure in explorer.figure_widgets():
+        assert len(figure._widget_data) == len(figure.data)
+        for state, trace in zip(figure._widget_data, figure.data):
+            assert state.get("name") == trace.name and state.get("fillcolor") == getattr(trace, "fillcolor", None)
+    hover = next(t for t in explorer.reporter_map._widget_data if t.get("name") == "hover")
+    assert hover["marker"]["color"] == "rgba(0,0,0,0)"
