@@ -34,7 +34,7 @@ from caselib.mapping import Mapping, read_mapping
 from caselib.progress import LoadProgress
 from caselib.pseudonym import HMAC_SQL, load_key
 from caselib.readers import RawFile, detect_format, read_into_store
-from caselib.store import Store, quote_ident
+from caselib.store import Store
 
 __all__ = ["LoadResult", "load_file"]
 

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_csv
+from servers import free_port, make_target, port_open, wait_for
 
 from caselib import Store, load_file
 from caselib.demo import build_demo
@@ -24,12 +24,6 @@ from caselib.session import Session
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_TITLE = "<img src=x onerror=alert(7)> teddy bear"
 HOSTILE_TEXT = "<script>alert(1)</script>"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,28 +49,10 @@ def dashboard(dashboard_db):
     """`make dashboard` on a free port, on the test database; stopped at the end."""
     port = free_port()
     env = {**os.environ, "CASELIB_DB": str(dashboard_db), "PORT": str(port)}
-    process = subprocess.Popen(
-        ["make", "-s", "dashboard"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(f"make dashboard stopped: {process.stdout.read()[-2000:]}")
-            time.sleep(0.5)
-    else:
-        pytest.fail("the dashboard did not start within 3 minutes")
-    yield url
-    os.killpg(process.pid, 15)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
+    log = dashboard_db.parent / "dashboard.log"
+    with make_target("dashboard", env, log) as process:
+        wait_for(lambda: port_open(port), process, log, seconds=180, what="make dashboard")
+        yield f"http://127.0.0.1:{port}/"
 
 
 def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):

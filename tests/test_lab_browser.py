@@ -6,27 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
-import socket
-import subprocess
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 from conftest import write_csv
+from servers import free_port, lab_token, make_target, wait_for
 
 from caselib import Store, load_file
 from caselib.demo import build_demo
 
-ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +28,13 @@ def lab(tmp_path_factory):
         rows = [{"tip_id": "XSS-1", "object_id": "G001", "received_at": recent, "reporter_country": "NL",
                  "triage_status": "new", "tip_text": HOSTILE}]
         load_file(store, "tips", write_csv(folder / "hostile.csv", rows), progress=False)
-    port = _free_port()
+    port = free_port()
     log = folder / "lab.log"
     env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(folder / "rt")}
     env.pop("DISPLAY", None)
-    with log.open("w") as out:
-        process = subprocess.Popen(["make", "-s", "lab"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        deadline = time.monotonic() + 240
-        token = None
-        while time.monotonic() < deadline and token is None:
-            assert process.poll() is None, log.read_text()[-2000:]
-            match = re.search(rf"http://127\.0\.0\.1:{port}/\S*token=([0-9a-f]+)", log.read_text())
-            token = match.group(1) if match else None
-            time.sleep(0.5)
-        assert token, log.read_text()[-2000:]
+    with make_target("lab", env, log) as process:
+        token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
         yield f"http://127.0.0.1:{port}", token
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):

@@ -4,42 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import signal
 import socket
 import subprocess
-import time
 import urllib.request
-from pathlib import Path
+
+from servers import ROOT, free_port, lab_token, make_target, wait_for
 
 from caselib import Store
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_make_lab_builds_the_demo_and_serves_the_notebooks(tmp_path):
     db = tmp_path / "lab.duckdb"
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "lab.log"
     env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
     env.pop("DISPLAY", None)
-    with log.open("w") as out:
-        process = subprocess.Popen(["make", "-s", "lab"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 240
-        token = None
-        while time.monotonic() < deadline and token is None:
-            assert process.poll() is None, log.read_text()[-2000:]
-            match = re.search(rf"http://127\.0\.0\.1:{port}/\S*token=([0-9a-f]+)", log.read_text())
-            token = match.group(1) if match else None
-            time.sleep(0.5)
-        assert token, log.read_text()[-2000:]
+    with make_target("lab", env, log) as process:
+        token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/notebooks?token={token}", timeout=30) as response:
             listing = json.load(response)
         assert "00_start_here.ipynb" in {item["name"] for item in listing["content"]}
@@ -54,9 +35,3 @@ def test_make_lab_builds_the_demo_and_serves_the_notebooks(tmp_path):
             assert store.scalar("SELECT count(*) FROM tips") > 20_000
             assert store.scalar("SELECT count(*) FROM load_batches WHERE origin <> 'demo'") == 0
         assert "--no-browser" in subprocess.run(["make", "-n", "lab"], cwd=ROOT, env=env, capture_output=True, text=True).stdout
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)

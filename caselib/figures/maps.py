@@ -340,7 +340,7 @@ def choropleth(
     c = _classify(frame, value=value, country=country, label=label, suppressed=suppressed,
                   suppressed_below=suppressed_below, classes=classes)
     codes, shown, hidden_codes, not_drawn = c.codes, c.shown, c.hidden, c.not_drawn
-    labels, colors, class_of, integral, label = c.labels, c.colors, c.class_of, c.integral, c.label
+    labels, colors, class_of, label = c.labels, c.colors, c.class_of, c.label
     outlines, smalls = _outlines(), _small_countries()
     lat_min = -90 if "ATA" in set(codes) else -58
     polygons = [c for c in outlines if c != "ATA" or lat_min == -90]

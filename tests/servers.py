@@ -1,0 +1,63 @@
+"""`make lab` and `make dashboard` started by tests, on a free loopback port, and stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def make_target(target: str, env: dict, log: Path) -> Iterator[subprocess.Popen]:
+    """Run ``make -s target`` in its own process group; stop the whole group at the end."""
+    with log.open("w") as out:
+        process = subprocess.Popen(["make", "-s", target], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for(condition, process: subprocess.Popen, log: Path, *, seconds: float = 240, what: str = "the server"):
+    """Poll ``condition()`` until it returns something true; fail with the log's tail otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{what} stopped: {log.read_text()[-2000:]}")
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"{what} did not start within {seconds:.0f} s: {log.read_text()[-2000:]}")
+
+
+def lab_token(log: Path, port: int) -> str | None:
+    match = re.search(rf"http://127\.0\.0\.1:{port}/\S*token=([0-9a-f]+)", log.read_text())
+    return match.group(1) if match else None
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
