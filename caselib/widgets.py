@@ -440,15 +440,20 @@ class TipExplorer(View):
         self.timings.append(time.perf_counter() - started)
 
     def _show_timeline(self, over_time: pd.DataFrame) -> None:
-        """Redraw the timeline when its span changes; otherwise only its bars' heights."""
-        from caselib.figures.response import tips_timeline
+        """Redraw the timeline when its launch markers change; otherwise only its bars."""
+        from caselib.figures.response import timeline_bars, timeline_markers, tips_timeline
 
-        span = (over_time["period_start"].min(), over_time["period_end"].max(), len(over_time)) if len(over_time) else None
-        if span is not None and span == self._timeline_span and self.timeline.data:
-            self.timeline.data[0].y = over_time["tips"].astype("int64").tolist()
+        markers = timeline_markers(over_time, self.launches)
+        if len(over_time) and markers == self._timeline_span and self.timeline.data:
+            bars = timeline_bars(over_time)
+            with self.timeline.batch_update():
+                if len(bars["x"]) == len(self.timeline.data[0].x) and (bars["x"] == self.timeline.data[0].x).all():
+                    self.timeline.data[0].y = bars["y"]
+                else:
+                    self.timeline.data[0].update(bars)
             return
         replace_figure(self.timeline, tips_timeline(over_time, self.launches, title=f"Tips per {self.freq}"))
-        self._timeline_span = span
+        self._timeline_span = markers if len(over_time) else None
 
     def _table_opened(self, change) -> None:
         if change["new"] == 0 and self._table_stale:

@@ -57,6 +57,34 @@ def _empty_note(fig, text: str) -> None:
                        font=dict(size=16, color="#666666"))
 
 
+def timeline_markers(over_time, launches=None) -> list[tuple]:
+    """(day, wave name) of every launch within the periods of ``over_time``."""
+    if launches is None:
+        marked = over_time.dropna(subset=["launched_waves"])
+        return [
+            (row.period_start, wave.strip())
+            for row in marked.itertuples()
+            for wave in str(row.launched_waves).split(",")
+        ]
+    if over_time.empty:
+        return []
+    first, last = over_time["period_start"].min(), over_time["period_end"].max()
+    shown = launches[(launches["launched_on"] >= first) & (launches["launched_on"] <= last)]
+    return list(zip(shown["launched_on"], shown["name"], strict=True))
+
+
+def timeline_bars(over_time) -> dict:
+    """The bar trace's data for ``over_time`` (x, y, customdata), for building or updating it."""
+    import numpy as np
+
+    return dict(
+        # numpy arrays: plotly validates them without a Python loop per period
+        x=np.asarray(over_time["period_start"], dtype="datetime64[D]"),
+        y=over_time["tips"].astype("int64").tolist(),
+        customdata=np.asarray(over_time["label"], dtype=object),
+    )
+
+
 def tips_timeline(over_time, launches=None, *, title: str | None = None):
     """Tips per period as bars, with a dotted line and the wave's name at every launch.
 
@@ -72,28 +100,10 @@ def tips_timeline(over_time, launches=None, *, title: str | None = None):
     import plotly.graph_objects as go
 
     freq = _freq(over_time)
-    if launches is None:
-        marked = over_time.dropna(subset=["launched_waves"])
-        markers = [
-            (row.period_start, wave.strip())
-            for row in marked.itertuples()
-            for wave in str(row.launched_waves).split(",")
-        ]
-    elif over_time.empty:
-        markers = []
-    else:
-        first, last = over_time["period_start"].min(), over_time["period_end"].max()
-        shown = launches[(launches["launched_on"] >= first) & (launches["launched_on"] <= last)]
-        markers = list(zip(shown["launched_on"], shown["name"], strict=True))
-
-    import numpy as np
-
+    markers = timeline_markers(over_time, launches)
     fig = go.Figure(
         go.Bar(
-            # numpy arrays: plotly validates them without a Python loop per period
-            x=np.asarray(over_time["period_start"], dtype="datetime64[D]"),
-            y=over_time["tips"].astype("int64").tolist(),
-            customdata=np.asarray(over_time["label"], dtype=object),
+            **timeline_bars(over_time),
             marker_color=CATEGORICAL[0],
             marker_line_width=0,
             name="tips",
