@@ -491,6 +491,7 @@ class ResponseExplorer(View):
         self.log_scale = W.Checkbox(value=False, description="log scale for tips per day")
         self._cache: dict = {}
         self._shown_window = ...  # nothing shown yet
+        self._curves_scale = None
         self.curves = figure_widget()
         self.half_life = figure_widget()
         self.channels = figure_widget()
@@ -526,8 +527,18 @@ class ResponseExplorer(View):
         half = half[half["wave_id"].isin(chosen)]
         changed_window = window != self._shown_window
         self.frames = {"response": response, "half_life": half, "channels": channels, "languages": languages}
-        replace_figure(self.curves, response_curves(response, log_scale=self.log_scale.value,
-                                                    title="Response after each launch"))
+        # The curves of every wave are drawn once (again only for another scale); picking
+        # waves shows or hides theirs, which sends the browser a few flags, not the curves.
+        if self._curves_scale != self.log_scale.value:
+            replace_figure(self.curves, response_curves(self._cache["all_response"], log_scale=self.log_scale.value,
+                                                        title="Response after each launch"))
+            self._curves_scale = self.log_scale.value
+        with self.curves.batch_update():
+            for trace in self.curves.data:
+                if trace.legendgroup is not None:
+                    visible = trace.legendgroup in chosen
+                    if trace.visible is not visible:
+                        trace.visible = visible
         replace_figure(self.half_life, half_life_chart(half, title=f"Days until half of the first {self.days} days' tips"))
         if changed_window:
             scope = f" in wave {self.wave_names.get(window, window)}" if window else ", whole campaign"
@@ -542,6 +553,7 @@ class ResponseExplorer(View):
         """Forget what was computed (after new data was loaded) and recompute."""
         self._cache.clear()
         self._shown_window = ...
+        self._curves_scale = None
         self.refresh()
 
 

@@ -210,8 +210,16 @@ def test_response_explorer_follows_the_wave_picker(session):
     explorer.waves.value = (waves[0],)
     assert set(explorer.frames["response"]["wave_id"]) == {waves[0]}
     assert set(explorer.frames["half_life"]["wave_id"]) == {waves[0]}
-    names = {t.name for t in explorer.curves.data}
-    assert len([n for n in names if n]) >= 1
+    # Only the picked wave's curves are visible; every wave's are there to show again.
+    shown = {t.legendgroup for t in explorer.curves.data if t.legendgroup and t.visible is not False}
+    assert shown == {waves[0]}
+    explorer.waves.value = tuple(waves)
+    shown = {t.legendgroup for t in explorer.curves.data if t.legendgroup and t.visible is not False}
+    assert shown == set(waves)
+    explorer.log_scale.value = True
+    assert explorer.curves.layout.yaxis.type == "log" or any(
+        getattr(explorer.curves.layout, name).type == "log" for name in ("yaxis", "yaxis2") if getattr(explorer.curves.layout, name, None)
+    )
 
 
 def test_displaying_a_view_hands_the_browser_the_figures_as_they_are_now(session):
