@@ -126,9 +126,11 @@ def _per_country(counts, by: str, k: int | None):
     total = int(counts["tips"].sum())
     extra = counts[counts["country"].isin([UNRECOGNISED, NONE])].set_index("country")["tips"]
     frame = counts[~counts["country"].isin([UNRECOGNISED, NONE])].copy()
-    populations = _population_by_code()
-    frame["name"] = [populations.get(code, (None, None))[0] or _country_name(code) for code in frame["country"]]
-    frame["population"] = pd.array([populations.get(code, (None, None))[1] for code in frame["country"]], dtype="Int64")
+    names, people = _population_maps()
+    frame["name"] = frame["country"].map(names)
+    if frame["name"].isna().any():  # a code without a population row: pycountry's name
+        frame["name"] = frame["name"].fillna(frame["country"].map(_country_name))
+    frame["population"] = frame["country"].map(people).astype("Int64")
     frame["tips"] = frame["tips"].astype("int64")
     frame["share"] = frame["tips"] / total if total else 0.0
     frame["per_million"] = (frame["tips"] / (frame["population"] / 1e6)).astype("Float64")
@@ -151,9 +153,10 @@ def _per_country(counts, by: str, k: int | None):
 
 
 @functools.cache
-def _population_by_code() -> dict[str, tuple[str, int]]:
+def _population_maps() -> tuple[dict[str, str], dict[str, int]]:
+    """alpha-3 -> name, and alpha-3 -> population."""
     table = _populations()
-    return {code: (name, int(n)) for code, name, n in zip(table["alpha3"], table["name"], table["population"])}
+    return dict(zip(table["alpha3"], table["name"])), dict(zip(table["alpha3"], table["population"].astype(int)))
 
 
 def _country_name(code: str) -> str:

@@ -523,6 +523,7 @@ class LiveChoropleth:
         ))
         self.figure = fig
         self.classes: _Classes | None = None
+        self._fills: dict[str, tuple[str, str]] = {}  # iso3 -> (fill colour, pattern shape) shown
 
     def update(self, frame: pd.DataFrame, *, value: str = "tips", country: str = "country", label: str | None = None,
                title: str | None = None, suppressed: str | None = None, suppressed_below: int | None = None,
@@ -534,17 +535,23 @@ class LiveChoropleth:
         fig, outlines, smalls = self.figure, _outlines(), _small_countries()
         pattern_on = dict(shape="/", fgcolor=SUPPRESSED_FG, bgcolor=SUPPRESSED_BG, size=6, solidity=0.25)
         for i, code in enumerate(self.polygons, start=1):
-            trace = fig.data[i]
             if code in c.hidden:
                 fill, shape = SUPPRESSED_BG, "/"
             elif code in c.shown:
                 fill, shape = c.colors[c.class_of[code]], ""
             else:
                 fill, shape = NO_DATA, ""
-            if trace.fillcolor != fill:
+            # What each country shows is kept here: reading it back from plotly's objects
+            # costs more than the update itself.
+            was_fill, was_shape = self._fills.get(code, (NO_DATA, ""))
+            if (fill, shape) == (was_fill, was_shape):
+                continue
+            trace = fig.data[i]
+            if fill != was_fill:
                 trace.fillcolor = fill
-            if (trace.fillpattern.shape or "") != shape:
+            if shape != was_shape:
                 trace.fillpattern = pattern_on if shape else dict(shape="")
+            self._fills[code] = (fill, shape)
         entries = [(name, colour) for name, colour in zip(c.labels, c.colors)]
         entries += [(c.suppressed_text, SUPPRESSED_FG)] if c.hidden else []
         entries += [("no data", NO_DATA)]
