@@ -69,11 +69,9 @@ def suppress_small_counts(frame, k: int | None, columns=("tips",), *, flag: str 
     if k is None or k < 2 or out.empty:
         out[flag] = False
         return out
-    hidden = False
+    out[flag] = False
     for column in columns:
-        small = out[column].notna() & (out[column] > 0) & (out[column] < k)
-        hidden = small | hidden
-    out[flag] = hidden.astype(bool) if not isinstance(hidden, bool) else False
+        out[flag] |= (out[column].notna() & (out[column] > 0) & (out[column] < k)).astype(bool)
     for column in columns + [c for c in out.attrs.get("derived", []) if c in out.columns]:
         out[column] = out[column].astype("Float64" if out[column].dtype.kind == "f" else "Int64")
         out.loc[out[flag], column] = None
@@ -121,8 +119,6 @@ def tips_by_country_both(store: Store, tips: TipSource | None = None, *, k: int 
 
 def _per_country(counts, by: str, k: int | None):
     """Counts per country code → the frame of :func:`tips_by_country`."""
-    import pandas as pd
-
     total = int(counts["tips"].sum())
     extra = counts[counts["country"].isin([UNRECOGNISED, NONE])].set_index("country")["tips"]
     frame = counts[~counts["country"].isin([UNRECOGNISED, NONE])].copy()

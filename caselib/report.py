@@ -127,7 +127,7 @@ def build_report(
     from caselib.figures.management import TILE_CSS, kpi_tiles_html, pipeline_chart
     from caselib.figures.maps import choropleth
     from caselib.figures.response import half_life_chart, response_curves, tips_timeline
-    from caselib.geography import country_populations, tips_by_country
+    from caselib.geography import country_populations, tips_by_country_both
     from caselib.management import attention, closure_pipeline, count_text, kpis
     from caselib.response import response_half_life, wave_launches, wave_response, tips_over_time
     from caselib.status import database_status
@@ -172,8 +172,7 @@ def build_report(
     summary = kpi_tiles_html(numbers, wave_name=names.get(wave)) + "".join(f"<p>{html.escape(w)}</p>" for w in words)
 
     # -- geography -------------------------------------------------------------------
-    reporters = tips_by_country(store, tips, by="reporter", k=k)
-    suggested = tips_by_country(store, tips, by="suggested", k=k)
+    reporters, suggested = tips_by_country_both(store, tips, k=k)
     geography = [
         f'<p class="note">Counts of {html.escape(scope)} up to the as-of day. Countries with fewer than {k} '
         "tips are hatched and their counts not shown.</p>",

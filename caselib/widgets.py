@@ -345,8 +345,7 @@ class TipTable:
     def show_page(self, page: int) -> None:
         from caselib.explore import tip_page
 
-        pages = max(1, -(-self.total // self.page_size)) if self.total else 1
-        page = max(0, page if self.rows is not None else 0)
+        page = max(0, page)
         with self.session.reading() as store:
             self.rows, self.total = tip_page(store, self.tips, page=page, page_size=self.page_size)
         pages = max(1, -(-self.total // self.page_size))
