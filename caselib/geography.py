@@ -101,8 +101,7 @@ def tips_by_country(store: Store, tips: TipSource | None = None, *, by: str = "r
     """
     if by not in _BY:
         raise CaselibError(f"by must be one of {', '.join(_BY)}, not {by!r}")
-    counts = store.query_df("geography/tips_by_country", {"by": by}, tips=tips)
-    return _per_country(counts, by, k)
+    return _per_country(store.query_rows("geography/tips_by_country", {"by": by}, tips=tips), by, k)
 
 
 def tips_by_country_both(store: Store, tips: TipSource | None = None, *, k: int | None = None):
@@ -113,27 +112,47 @@ def tips_by_country_both(store: Store, tips: TipSource | None = None, *, k: int 
     tuple of pandas.DataFrame
         ``(by_reporter, by_suggested)``, each as :func:`tips_by_country` returns it.
     """
-    counts = store.query_df("geography/tips_by_country_both", tips=tips)
-    return tuple(_per_country(counts[counts["kind"] == by].drop(columns="kind"), by, k) for by in _BY)
+    rows = store.query_rows("geography/tips_by_country_both", tips=tips)
+    return tuple(_per_country([r[1:] for r in rows if r[0] == by], by, k) for by in _BY)
 
 
-def _per_country(counts, by: str, k: int | None):
-    """Counts per country code → the frame of :func:`tips_by_country`."""
-    total = int(counts["tips"].sum())
-    extra = counts[counts["country"].isin([UNRECOGNISED, NONE])].set_index("country")["tips"]
-    frame = counts[~counts["country"].isin([UNRECOGNISED, NONE])].copy()
+def _per_country(rows, by: str, k: int | None):
+    """``(country or None, tips, tips with a raw value)`` per country → the frame of :func:`tips_by_country`.
+
+    A missing country with a raw value was not recognised; without one, there was none.
+    Built in plain Python: it runs at every interaction of the explorer, on a few hundred
+    rows at most, where pandas' per-operation cost dominated.
+    """
+    import pandas as pd
+
     names, people = _population_maps()
-    frame["name"] = frame["country"].map(names)
-    if frame["name"].isna().any():  # a code without a population row: pycountry's name
-        frame["name"] = frame["name"].fillna(frame["country"].map(_country_name))
-    frame["population"] = frame["country"].map(people).astype("Int64")
-    frame["tips"] = frame["tips"].astype("int64")
-    frame["share"] = frame["tips"] / total if total else 0.0
-    frame["per_million"] = (frame["tips"] / (frame["population"] / 1e6)).astype("Float64")
-    frame = frame[["country", "name", "tips", "share", "population", "per_million"]]
+    extra = {UNRECOGNISED: 0, NONE: 0}
+    known = []
+    for country, n, with_raw in rows:
+        if country is None:
+            extra[UNRECOGNISED] += int(with_raw)
+            extra[NONE] += int(n) - int(with_raw)
+        else:
+            known.append((country, int(n)))
+    total = sum(n for _, n in known) + extra[UNRECOGNISED] + extra[NONE]
+    known.sort(key=lambda row: (-row[1], row[0]))
+    codes = [c for c, _ in known]
+    counts = [n for _, n in known]
+    population = [people.get(c) for c in codes]
+    frame = pd.DataFrame({
+        "country": pd.array(codes, dtype="str"),
+        "name": pd.array([names.get(c) or _country_name(c) for c in codes], dtype="str"),
+        "tips": pd.array(counts, dtype="int64"),
+        "share": pd.array([n / total if total else 0.0 for n in counts], dtype="float64"),
+        "population": pd.array(population, dtype="Int64"),
+        "per_million": pd.array([n / (p / 1e6) if p else None for n, p in zip(counts, population)], dtype="Float64"),
+    })
     frame.attrs["derived"] = ["share", "per_million"]
-    frame = suppress_small_counts(frame, k)
-    frame = frame.sort_values(["tips", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    if k is not None and k >= 2 and known:
+        frame = suppress_small_counts(frame, k)
+        frame = frame.sort_values(["tips", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    else:
+        frame["suppressed"] = False
 
     def hide(n: int):
         return None if (k is not None and k >= 2 and 0 < n < k) else n
@@ -142,8 +161,8 @@ def _per_country(counts, by: str, k: int | None):
         by=by,
         k=k,
         total=hide(total),
-        unrecognised=hide(int(extra.get(UNRECOGNISED, 0))),
-        no_country=hide(int(extra.get(NONE, 0))),
+        unrecognised=hide(extra[UNRECOGNISED]),
+        no_country=hide(extra[NONE]),
     )
     return frame
 

@@ -255,6 +255,13 @@ class Store:
         with ``sql()`` returning a declared SELECT and its parameters, e.g.
         :class:`caselib.filters.TipFilter`); every query receives only the parameters it uses.
         """
+        return self.df(*self._named(name, params, tips))
+
+    def query_rows(self, name: str, params: Params = None, *, tips: TipSource | None = None) -> list[tuple[Any, ...]]:
+        """The named query's result as tuples (as :meth:`query_df`, without building a frame)."""
+        return self.rows(*self._named(name, params, tips))
+
+    def _named(self, name: str, params: Params, tips: TipSource | None) -> tuple[str, dict[str, Any] | None]:
         text = sql_text(name)
         params = dict(params or {})
         if "{{filtered_tips}}" in text:
@@ -266,7 +273,7 @@ class Store:
             text = text.replace("{{filtered_tips}}", f"({select})")
             params.update(tip_params)
         used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", text)}
-        return self.df(text, used or None)
+        return text, used or None
 
     def columns(self, table: str) -> list[str]:
         """Column names of a table or temporary table, in order."""

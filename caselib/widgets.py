@@ -372,6 +372,7 @@ class TipExplorer(View):
 
     def __init__(self, session: Session, *, value: TipFilter | None = None, freq: str = "week") -> None:
         from caselib.figures.maps import LiveChoropleth
+        from caselib.figures.response import LiveTimeline
         from caselib.response import wave_launches
 
         self.session = session
@@ -387,7 +388,7 @@ class TipExplorer(View):
             "suggested": LiveChoropleth(self.suggested_map, label="tips suggesting"),
         }
         self.timeline = figure_widget()
-        self._timeline_span = None
+        self._timeline = LiveTimeline(self.timeline, self.launches, freq=freq, title=f"Tips per {freq}")
         self.table = TipTable(session)
         self.table_panel = W.Accordion(children=[self.table.widget], titles=("Tips",), selected_index=None)
         self._table_stale = True
@@ -431,28 +432,11 @@ class TipExplorer(View):
             f"<b>{total:,}</b> tips · {len(reporters)} reporter countries · "
             f"{len(suggested)} suggested countries"
         )
-        with self.reporter_map.batch_update():
-            self._maps["reporter"].update(reporters, label="tips sent from", title="Where tips come from")
-        with self.suggested_map.batch_update():
-            self._maps["suggested"].update(suggested, label="tips suggesting", title="Where tipsters place the object")
-        self._show_timeline(over_time)
+        # Each sends the browser one update message.
+        self._maps["reporter"].update(reporters, label="tips sent from", title="Where tips come from")
+        self._maps["suggested"].update(suggested, label="tips suggesting", title="Where tipsters place the object")
+        self._timeline.update(over_time)
         self.timings.append(time.perf_counter() - started)
-
-    def _show_timeline(self, over_time: pd.DataFrame) -> None:
-        """Redraw the timeline when its launch markers change; otherwise only its bars."""
-        from caselib.figures.response import timeline_bars, timeline_markers, tips_timeline
-
-        markers = timeline_markers(over_time, self.launches)
-        if len(over_time) and markers == self._timeline_span and self.timeline.data:
-            bars = timeline_bars(over_time)
-            with self.timeline.batch_update():
-                if len(bars["x"]) == len(self.timeline.data[0].x) and (bars["x"] == self.timeline.data[0].x).all():
-                    self.timeline.data[0].y = bars["y"]
-                else:
-                    self.timeline.data[0].update(bars)
-            return
-        replace_figure(self.timeline, tips_timeline(over_time, self.launches, title=f"Tips per {self.freq}"))
-        self._timeline_span = markers if len(over_time) else None
 
     def _table_opened(self, change) -> None:
         if change["new"] == 0 and self._table_stale:
@@ -637,8 +621,7 @@ class ClosureReview(View):
             f"{html.escape(str(flag['reasons']))}</p>"
         )
         replace_figure(self.consensus, consensus_chart(consensus, object_id, flag=None))
-        with self.map.batch_update():
-            self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
+        self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
         self.tips.show(TipFilter(objects=(object_id,)))
 
     def decide(self, action: str) -> None:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.basedatatypes import Undefined
 
 from caselib.errors import CaselibError
 from caselib.figures.style import GREY, SEQUENTIAL, apply_layout
@@ -222,11 +223,25 @@ def _check_columns(frame: pd.DataFrame, columns: dict[str, str | None], what: st
         )
 
 
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value) -> float:
+    """A cell as a float; NaN when missing or not a number (as ``pd.to_numeric(errors="coerce")``)."""
+    if _missing(value):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 @dataclass(frozen=True)
 class _Classes:
     """How a frame's values colour the countries (shared by the static and the live map)."""
 
-    codes: np.ndarray
+    codes: list  # iso3 of every row, upper case
     shown: dict  # iso3 -> value, for the countries whose value is shown
     hidden: set  # iso3 of the suppressed countries
     not_drawn: list  # iso3 in the frame with no outline or dot on the map
@@ -254,21 +269,20 @@ def _classify(frame, *, value, country, label, suppressed, suppressed_below, cla
     if not 1 <= classes <= 7:
         raise CaselibError(f"A map shows 1 to 7 colour classes, not {classes}.")
     _check_columns(frame, {"value": value, "country": country, "suppressed": suppressed}, "choropleth")
-    codes = frame[country].astype("string").str.strip().str.upper()
-    if codes.isna().any():
+    # Plain Python over the rows (a map has at most a few hundred): pandas' string and
+    # numeric methods cost milliseconds here, at every interaction of a live map.
+    raw = frame[country].tolist()
+    if any(_missing(c) or not str(c).strip() for c in raw):
         raise CaselibError(f"The {country!r} column has empty values; drop or fill them before drawing the map.")
-    if codes.duplicated().any():
-        dups = ", ".join(sorted(set(codes[codes.duplicated()])))
+    codes = [str(c).strip().upper() for c in raw]
+    if len(set(codes)) < len(codes):
+        seen: set[str] = set()
+        dups = ", ".join(sorted({c for c in codes if c in seen or seen.add(c)}))
         raise CaselibError(f"The choropleth needs one row per country, but {dups} appear more than once; aggregate first.")
-    hidden = (
-        frame[suppressed].fillna(False).astype(bool).to_numpy()
-        if suppressed is not None else np.zeros(len(frame), dtype=bool)
-    )
+    hidden = [bool(h) and not _missing(h) for h in frame[suppressed].tolist()] if suppressed is not None else [False] * len(codes)
     # Hidden values are dropped here, before anything else looks at them.
-    numbers = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    numbers = np.where(hidden, np.nan, numbers)
+    numbers = [math.nan if h else _number(v) for v, h in zip(frame[value].tolist(), hidden)]
     label = label or value
-    codes = codes.to_numpy(dtype=object)
 
     outlines = _outlines()
     smalls = _small_countries()
@@ -482,12 +496,13 @@ class LiveChoropleth:
     trace of its own, and :meth:`update` changes only fill colours, hover texts, legend
     entries and the title: a few kilobytes and a few milliseconds per interaction.
 
-    ``figure`` can be a ``go.FigureWidget``; call :meth:`update` inside its
-    ``batch_update()`` to send one message. The hover trace (``name="hover"``) keeps the
+    ``figure`` can be a ``go.FigureWidget``: each :meth:`update` sends it one
+    ``plotly_update`` message of plain values. The hover trace (``name="hover"``) keeps the
     same countries in the same order, in ``meta["iso3"]``, so click handlers stay valid.
     """
 
     MAX_CLASSES = 7
+    _PATTERN = {"shape": "/", "fgcolor": SUPPRESSED_FG, "bgcolor": SUPPRESSED_BG, "size": 6, "solidity": 0.25}
 
     def __init__(self, figure: go.Figure | None = None, *, label: str = "tips", title: str | None = None) -> None:
         outlines, smalls = _outlines(), _small_countries()
@@ -524,6 +539,7 @@ class LiveChoropleth:
         self.figure = fig
         self.classes: _Classes | None = None
         self._fills: dict[str, tuple[str, str]] = {}  # iso3 -> (fill colour, pattern shape) shown
+        self._legend: dict[int, tuple[str, bool, str]] = {}  # legend slot -> (name, shown, colour)
 
     def update(self, frame: pd.DataFrame, *, value: str = "tips", country: str = "country", label: str | None = None,
                title: str | None = None, suppressed: str | None = None, suppressed_below: int | None = None,
@@ -532,8 +548,10 @@ class LiveChoropleth:
         c = _classify(frame, value=value, country=country, label=label, suppressed=suppressed,
                       suppressed_below=suppressed_below, classes=classes)
         self.classes = c
-        fig, outlines, smalls = self.figure, _outlines(), _small_countries()
-        pattern_on = dict(shape="/", fgcolor=SUPPRESSED_FG, bgcolor=SUPPRESSED_BG, size=6, solidity=0.25)
+        outlines, smalls = _outlines(), _small_countries()
+        # One plotly_update with raw values per trace: setting properties one by one runs
+        # plotly's validation for each and cost 15-20 ms per map at every interaction.
+        changes: dict[int, dict] = {}
         for i, code in enumerate(self.polygons, start=1):
             if code in c.hidden:
                 fill, shape = SUPPRESSED_BG, "/"
@@ -544,26 +562,41 @@ class LiveChoropleth:
             # What each country shows is kept here: reading it back from plotly's objects
             # costs more than the update itself.
             was_fill, was_shape = self._fills.get(code, (NO_DATA, ""))
-            if (fill, shape) == (was_fill, was_shape):
-                continue
-            trace = fig.data[i]
             if fill != was_fill:
-                trace.fillcolor = fill
+                changes.setdefault(i, {})["fillcolor"] = fill
             if shape != was_shape:
-                trace.fillpattern = pattern_on if shape else dict(shape="")
+                changes.setdefault(i, {})["fillpattern"] = self._PATTERN if shape else {"shape": ""}
             self._fills[code] = (fill, shape)
         entries = [(name, colour) for name, colour in zip(c.labels, c.colors)]
         entries += [(c.suppressed_text, SUPPRESSED_FG)] if c.hidden else []
         entries += [("no data", NO_DATA)]
         for j in range(self.MAX_CLASSES + 2):
-            trace = fig.data[self._legend_start + j]
             name, colour = entries[j] if j < len(entries) else (" ", NO_DATA)
-            trace.update(name=name, showlegend=j < len(entries), marker_color=colour)
-        fig.data[self._hover].hovertext = [
+            shown = (name, j < len(entries), colour)
+            if self._legend.get(j) != shown:
+                changes[self._legend_start + j] = {"name": name, "showlegend": shown[1], "marker.color": colour}
+                self._legend[j] = shown
+        changes[self._hover] = {"hovertext": [
             f"<b>{outlines[code].name}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.polygons
-        ]
-        dots = fig.data[self._dots]
-        dots.marker.color = [c.describe(code)[1] if code in c.shown or code in c.hidden else NO_DATA for code in self.dots]
-        dots.hovertext = [f"<b>{smalls[code][0]}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.dots]
-        fig.layout.legend.title.text = f"<b>{c.label}</b>"
-        fig.layout.title.text = title
+        ]}
+        changes[self._dots] = {
+            "marker.color": [c.describe(code)[1] if code in c.shown or code in c.hidden else NO_DATA for code in self.dots],
+            "hovertext": [f"<b>{smalls[code][0]}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.dots],
+        }
+        indexes = sorted(changes)
+        keys = {key for change in changes.values() for key in change}
+        # plotly_restyle semantics: a value per trace index, Undefined where a trace keeps
+        # its own; list values are wrapped so that a whole list goes to one trace.
+        restyle = {
+            key: [
+                ([changes[i][key]] if isinstance(changes[i][key], list) else changes[i][key])
+                if key in changes[i] else Undefined
+                for i in indexes
+            ]
+            for key in keys
+        }
+        self.figure.plotly_update(
+            restyle_data=restyle,
+            relayout_data={"legend.title.text": f"<b>{c.label}</b>", "title.text": title},
+            trace_indexes=indexes,
+        )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from caselib.figures.style import ACCENT, CATEGORICAL, GREY, apply_layout
 
 __all__ = [
+    "LiveTimeline",
     "channel_mix_chart",
     "half_life_chart",
     "language_mix_chart",
@@ -21,6 +22,7 @@ __all__ = [
     "tips_timeline",
 ]
 
+_UNSET = object()
 _OTHER = "#a6a6a6"  # values grouped together ('other'): darker than GREY, which means 'unknown'
 _LAUNCH = "#555555"
 _GRID = "#eeeeee"
@@ -53,8 +55,7 @@ def _day_text(day: dt.date) -> str:
 
 
 def _empty_note(fig, text: str) -> None:
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=16, color="#666666"))
+    fig.add_annotation(_empty_label(text))
 
 
 def timeline_markers(over_time, launches=None) -> list[tuple]:
@@ -85,6 +86,48 @@ def timeline_bars(over_time) -> dict:
     )
 
 
+def _launch_line(day, *, visible: bool = True) -> dict:
+    return dict(type="line", x0=day, x1=day, y0=0, y1=1, xref="x", yref="paper", visible=visible,
+                line=dict(color=_LAUNCH, width=1.5, dash="dot"))
+
+
+def _launch_label(day, name, *, y: float = 1.0, visible: bool = True) -> dict:
+    # Wave names come from a file: escaped, since plotly reads a little HTML in annotation text.
+    return dict(x=day, y=y, xref="x", yref="paper", text=f"<b>{html.escape(str(name))}</b>", showarrow=False,
+                xanchor="left", yanchor="bottom", font=dict(size=12, color=_LAUNCH), bgcolor="rgba(255,255,255,0.8)",
+                visible=visible)
+
+
+def _label_height(i: int) -> float:
+    """Alternate heights, so that names of waves launched close together stay legible."""
+    return 1.0 if i % 2 == 0 else 0.92
+
+
+def _empty_label(text: str, *, visible: bool = True) -> dict:
+    return dict(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                font=dict(size=16, color="#666666"), visible=visible)
+
+
+def _timeline_figure(bars: dict, freq: str, shapes: list, annotations: list, title: str | None):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(**bars, marker_color=CATEGORICAL[0], marker_line_width=0, name="tips",
+                           hovertemplate="%{customdata}: %{y:,} tips<extra></extra>"))
+    # All markers in one layout update: one validation pass, not one per wave.
+    fig.update_layout(shapes=shapes, annotations=annotations)
+    word = _PERIOD_WORDS[freq]
+    fig.update_xaxes(title="received (UTC)" if freq == "day" else f"{word} received (UTC{', ISO weeks from Monday' if freq == 'week' else ''})",
+                     gridcolor=_GRID)
+    fig.update_yaxes(title=f"tips per {word}", gridcolor=_GRID, rangemode="tozero")
+    fig.update_layout(bargap=0.05 if freq != "day" else 0, showlegend=False)
+    return apply_layout(fig, title=title, height=440)
+
+
+def _timeline_title(over_time, freq: str) -> str:
+    total = int(over_time["tips"].sum()) if len(over_time) else 0
+    return f"Tips received per {_PERIOD_WORDS[freq]}, with wave launches ({total:,} tips)"
+
+
 def tips_timeline(over_time, launches=None, *, title: str | None = None):
     """Tips per period as bars, with a dotted line and the wave's name at every launch.
 
@@ -97,40 +140,70 @@ def tips_timeline(over_time, launches=None, *, title: str | None = None):
         it the markers carry the wave ids from ``over_time``. Launches outside the periods
         shown are left out.
     """
-    import plotly.graph_objects as go
-
     freq = _freq(over_time)
     markers = timeline_markers(over_time, launches)
-    fig = go.Figure(
-        go.Bar(
-            **timeline_bars(over_time),
-            marker_color=CATEGORICAL[0],
-            marker_line_width=0,
-            name="tips",
-            hovertemplate="%{customdata}: %{y:,} tips<extra></extra>",
-        )
-    )
-    # All markers in one layout update (one validation pass, not one per wave). Wave names
-    # come from a file: escaped, since plotly reads a little HTML in annotation text.
-    fig.update_layout(
-        shapes=[dict(type="line", x0=day, x1=day, y0=0, y1=1, xref="x", yref="paper",
-                     line=dict(color=_LAUNCH, width=1.5, dash="dot")) for day, _ in markers],
-        # Alternate heights so that names of waves launched close together stay legible.
-        annotations=[dict(x=day, y=1.0 if i % 2 == 0 else 0.92, xref="x", yref="paper",
-                          text=f"<b>{html.escape(str(name))}</b>", showarrow=False, xanchor="left",
-                          yanchor="bottom", font=dict(size=12, color=_LAUNCH), bgcolor="rgba(255,255,255,0.8)")
-                     for i, (day, name) in enumerate(markers)],
-    )
-    word = _PERIOD_WORDS[freq]
-    fig.update_xaxes(title="received (UTC)" if freq == "day" else f"{word} received (UTC{', ISO weeks from Monday' if freq == 'week' else ''})",
-                     gridcolor=_GRID)
-    fig.update_yaxes(title=f"tips per {word}", gridcolor=_GRID, rangemode="tozero")
-    fig.update_layout(bargap=0.05 if freq != "day" else 0, showlegend=False)
+    annotations = [_launch_label(day, name, y=_label_height(i)) for i, (day, name) in enumerate(markers)]
     if over_time.empty:
-        _empty_note(fig, "no tips in this selection")
-    total = int(over_time["tips"].sum()) if len(over_time) else 0
-    heading = title or f"Tips received per {word}, with wave launches ({total:,} tips)"
-    return apply_layout(fig, title=heading, height=440)
+        annotations.append(_empty_label("no tips in this selection"))
+    return _timeline_figure(timeline_bars(over_time), freq, [_launch_line(day) for day, _ in markers], annotations,
+                            title or _timeline_title(over_time, freq))
+
+
+class LiveTimeline:
+    """The timeline of :func:`tips_timeline` for interactive views: drawn once, then updated.
+
+    Every launch has its line and name from the start, hidden while outside the periods
+    shown; :meth:`update` sends the bars and which markers show in one ``plotly_update``
+    with plain values. Rebuilding the figure ran plotly's validation over every bar and
+    marker, 30-40 ms per interaction.
+    """
+
+    def __init__(self, figure, launches, *, freq: str = "week", title: str | None = None) -> None:
+        import pandas as pd
+
+        self.freq = freq
+        self.launches = launches
+        self.title = title
+        self.markers = list(zip(launches["launched_on"], launches["name"], strict=True))
+        empty = pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[s]"), "tips": pd.Series([], dtype="int64"),
+                              "label": pd.Series([], dtype="str")})
+        built = _timeline_figure(
+            timeline_bars(empty), freq,
+            [_launch_line(day, visible=False) for day, _ in self.markers],
+            [_launch_label(day, name, visible=False) for day, name in self.markers] + [_empty_label("no tips in this selection")],
+            title,
+        )
+        figure.add_traces(list(built.data))
+        figure.update_layout(built.layout)
+        self.figure = figure
+        self._shown: dict[str, object] = {}  # relayout key -> value the figure has
+
+    def update(self, over_time) -> None:
+        """Show ``over_time`` (the frame of :func:`caselib.response.tips_over_time`)."""
+        bars = timeline_bars(over_time)
+        visible = set(timeline_markers(over_time, self.launches))
+        layout: dict[str, object] = {}
+        shown = 0
+        for i, marker in enumerate(self.markers):
+            on = marker in visible
+            layout[f"shapes[{i}].visible"] = on
+            layout[f"annotations[{i}].visible"] = on
+            if on:
+                layout[f"annotations[{i}].y"] = _label_height(shown)
+                shown += 1
+        layout[f"annotations[{len(self.markers)}].visible"] = over_time.empty
+        layout["title.text"] = self.title or _timeline_title(over_time, self.freq)
+        changed = {k: v for k, v in layout.items() if self._shown.get(k, _UNSET) != v}
+        self._shown.update(changed)
+        import numpy as np
+
+        self.figure.plotly_update(
+            # Plain lists: ISO days and labels, as the validated figure would send them.
+            restyle_data={"x": [np.datetime_as_string(bars["x"]).tolist()], "y": [bars["y"]],
+                          "customdata": [bars["customdata"].tolist()]},
+            relayout_data=changed,
+            trace_indexes=[0],
+        )
 
 
 def response_curves(response, *, log_scale: bool = False, title: str | None = None):

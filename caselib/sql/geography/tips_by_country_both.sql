@@ -1,13 +1,11 @@
--- Tips per reporter country and per suggested country among the filtered tips, in one scan
--- (grouping sets). Same groups as tips_by_country.sql: '(unrecognised)' and '(none)'.
-WITH chosen AS (
-    SELECT coalesce(reporter_country, CASE WHEN reporter_country_raw IS NOT NULL THEN '(unrecognised)' ELSE '(none)' END) AS reporter,
-           coalesce(suggested_country, CASE WHEN suggested_country_raw IS NOT NULL THEN '(unrecognised)' ELSE '(none)' END) AS suggested
-    FROM {{filtered_tips}}
-)
-SELECT CASE WHEN grouping(reporter) = 0 THEN 'reporter' ELSE 'suggested' END AS kind,
-       coalesce(reporter, suggested) AS country,
-       count(*) AS tips
-FROM chosen
-GROUP BY GROUPING SETS ((reporter), (suggested))
-ORDER BY kind, tips DESC, country
+-- Tips per reporter country and per suggested country among the filtered tips. Each half
+-- groups one column (two single-column aggregations were 3-4x faster at a million tips
+-- than grouping sets over the two). A NULL country is split by the raw value: tips with
+-- one were not recognised, the rest had none (see tips_by_country.sql).
+SELECT 'reporter' AS kind, reporter_country AS country, count(*) AS tips, count(reporter_country_raw) AS with_raw
+FROM {{filtered_tips}}
+GROUP BY ALL
+UNION ALL
+SELECT 'suggested' AS kind, suggested_country AS country, count(*) AS tips, count(suggested_country_raw) AS with_raw
+FROM {{filtered_tips}}
+GROUP BY ALL
