@@ -120,9 +120,90 @@ def tips_over_time(store: Store, tips: TipFilter | None = None, *, freq: str = "
         ``tips`` (count) and ``launched_waves`` (ids of the waves launched in the period,
         comma-separated, else missing). :func:`wave_launches` gives the markers' names.
     """
-    params = {"freq": _check_freq(freq, ("day", "week", "month")), **_range(tips)}
-    frame = store.query_df("response/tips_over_time", params, tips=tips)
-    return _dates(frame, "period_start", "period_end")
+    import pandas as pd
+
+    freq = _check_freq(freq, ("day", "week", "month"))
+    per_day: dict[dt.date, int] = {}
+    launches: list[tuple[dt.date, str]] = []
+    for kind, day, n, wave_id in store.query_rows("response/tips_per_day", tips=tips):
+        if kind == "day":
+            per_day[day] = int(n)
+        else:
+            launches.append((day, wave_id))
+    first, last = _period_bounds(per_day, launches, tips)
+    if first is None or last is None or first > last:
+        periods = []
+    else:
+        periods = _periods(_period_start(first, freq), _period_start(last, freq), freq)
+    counts: dict[dt.date, int] = {}
+    for day, n in per_day.items():
+        start = _period_start(day, freq)
+        counts[start] = counts.get(start, 0) + n
+    launched: dict[dt.date, list[str]] = {}
+    for day, wave_id in sorted(launches):
+        launched.setdefault(_period_start(day, freq), []).append(wave_id)
+    return pd.DataFrame({
+        "period_start": pd.array([start for start, _ in periods], dtype=object),
+        "period_end": pd.array([end for _, end in periods], dtype=object),
+        "label": pd.array([_period_label(start, freq) for start, _ in periods], dtype="str"),
+        "tips": pd.array([counts.get(start, 0) for start, _ in periods], dtype="int64"),
+        "launched_waves": pd.array(
+            [", ".join(launched[start]) if start in launched else None for start, _ in periods], dtype="str"
+        ),
+    })
+
+
+def _period_bounds(per_day, launches, tips: TipFilter | None) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day shown: the chosen date range and wave window, else the tips' first and last day."""
+    starts, ends = [], []
+    if tips is not None and tips.received_from:
+        starts.append(tips.received_from)
+    if tips is not None and tips.received_to:
+        ends.append(tips.received_to)
+    if tips is not None and tips.wave:
+        launch_days = sorted({day for day, _ in launches})
+        chosen = [day for day, wave_id in launches if wave_id == tips.wave]
+        if chosen:
+            starts.append(chosen[0])
+            later = [day for day in launch_days if day > chosen[0]]
+            if later:
+                ends.append(later[0] - dt.timedelta(days=1))
+    first = max(starts) if starts else min(per_day, default=None)
+    last = min(ends) if ends else max(per_day, default=None)
+    return first, last
+
+
+def _period_start(day: dt.date, freq: str) -> dt.date:
+    if freq == "week":
+        return day - dt.timedelta(days=day.weekday())  # ISO weeks start on Monday
+    if freq == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _periods(first: dt.date, last: dt.date, freq: str) -> list[tuple[dt.date, dt.date]]:
+    """(start, end) of every period from the one starting ``first`` to the one starting ``last``."""
+    out = []
+    start = first
+    while start <= last:
+        if freq == "day":
+            following = start + dt.timedelta(days=1)
+        elif freq == "week":
+            following = start + dt.timedelta(days=7)
+        else:
+            following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        out.append((start, following - dt.timedelta(days=1)))
+        start = following
+    return out
+
+
+def _period_label(start: dt.date, freq: str) -> str:
+    if freq == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if freq == "month":
+        return f"{start.year}-{start.month:02d}"
+    return start.isoformat()
 
 
 def wave_response(store: Store, tips: TipFilter | None = None, *, days: int = DEFAULT_DAYS) -> pd.DataFrame:

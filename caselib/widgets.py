@@ -461,7 +461,13 @@ class TipExplorer(View):
 
 
 class ResponseExplorer(View):
-    """Wave picker; aligned response curves, half-lives and channel/language mix."""
+    """Wave picker; aligned response curves, half-lives and channel/language mix.
+
+    Everything a pick can show is computed when the explorer opens (and on :meth:`reload`):
+    the curves and half-lives of every wave, and the channel and language mix of the whole
+    campaign and of each wave's window, each drawn once. A pick then only shows or hides
+    what is drawn, or swaps in the mix charts of another window.
+    """
 
     def __init__(self, session: Session, *, days: int = 90) -> None:
         self.session = session
@@ -472,71 +478,75 @@ class ResponseExplorer(View):
                                       description="Waves", rows=min(8, max(2, len(waves))))
         self.wave_names = dict(waves)
         self.log_scale = W.Checkbox(value=False, description="log scale for tips per day")
-        self._cache: dict = {}
-        self._shown_window = ...  # nothing shown yet
-        self._curves_scale = None
-        self.curves = figure_widget()
-        self.half_life = figure_widget()
-        self.channels = figure_widget()
-        self.languages = figure_widget()
         self.table = W.HTML()
+        self.mix_box = W.HBox()
         self.frames: dict[str, pd.DataFrame] = {}
         self.timings: list[float] = []
+        self._compute()
         self.waves.observe(lambda _: self.refresh(), names="value")
         self.log_scale.observe(lambda _: self.refresh(), names="value")
         self.widget = W.VBox([W.HBox([self.waves, self.log_scale]), self.curves, self.half_life, self.table,
-                              W.HBox([self.channels, self.languages])])
+                              self.mix_box])
         self.refresh()
 
-    def refresh(self) -> None:
-        from caselib.figures.response import channel_mix_chart, half_life_chart, language_mix_chart, response_curves
+    def _compute(self) -> None:
+        """Query and draw everything a pick can show."""
+        from caselib.figures.response import (
+            LiveHalfLife, channel_mix_chart, language_mix_chart, response_curves,
+        )
         from caselib.response import channel_mix, language_mix, response_half_life, wave_response
 
+        with self.session.reading() as store:
+            self._response = wave_response(store, days=self.days)
+            self._half_life = response_half_life(store, days=self.days)
+            self._mixes = {
+                window: (channel_mix(store, tips, freq="month"), language_mix(store, tips, freq="month"))
+                for window, tips in [(None, None)] + [(w, TipFilter(wave=w)) for w in self.wave_names]
+            }
+        self.curves = figure_widget(response_curves(self._response, log_scale=self.log_scale.value,
+                                                    title="Response after each launch"))
+        self.half_life = figure_widget()
+        self._half = LiveHalfLife(self.half_life, self._half_life,
+                                  title=f"Days until half of the first {self.days} days' tips")
+        self._mix_charts = {}
+        for window, (channels, languages) in self._mixes.items():
+            scope = f" in wave {self.wave_names.get(window, window)}" if window else ", whole campaign"
+            self._mix_charts[window] = (figure_widget(channel_mix_chart(channels, title=f"Channels{scope}")),
+                                        figure_widget(language_mix_chart(languages, title=f"Languages{scope}")))
+        self._shown: dict[str, object] = {}
+
+    def refresh(self) -> None:
         started = time.perf_counter()
         chosen = list(self.waves.value)
         window = chosen[0] if len(chosen) == 1 else None
-        with self.session.reading() as store:
-            # The per-wave figures do not depend on the picker: computed once, then filtered.
-            if "all_response" not in self._cache:
-                self._cache["all_response"] = wave_response(store, days=self.days)
-                self._cache["all_half_life"] = response_half_life(store, days=self.days)
-            if ("mix", window) not in self._cache:
-                tips = TipFilter(wave=window) if window else None
-                self._cache[("mix", window)] = (channel_mix(store, tips, freq="month"), language_mix(store, tips, freq="month"))
-        response = self._cache["all_response"]
-        half = self._cache["all_half_life"]
-        channels, languages = self._cache[("mix", window)]
-        response = response[response["wave_id"].isin(chosen)]
-        half = half[half["wave_id"].isin(chosen)]
-        changed_window = window != self._shown_window
-        self.frames = {"response": response, "half_life": half, "channels": channels, "languages": languages}
-        # The curves of every wave are drawn once (again only for another scale); picking
-        # waves shows or hides theirs, which sends the browser a few flags, not the curves.
-        if self._curves_scale != self.log_scale.value:
-            replace_figure(self.curves, response_curves(self._cache["all_response"], log_scale=self.log_scale.value,
-                                                        title="Response after each launch"))
-            self._curves_scale = self.log_scale.value
-        with self.curves.batch_update():
-            for trace in self.curves.data:
-                if trace.legendgroup is not None:
-                    visible = trace.legendgroup in chosen
-                    if trace.visible is not visible:
-                        trace.visible = visible
-        replace_figure(self.half_life, half_life_chart(half, title=f"Days until half of the first {self.days} days' tips"))
-        if changed_window:
-            scope = f" in wave {self.wave_names.get(window, window)}" if window else ", whole campaign"
-            replace_figure(self.channels, channel_mix_chart(channels, title=f"Channels{scope}"))
-            replace_figure(self.languages, language_mix_chart(languages, title=f"Languages{scope}"))
-            self._shown_window = window
-        columns = [(c, c.replace("_", " ")) for c in half.columns]
-        self.table.value = html_table(half, columns)
+        channels, languages = self._mixes[window]
+        self.frames = {
+            "response": self._response[self._response["wave_id"].isin(chosen)],
+            "half_life": self._half_life[self._half_life["wave_id"].isin(chosen)],
+            "channels": channels,
+            "languages": languages,
+        }
+        # Picking waves shows or hides their curves: the browser gets a few flags, not the curves.
+        groups = [t.legendgroup for t in self.curves.data]
+        visible = [g in chosen if g is not None else True for g in groups]
+        scale = "log" if self.log_scale.value else "linear"
+        if self._shown.get("visible") != visible or self._shown.get("scale") != scale:
+            self.curves.plotly_update(restyle_data={"visible": visible}, relayout_data={"yaxis.type": scale},
+                                      trace_indexes=list(range(len(groups))))
+            self._shown.update(visible=visible, scale=scale)
+        self._half.show(chosen)
+        self.channels, self.languages = self._mix_charts[window]
+        # Compared by identity: a figure's == compares its whole JSON.
+        if [id(c) for c in self.mix_box.children] != [id(self.channels), id(self.languages)]:
+            self.mix_box.children = (self.channels, self.languages)
+        half = self.frames["half_life"]
+        self.table.value = html_table(half, [(c, c.replace("_", " ")) for c in half.columns])
         self.timings.append(time.perf_counter() - started)
 
     def reload(self) -> None:
-        """Forget what was computed (after new data was loaded) and recompute."""
-        self._cache.clear()
-        self._shown_window = ...
-        self._curves_scale = None
+        """Recompute and redraw everything (after new data was loaded)."""
+        self._compute()
+        self.widget.children = (self.widget.children[0], self.curves, self.half_life, self.table, self.mix_box)
         self.refresh()
 
 
@@ -557,9 +567,11 @@ class ClosureReview(View):
         self.by = by
         self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure")
         self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="340px"))
+        from caselib.figures.consensus import LiveConsensus
         from caselib.figures.maps import LiveChoropleth
 
         self.consensus = figure_widget()
+        self._consensus = LiveConsensus(self.consensus)
         self.map = figure_widget()
         self._map = LiveChoropleth(self.map, label="countable tips")
         self.reasons = W.HTML()
@@ -591,8 +603,13 @@ class ClosureReview(View):
     def refresh(self, select: str | None = None) -> None:
         from caselib.closure import closure_flags
 
+        from caselib.geography import origin_consensus
+
         with self.session.reading() as store:
             self.flags = closure_flags(store, as_of=self.as_of)
+            # Every object's evidence at once (one scan), so that selecting one queries only its tips.
+            self.consensus_frame = origin_consensus(store, as_of=self.as_of)
+        self._flag_rows = self.flags.set_index("object_id")
         shown = self.flags[self.flags["ready"]] if self.ready_only.value else self.flags
         options = [(f"{r.object_id} · {r.outcome.replace('_', ' ')}", r.object_id) for r in shown.itertuples()]
         current = select or self.queue.value
@@ -603,15 +620,11 @@ class ClosureReview(View):
             self.show(None)
 
     def show(self, object_id: str | None) -> None:
-        from caselib.figures.consensus import consensus_chart
-        from caselib.geography import origin_consensus
-
         if object_id is None:
             self.reasons.value = "<i>No object in the queue.</i>"
             return
-        flag = self.flags.set_index("object_id").loc[object_id]
-        with self.session.reading() as store:
-            consensus = origin_consensus(store, [object_id], as_of=self.as_of)
+        flag = self._flag_rows.loc[object_id]
+        consensus = self.consensus_frame[self.consensus_frame["object_id"] == object_id]
         if flag["outcome"] in ("origin_established", "widely_distributed", "exhausted"):
             self.outcome.value = flag["outcome"]
         self.reasons.value = (
@@ -620,7 +633,7 @@ class ClosureReview(View):
             f"({'ready' if flag['ready'] else 'not ready'}; status {html.escape(str(flag['status']))}): "
             f"{html.escape(str(flag['reasons']))}</p>"
         )
-        replace_figure(self.consensus, consensus_chart(consensus, object_id, flag=None))
+        self._consensus.show(consensus, object_id)
         self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
         self.tips.show(TipFilter(objects=(object_id,)))
 
