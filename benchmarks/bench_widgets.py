@@ -69,10 +69,14 @@ def main() -> None:
                                        "reporter_countries", "suggested_countries")}
             explorer.panel.set(**{**clear, **change})
             results[name].append(explorer.timings[-1] * 1000)
-        # Paging the table is an interaction too.
+        # Opening the folded tip table and paging it are interactions too.
+        started = time.perf_counter()
+        explorer.table_panel.selected_index = 0
+        results.setdefault("table: open", []).append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         explorer.table.next.click()
         results.setdefault("table: next page", []).append((time.perf_counter() - started) * 1000)
+        explorer.table_panel.selected_index = None
 
     response = ResponseExplorer(session)
     waves = list(response.waves.value)
@@ -81,6 +85,8 @@ def main() -> None:
         results.setdefault("response: pick one wave", []).append(response.timings[-1] * 1000)
         response.waves.value = tuple(waves)
         results.setdefault("response: all waves", []).append(response.timings[-1] * 1000)
+        response.log_scale.value = not response.log_scale.value
+        results.setdefault("response: log scale on/off", []).append(response.timings[-1] * 1000)
 
     review = ClosureReview(session, as_of=dt.date(2024, 6, 30))
     queue = [o for _, o in review.queue.options][:6]
@@ -89,6 +95,26 @@ def main() -> None:
         review.queue.value = object_id
         results.setdefault("closure review: select object", []).append((time.perf_counter() - started) * 1000)
     session.release()
+
+    # A decision writes one audit record and recomputes the queue: on a copy of the database.
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "decisions.duckdb"
+        shutil.copy(db, copy)
+        writable = Session(copy, idle=60)
+        review = ClosureReview(writable, as_of=dt.date(2024, 6, 30))
+        for _ in range(args.repeat):
+            review.reason.value = "benchmark: waiting for the national desk"
+            started = time.perf_counter()
+            review.keep_button.click()
+            results.setdefault("closure review: keep open (writes the audit)", []).append(
+                (time.perf_counter() - started) * 1000
+            )
+            if "kept open" not in review.message.value:
+                raise SystemExit(f"the decision was not recorded: {review.message.value}")
+        writable.release()
 
     rows = []
     for name, values in results.items():

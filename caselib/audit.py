@@ -134,8 +134,8 @@ def record_triage_changes(store: Store, batch_id: int, actor: str | None = None)
 def _flag_now(store: Store, object_id: str) -> dict:
     from caselib.closure import closure_flags
 
-    flags = closure_flags(store)
-    row = flags[flags["object_id"] == object_id].iloc[0].to_dict()
+    flags = closure_flags(store, objects=[object_id])
+    row = flags.iloc[0].to_dict()
     return {k: (None if _isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v)) for k, v in row.items()}
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from caselib.errors import CaselibError
 from caselib.store import Store
 
-__all__ = ["ClosureRules", "FLAG_COLUMNS", "closure_flags", "read_rules"]
+__all__ = ["ClosureRules", "FLAG_COLUMNS", "closure_flags", "evaluate_flags", "flag_figures", "read_rules", "with_object_state"]
 
 OUTCOMES = ("closed", "not_ready", "origin_established", "widely_distributed", "exhausted")
 
@@ -175,8 +175,11 @@ def closure_flags(
     as_of: dt.date | None = None,
     rules: ClosureRules | None = None,
     ready_only: bool = False,
+    objects=None,
 ):
     """One closure flag per object, evaluated as of ``as_of`` (default: today, UTC).
+
+    ``objects`` (object ids) limits the flags to those objects; default all.
 
     Returns
     -------
@@ -188,11 +191,45 @@ def closure_flags(
         ``leading_reporter_countries`` r*, ``suggested_countries`` k, ``last_tip_on``,
         ``untriaged_tips`` |U|, and the whole days since the last tip and since publication.
     """
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    figures = flag_figures(store, as_of=as_of, objects=objects)
+    return evaluate_flags(figures, as_of=as_of, rules=rules, ready_only=ready_only)
+
+
+def flag_figures(store: Store, *, as_of: dt.date | None = None, objects=None):
+    """The figures the rules read, one row per object (``sql/closure/figures.sql``).
+
+    :func:`closure_flags` is :func:`evaluate_flags` of these. A view that keeps them can
+    re-evaluate an object after a decision with :func:`with_object_state`, without
+    reading the tips again.
+    """
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    if isinstance(objects, str):
+        objects = [objects]
+    return store.query_df("closure/figures", {"as_of": as_of, "objects": None if objects is None else list(objects)})
+
+
+def with_object_state(store: Store, figures, object_id: str):
+    """``figures`` with ``object_id``'s own columns read again: what a decision changes.
+
+    A decision changes an object's status and established origin, never its tips; the
+    tip figures are kept as they are.
+    """
+    state = store.query_df("closure/object_state", {"object_id": object_id})
+    if state.empty:
+        raise CaselibError(f"there is no object {object_id!r}; see the objects with `caselib flags`")
+    out = figures.copy()
+    at = out.index[out["object_id"] == object_id][0]
+    for column in state.columns:
+        out.at[at, column] = state.at[0, column]
+    return out
+
+
+def evaluate_flags(figures, *, as_of: dt.date, rules: ClosureRules | None = None, ready_only: bool = False):
+    """The closure rules applied to :func:`flag_figures`: the frame of :func:`closure_flags`."""
     import pandas as pd
 
     rules = rules or ClosureRules()
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
-    figures = store.query_df("closure/figures", {"as_of": as_of})
     records = []
     for row in figures.to_dict(orient="records"):
         row = {k: (None if _missing(v) else v) for k, v in row.items()}
@@ -223,10 +260,14 @@ def closure_flags(
 
 
 def _missing(value) -> bool:
+    if value is None or isinstance(value, list | tuple | str | bool | int):
+        return value is None
+    if isinstance(value, float):
+        return math.isnan(value)
     try:
         import pandas as pd
 
-        return value is None or (not isinstance(value, list | tuple) and bool(pd.isna(value)))
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

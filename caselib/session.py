@@ -3,8 +3,9 @@
 DuckDB lets one process write a database file, or several read it. A notebook or dashboard
 that held its connection for hours would block every ``caselib load``. A :class:`Session`
 keeps a read-only connection while the analyst works, lets go of it after a few idle
-seconds, and opens a short read-write connection only for a decision; a load waiting for
-the file (``CASELIB_LOCK_WAIT``) gets its turn in between.
+seconds, and opens a read-write connection only for a decision (kept, like the reader,
+until the session is idle); a load waiting for the file (``CASELIB_LOCK_WAIT``) gets its
+turn in between.
 """
 
 from __future__ import annotations
@@ -17,9 +18,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from caselib.config import default_db_path
-from caselib.store import Store
+from caselib.store import Store, on_in_process_conflict
 
 __all__ = ["Session"]
+
+_SESSIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _release_idle(path: Path) -> bool:
+    """Close the idle sessions of this process on ``path`` (a store is being opened the other way)."""
+    released = False
+    for session in list(_SESSIONS):
+        if session.path == Path(path).resolve() and session.holding and session._busy == 0:
+            session.release()
+            released = True
+    return released
+
+
+on_in_process_conflict(_release_idle)
 
 
 class Session:
@@ -40,12 +56,15 @@ class Session:
         self._reader: Store | None = None
         self._timer: threading.Timer | None = None
         self.generation = 0  # grows with every write through this session
+        self._busy = 0  # reading() or writing() blocks under way
+        _SESSIONS.add(self)
         # Close before the interpreter shuts down: a timer closing DuckDB during shutdown aborts.
         atexit.register(_release, weakref.ref(self))
 
     @contextlib.contextmanager
     def reading(self, *, wait: float | None = None) -> Iterator[Store]:
-        """A read-only store, reused while the session is busy.
+        """A store to read, reused while the session is busy (read-only unless a write just
+        went through this session).
 
         ``wait``: seconds to wait for a writing process (default ``CASELIB_LOCK_WAIT``);
         after that a :class:`~caselib.errors.StoreError` with ``locked`` set.
@@ -54,26 +73,50 @@ class Session:
             self._cancel_timer()
             if self._reader is None:
                 self._reader = Store(self.path, read_only=True, wait=wait)
+            self._busy += 1
             try:
                 yield self._reader
             finally:
+                self._busy -= 1
                 self._arm_timer()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Store]:
-        """A read-write store for one change; the read connection is closed meanwhile."""
+        """A read-write store for one change.
+
+        The read-only connection is replaced by a read-write one, which then serves the
+        reads that follow (the view recomputing after a decision, the next decision) until
+        the session is idle: reopening the file costs tens of milliseconds each way.
+        """
         with self._lock:
             self._cancel_timer()
-            self._close_reader()
-            store = Store(self.path)
+            if self._reader is not None and self._reader.read_only:
+                self._close_reader()
+            if self._reader is None:
+                self._reader = Store(self.path)
+            self._busy += 1
             try:
-                yield store
+                yield self._reader
             finally:
-                store.close()
+                self._busy -= 1
                 self.generation += 1
+                self._arm_timer()
+
+    def prepare_writing(self) -> None:
+        """Open the read-write connection now, ahead of a decision (e.g. while its reason is typed).
+
+        Idle, it is closed like any other; a decision that follows soon finds it open.
+        """
+        with self._lock:
+            self._cancel_timer()
+            if self._reader is not None and self._reader.read_only and self._busy == 0:
+                self._close_reader()
+            if self._reader is None:
+                self._reader = Store(self.path)
+            self._arm_timer()
 
     def release(self) -> None:
-        """Close the read connection now (another process may then write)."""
+        """Close the connection now (another process may then write)."""
         with self._lock:
             self._cancel_timer()
             self._close_reader()
@@ -82,7 +125,7 @@ class Session:
 
     @property
     def holding(self) -> bool:
-        """Whether a read connection is open right now."""
+        """Whether a connection (read-only, or read-write after a decision) is open right now."""
         return self._reader is not None
 
     def _close_reader(self) -> None:

@@ -80,6 +80,21 @@ def _friendly(error: duckdb.Error, path: Path) -> StoreError:
     return StoreError(f"cannot open the database {path}: {first}")
 
 
+# Called with a database path when this process already has that file open with another
+# configuration (read-only beside read-write): each may close idle connections of its own
+# (caselib.session registers one), after which the open is tried again.
+_IN_PROCESS_HOLDERS: list = []
+
+
+def on_in_process_conflict(release) -> None:
+    """Register ``release(path) -> bool``: close this process's idle connections to ``path``."""
+    _IN_PROCESS_HOLDERS.append(release)
+
+
+def _in_process_conflict(error: duckdb.Error) -> bool:
+    return "different configuration" in str(error)
+
+
 def _lock_wait() -> float:
     """Seconds to wait for another process's lock: ``CASELIB_LOCK_WAIT``, default 10."""
     value = os.environ.get("CASELIB_LOCK_WAIT", "10")
@@ -140,11 +155,23 @@ class Store:
         """Connect; while another process holds the file, retry for up to ``wait`` seconds."""
         deadline = time.monotonic() + wait
         delay = 0.02
+        released = False
         while True:
             old_umask = os.umask(0o077)
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
             except duckdb.Error as error:
+                if _in_process_conflict(error) and not released:
+                    # A session of this process holds the file the other way; an idle one lets go.
+                    released = any([release(self.path) for release in _IN_PROCESS_HOLDERS])
+                    if released:
+                        continue
+                if _in_process_conflict(error):
+                    raise StoreError(
+                        f"this process already has {self.path} open "
+                        f"{'read-write' if self.read_only else 'read-only'} and in use; "
+                        "close that store or session first"
+                    ) from None
                 friendly = _friendly(error, self.path)
                 if not friendly.locked or time.monotonic() + delay > deadline:
                     raise friendly from None
@@ -177,12 +204,11 @@ class Store:
 
     def schema_version(self) -> int:
         """The version of the schema applied to this database (0 for an empty file)."""
-        exists = self.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        )
-        if not exists:
+        # Asked directly (information_schema took longer than the rest of opening the file).
+        try:
+            return int(self.scalar("SELECT coalesce(max(version), 0) FROM main.schema_version"))
+        except duckdb.CatalogException:
             return 0
-        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_version"))
 
     def _check_version(self) -> None:
         version = self.schema_version()

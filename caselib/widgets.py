@@ -10,6 +10,7 @@ Importing this module loads ipywidgets and plotly; ``import caselib`` does not.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import os
@@ -128,6 +129,13 @@ def _same(a, b) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
+
+
+def _same_cell(a, b) -> bool:
+    """Equality of two table cells, missing values (None, NaN, NA) all alike."""
+    if pd.isna(a) or pd.isna(b):
+        return bool(pd.isna(a) and pd.isna(b))
+    return bool(a == b)
 
 
 def replace_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
@@ -585,11 +593,15 @@ class ClosureReview(View):
         self.reopen_button = W.Button(description="Reopen")
         self.message = W.HTML()
         self.flags = pd.DataFrame()
+        # Typing the (required) reason is the first step of every decision: the session
+        # takes the write connection then, not when the button is pressed.
+        self.reason.observe(self._reason_typed, names="value")
         self.close_button.on_click(lambda _: self.decide("close"))
         self.keep_button.on_click(lambda _: self.decide("keep_open"))
         self.reopen_button.on_click(lambda _: self.decide("reopen"))
-        self.queue.observe(lambda change: self.show(change["new"]), names="value")
-        self.ready_only.observe(lambda _: self.refresh(), names="value")
+        self._listing = False
+        self.queue.observe(lambda change: None if self._listing else self.show(change["new"]), names="value")
+        self.ready_only.observe(lambda _: self._list_queue(), names="value")
         self.widget = W.HBox(
             [
                 W.VBox([self.ready_only, self.queue]),
@@ -601,41 +613,77 @@ class ClosureReview(View):
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
-        from caselib.closure import closure_flags
-
+        """Recompute every flag and every object's evidence, then list the queue."""
+        from caselib.closure import evaluate_flags, flag_figures
         from caselib.geography import origin_consensus
 
+        self._as_of = self.as_of or dt.datetime.now(dt.UTC).date()
         with self.session.reading() as store:
-            self.flags = closure_flags(store, as_of=self.as_of)
+            self._figures = flag_figures(store, as_of=self._as_of)
             # Every object's evidence at once (one scan), so that selecting one queries only its tips.
-            self.consensus_frame = origin_consensus(store, as_of=self.as_of)
+            self.consensus_frame = origin_consensus(store, as_of=self._as_of)
+        self.flags = evaluate_flags(self._figures, as_of=self._as_of)
+        self._list_queue(select, force=True)
+
+    def _recompute(self, object_id: str) -> None:
+        """After a decision on ``object_id``: its flag from its new status and the tip figures
+        the view already has (a decision changes no tip; a load shows on the next refresh)."""
+        from caselib.closure import evaluate_flags, with_object_state
+
+        with self.session.reading() as store:
+            self._figures = with_object_state(store, self._figures, object_id)
+        new = evaluate_flags(self._figures[self._figures["object_id"] == object_id], as_of=self._as_of).iloc[0]
+        at = self.flags.index[self.flags["object_id"] == object_id][0]
+        for column in self.flags.columns:  # in place: only status, outcome, reasons… differ
+            if not _same_cell(self.flags.at[at, column], new[column]):
+                self.flags.at[at, column] = new[column]
+
+    def _list_queue(self, select: str | None = None, *, force: bool = False) -> None:
         self._flag_rows = self.flags.set_index("object_id")
         shown = self.flags[self.flags["ready"]] if self.ready_only.value else self.flags
         options = [(f"{r.object_id} · {r.outcome.replace('_', ' ')}", r.object_id) for r in shown.itertuples()]
-        current = select or self.queue.value
-        self.queue.options = options
+        before = self.queue.value
+        current = select or before
         ids = [o for _, o in options]
-        self.queue.value = current if current in ids else (ids[0] if ids else None)
-        if self.queue.value is None:
-            self.show(None)
+        # Quiet while listing: new options first move the selection to the first object,
+        # and each move would show that object's evidence. Shown once, below.
+        self._listing = True
+        try:
+            self.queue.options = options
+            self.queue.value = current if current in ids else (ids[0] if ids else None)
+        finally:
+            self._listing = False
+        if force or self.queue.value != before or self.queue.value is None:
+            self.show(self.queue.value)
 
     def show(self, object_id: str | None) -> None:
         if object_id is None:
             self.reasons.value = "<i>No object in the queue.</i>"
             return
-        flag = self._flag_rows.loc[object_id]
+        flag = self._show_reasons(object_id)
         consensus = self.consensus_frame[self.consensus_frame["object_id"] == object_id]
         if flag["outcome"] in ("origin_established", "widely_distributed", "exhausted"):
             self.outcome.value = flag["outcome"]
+        self._consensus.show(consensus, object_id)
+        self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
+        self.tips.show(TipFilter(objects=(object_id,)))
+
+    def _show_reasons(self, object_id: str):
+        flag = self._flag_rows.loc[object_id]
         self.reasons.value = (
             f"<h3>{html.escape(object_id)} · {html.escape(str(flag['title']))}</h3>"
             f"<p><b>{html.escape(flag['outcome'].replace('_', ' '))}</b> "
             f"({'ready' if flag['ready'] else 'not ready'}; status {html.escape(str(flag['status']))}): "
             f"{html.escape(str(flag['reasons']))}</p>"
         )
-        self._consensus.show(consensus, object_id)
-        self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
-        self.tips.show(TipFilter(objects=(object_id,)))
+        return flag
+
+    def _reason_typed(self, change) -> None:
+        from caselib.errors import StoreError
+
+        if change["new"].strip():
+            with contextlib.suppress(StoreError):  # another process writing: the decision will say so
+                self.session.prepare_writing()
 
     def decide(self, action: str) -> None:
         """Record a decision on the selected object (``close``, ``keep_open`` or ``reopen``)."""
@@ -660,7 +708,10 @@ class ClosureReview(View):
         done = {"close": "closed", "reopen": "reopened", "keep_open": "kept open"}[action]
         self.message.value = f"{html.escape(object_id)} {done}; the decision is in the audit."
         self.reason.value = ""
-        self.refresh()
+        self._recompute(object_id)
+        self._list_queue()
+        if self.queue.value == object_id:  # still selected: its status and reasons changed, not its evidence
+            self._show_reasons(object_id)
 
 
 # -- management dashboard -------------------------------------------------------------------

@@ -62,6 +62,45 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     body = page.inner_text("body")
     assert "<script>alert(1)</script>" in body
     page.wait_for_timeout(1000)
+
+    # A filter chosen in the browser reaches the kernel, and the maps are recoloured in
+    # place (one plotly_update of plain values each): France alone on the "sent from" map.
+    from caselib.countries import country_name
+    from caselib.figures.maps import NO_DATA
+
+    page.locator(".widget-select-multiple", has_text="Sent from").locator("select").select_option(
+        label=f"FRA · {country_name('FRA')}"
+    )
+    page.wait_for_function(
+        """(grey) => {
+            const maps = Array.from(document.querySelectorAll('.js-plotly-plot')).filter((d) => d.data && d.data.length > 150);
+            if (maps.length < 2) return false;
+            const coloured = maps[0].data.filter((t) => t.meta && t.meta.rings !== undefined && t.fillcolor !== grey);
+            return coloured.length === 1 && coloured[0].meta.iso3[0] === 'FRA';
+        }""",
+        arg=NO_DATA,
+        timeout=60_000,
+    )
+    state = page.evaluate(
+        """() => {
+            const maps = Array.from(document.querySelectorAll('.js-plotly-plot')).filter((d) => d.data && d.data.length > 150);
+            return maps.map((gd) => {
+                const hover = gd.data.find((t) => t.name === 'hover');
+                return {index: gd.data.findIndex((t) => t.meta && t.meta.iso3 && t.meta.iso3[0] === 'FRA' && t.meta.rings !== undefined),
+                        codes: hover.meta.iso3, texts: hover.hovertext};
+            });
+        }"""
+    )
+    reporter = state[0]
+    assert len(reporter["texts"]) == len(reporter["codes"]) > 150  # one hover text per country
+    assert "tips sent from: " in reporter["texts"][reporter["codes"].index("FRA")]
+    assert reporter["texts"][reporter["codes"].index("DEU")].endswith("no data")
+    drawn = report.plot_marks(count=3)
+    reporter_map = next(m for m in drawn if sum(t["fill_subpaths"] for t in m["traces"]) > 150)
+    grey = "rgb(217, 217, 217)"
+    assert reporter_map["traces"][reporter["index"]]["fill_colors"][0] not in (grey, "")
+    coloured = [t for t in reporter_map["traces"][1:] if t["fills"] and any(c != grey for c in t["fill_colors"])]
+    assert len(coloured) == 1
     assert dialogs == []
     assert page.locator(".caselib-table script, .caselib-table img").count() == 0
     assert report.external_requests == []

@@ -148,6 +148,15 @@ def audit_count(path) -> int:
         return store.scalar("SELECT count(*) FROM audit_log")
 
 
+def assert_flags_current(review, session):
+    import pandas as pd
+
+    from caselib.closure import closure_flags
+
+    with session.reading() as store:
+        pd.testing.assert_frame_equal(review.flags, closure_flags(store, as_of=AS_OF))
+
+
 def test_decisions_write_exactly_one_audit_record_and_update_the_queue(session):
     review = ClosureReview(session, as_of=AS_OF, by="analyst-1")
     first = review.queue.value
@@ -160,25 +169,38 @@ def test_decisions_write_exactly_one_audit_record_and_update_the_queue(session):
     assert audit_count(session.path) == before
 
     review.reason.value = "consensus confirmed with the national desk"
+    shown = []
+    review_show = review.show
+    review.show = lambda object_id: (shown.append(object_id), review_show(object_id))
     review.close_button.click()
     assert audit_count(session.path) == before + 1
     assert first not in [o for _, o in review.queue.options]
+    # Only the decided object's flag was recomputed; the queue is what a full recompute gives,
+    # and the next object's evidence was shown once.
+    assert_flags_current(review, session)
+    assert shown == [review.queue.value]
+    assert set(review.tips.rows["object_id"]) == {review.queue.value}
     with Store(session.path, read_only=True) as store:
         assert store.scalar("SELECT status FROM objects WHERE object_id = $o", {"o": first}) in ("closed", "withdrawn")
         actor, action = store.rows("SELECT actor, action FROM audit_log ORDER BY seq DESC LIMIT 1")[0]
     assert (actor, action) == ("analyst-1", "close")
 
     second = review.queue.value
+    drawn = len(shown)
     review.reason.value = "waiting for a reply from the Dutch police"
     review.keep_button.click()
     assert audit_count(session.path) == before + 2
     assert second in [o for _, o in review.queue.options]  # kept open: still flagged ready
+    assert review.queue.value == second and len(shown) == drawn  # still selected, evidence not redrawn
+    assert_flags_current(review, session)
 
     review.ready_only.value = False
     review.queue.value = first
     review.reason.value = "new tips arrived"
     review.reopen_button.click()
     assert audit_count(session.path) == before + 3
+    assert_flags_current(review, session)
+    assert "status open" in review.reasons.value
     with Store(session.path, read_only=True) as store:
         assert store.scalar("SELECT status FROM objects WHERE object_id = $o", {"o": first}) == "open"
         from caselib.audit import verify

@@ -539,7 +539,7 @@ class LiveChoropleth:
         self.figure = fig
         self.classes: _Classes | None = None
         self._fills: dict[str, tuple[str, str]] = {}  # iso3 -> (fill colour, pattern shape) shown
-        self._legend: dict[int, tuple[str, bool, str]] = {}  # legend slot -> (name, shown, colour)
+        self._legend: dict[int, tuple[str, bool, str, int]] = {}  # legend slot -> (name, shown, colour, rank)
 
     def update(self, frame: pd.DataFrame, *, value: str = "tips", country: str = "country", label: str | None = None,
                title: str | None = None, suppressed: str | None = None, suppressed_below: int | None = None,
@@ -567,14 +567,16 @@ class LiveChoropleth:
             if shape != was_shape:
                 changes.setdefault(i, {})["fillpattern"] = self._PATTERN if shape else {"shape": ""}
             self._fills[code] = (fill, shape)
-        entries = [(name, colour) for name, colour in zip(c.labels, c.colors)]
-        entries += [(c.suppressed_text, SUPPRESSED_FG)] if c.hidden else []
-        entries += [("no data", NO_DATA)]
+        # Ranked as in choropleth(): the highest class first, then "suppressed", then "no data".
+        entries = [(name, colour, 1000 - i) for i, (name, colour) in enumerate(zip(c.labels, c.colors))]
+        entries += [(c.suppressed_text, SUPPRESSED_FG, 1500)] if c.hidden else []
+        entries += [("no data", NO_DATA, 2000)]
         for j in range(self.MAX_CLASSES + 2):
-            name, colour = entries[j] if j < len(entries) else (" ", NO_DATA)
-            shown = (name, j < len(entries), colour)
+            name, colour, rank = entries[j] if j < len(entries) else (" ", NO_DATA, 3000)
+            shown = (name, j < len(entries), colour, rank)
             if self._legend.get(j) != shown:
-                changes[self._legend_start + j] = {"name": name, "showlegend": shown[1], "marker.color": colour}
+                changes[self._legend_start + j] = {"name": name, "showlegend": shown[1], "marker.color": colour,
+                                                   "legendrank": rank}
                 self._legend[j] = shown
         changes[self._hover] = {"hovertext": [
             f"<b>{outlines[code].name}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.polygons
@@ -585,16 +587,9 @@ class LiveChoropleth:
         }
         indexes = sorted(changes)
         keys = {key for change in changes.values() for key in change}
-        # plotly_restyle semantics: a value per trace index, Undefined where a trace keeps
-        # its own; list values are wrapped so that a whole list goes to one trace.
-        restyle = {
-            key: [
-                ([changes[i][key]] if isinstance(changes[i][key], list) else changes[i][key])
-                if key in changes[i] else Undefined
-                for i in indexes
-            ]
-            for key in keys
-        }
+        # plotly_restyle semantics: one value per trace index (a list value is that trace's
+        # whole list), Undefined where a trace keeps its own.
+        restyle = {key: [changes[i].get(key, Undefined) for i in indexes] for key in keys}
         self.figure.plotly_update(
             restyle_data=restyle,
             relayout_data={"legend.title.text": f"<b>{c.label}</b>", "title.text": title},

@@ -1,9 +1,12 @@
 -- The figures behind the closure rules, one row per object, as of $as_of (a DATE).
--- Only tips received on or before the as-of day (UTC, the whole day) count.
+-- Only tips received on or before the as-of day (UTC, the whole day) count. $objects (a
+-- list of object ids, or NULL for all) limits the objects, so that one decision in the
+-- closure review recomputes one flag, not every flag.
 WITH counted AS (
     SELECT object_id, triage_status, suggested_country, reporter_country, received_at
     FROM tips
     WHERE received_at < $as_of::DATE + INTERVAL 1 DAY
+      AND ($objects::VARCHAR[] IS NULL OR list_contains($objects::VARCHAR[], object_id))
 ),
 activity AS (
     SELECT object_id,
@@ -52,4 +55,5 @@ FROM objects o
 LEFT JOIN activity a ON a.object_id = o.object_id
 LEFT JOIN ranked r ON r.object_id = o.object_id AND r.rank = 1
 LEFT JOIN leaders l ON l.object_id = o.object_id
+WHERE $objects::VARCHAR[] IS NULL OR list_contains($objects::VARCHAR[], o.object_id)
 ORDER BY o.object_id

@@ -1,0 +1,200 @@
+"""The live figures of the interactive views show what the static figures draw.
+
+Each live figure is drawn once and then updated with plain values (one ``plotly_update``),
+bypassing plotly's validation. After any sequence of updates, what it holds must be what
+the static figure builds for the same frame: these tests compare the two, update after
+update, on a demo campaign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.graph_objects as go
+import pytest
+
+from caselib import Store
+from caselib.demo import build_demo
+from caselib.figures.consensus import LiveConsensus, consensus_chart
+from caselib.figures.maps import NO_DATA, LiveChoropleth, choropleth
+from caselib.figures.response import LiveHalfLife, LiveTimeline, half_life_chart, tips_timeline
+from caselib.filters import TipFilter
+from caselib.geography import origin_consensus, tips_by_country
+from caselib.response import response_half_life, tips_over_time, wave_launches
+
+AS_OF = dt.date(2024, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("live") / "demo.duckdb"
+    build_demo(path, tips=5000, progress=False)
+    with Store(path, read_only=True) as store:
+        yield store
+
+
+def days(values) -> list[str]:
+    return [str(v)[:10] for v in values]
+
+
+def shown(items) -> list[dict]:
+    return [item for item in items if item.get("visible", True) is not False]
+
+
+# -- timeline --------------------------------------------------------------------------------
+
+
+def test_live_timeline_holds_the_static_timeline_after_every_update(store):
+    launches = wave_launches(store)
+    waves = list(launches["wave_id"])
+    live = LiveTimeline(go.Figure(), launches, freq="week", title="Tips per week")
+    filters = [
+        TipFilter(),
+        TipFilter(wave=waves[2]),
+        TipFilter(received_from=dt.date(2019, 1, 1), received_to=dt.date(2020, 6, 30)),
+        TipFilter(objects=("NO-SUCH-OBJECT",)),  # no tips: the note shows, no markers
+        TipFilter(wave=waves[0]),
+        TipFilter(),
+    ]
+    for tips in filters:
+        over_time = tips_over_time(store, tips, freq="week")
+        live.update(over_time)
+        want = tips_timeline(over_time, launches, title="Tips per week").to_dict()
+        got = live.figure.to_dict()
+        assert days(got["data"][0]["x"]) == days(want["data"][0]["x"]), tips
+        assert list(got["data"][0]["y"]) == list(want["data"][0]["y"]), tips
+        assert list(got["data"][0]["customdata"]) == list(want["data"][0]["customdata"]), tips
+        assert days(s["x0"] for s in shown(got["layout"]["shapes"])) == days(
+            s["x0"] for s in want["layout"].get("shapes", [])
+        ), tips
+        assert [(a["text"], a["y"]) for a in shown(got["layout"]["annotations"])] == [
+            (a["text"], a["y"]) for a in want["layout"].get("annotations", [])
+        ], tips
+        assert got["layout"]["title"]["text"] == "Tips per week"
+    # The first filter shows every launch, the empty one none.
+    assert len(shown(live.figure.to_dict()["layout"]["shapes"])) == len(waves)
+
+
+def test_live_timeline_sends_one_message_per_update_and_none_when_nothing_changed(store):
+    widget = go.FigureWidget()
+    sent = []
+    widget._send_update_msg = lambda *args, **kwargs: sent.append(args)
+    live = LiveTimeline(widget, wave_launches(store), freq="week")
+    sent.clear()  # drawing it is not an update
+    frame = tips_over_time(store, TipFilter(triage=("actionable",)), freq="week")
+    live.update(frame)
+    assert len(sent) == 1
+    live.update(frame)
+    assert len(sent) == 1  # the same frame again changes nothing
+    live.update(tips_over_time(store, freq="week"))
+    assert len(sent) == 2
+
+
+# -- maps ------------------------------------------------------------------------------------
+
+
+def colours_of(figure: dict) -> dict[str, tuple]:
+    """alpha-3 -> (fill colour, pattern shape) for every outline drawn."""
+    out = {}
+    for trace in figure["data"]:
+        meta = trace.get("meta") or {}
+        if trace.get("fill") == "toself" and "rings" in meta:
+            pattern = (trace.get("fillpattern") or {}).get("shape") or ""
+            for code in meta["iso3"]:
+                out[code] = (trace["fillcolor"], pattern)
+    return out
+
+
+def legend_of(figure: dict) -> list[str]:
+    entries = [t for t in figure["data"] if t.get("showlegend", True) is not False and t.get("name")
+               and t.get("name") not in ("hover", "small countries", "ocean")]
+    return [t["name"] for t in sorted(entries, key=lambda t: t.get("legendrank", 1000))]
+
+
+def hover_of(figure: dict) -> dict[str, str]:
+    out = {}
+    for trace in figure["data"]:
+        if trace.get("name") in ("hover", "small countries"):
+            out.update(zip(trace["meta"]["iso3"], trace["hovertext"]))
+    return out
+
+
+def test_live_map_holds_the_static_map_after_every_update(store):
+    live = LiveChoropleth(go.Figure(), label="tips")
+    frames = [
+        tips_by_country(store),
+        tips_by_country(store, TipFilter(objects=("G001",)), k=5),  # suppressed countries hatched
+        tips_by_country(store, TipFilter(reporter_countries=("FRA",))),  # one country
+        tips_by_country(store, TipFilter(objects=("NO-SUCH-OBJECT",))),  # nothing
+        tips_by_country(store, TipFilter(triage=("actionable",)), by="suggested", k=5),
+        tips_by_country(store),  # back to the first: every hatch and colour undone
+    ]
+    for frame in frames:
+        live.update(frame, label="tips", title="Where")
+        want = choropleth(frame, label="tips", title="Where").to_dict()
+        got = live.figure.to_dict()
+        static = colours_of(want)
+        drawn = colours_of(got)
+        assert {c: drawn[c] for c in static} == static
+        assert all(drawn[c] == (NO_DATA, "") for c in drawn.keys() - static.keys())
+        hover = hover_of(got)
+        assert {c: hover[c] for c in hover_of(want)} == hover_of(want)
+        assert legend_of(got) == legend_of(want)
+        assert got["layout"]["title"]["text"] == "Where"
+    assert len({colour for colour, _ in colours_of(live.figure.to_dict()).values()}) > 3
+
+
+def test_live_map_sends_one_message_per_update():
+    import pandas as pd
+
+    widget = go.FigureWidget()
+    sent = []
+    widget._send_update_msg = lambda *args, **kwargs: sent.append(args)
+    live = LiveChoropleth(widget, label="tips")
+    sent.clear()  # drawing it is not an update
+    live.update(pd.DataFrame({"country": ["DEU", "FRA", "ITA"], "tips": [30, 20, 10]}))
+    live.update(pd.DataFrame({"country": ["DEU"], "tips": [3], "suppressed": [True]}))
+    assert len(sent) == 2
+    fills = colours_of(live.figure.to_dict())
+    assert fills["DEU"][1] == "/" and fills["FRA"] == (NO_DATA, "")
+
+
+# -- half-life and consensus ------------------------------------------------------------------
+
+
+def test_live_half_life_keeps_the_bars_of_the_chosen_waves(store):
+    half = response_half_life(store, days=90)
+    waves = list(half["wave_id"])
+    live = LiveHalfLife(go.Figure(), half, title="Half-life")
+    # A wave keeps its colour (by launch order among all waves, as in the response curves).
+    colour = dict(zip(waves, half_life_chart(half).to_dict()["data"][0]["marker"]["color"], strict=True))
+    for chosen in [waves, waves[:1], waves[-2:], [], waves]:
+        live.show(chosen)
+        want = half_life_chart(half[half["wave_id"].isin(chosen)], title="Half-life").to_dict()
+        got = live.figure.to_dict()
+        for key in ("x", "y", "text", "hovertext"):
+            assert list(got["data"][0][key]) == list(want["data"][0][key]), (chosen, key)
+        assert list(got["data"][0]["marker"]["color"]) == [colour[w] for w in waves if w in chosen]
+        assert list(got["data"][0]["marker"]["pattern"]["shape"]) == list(want["data"][0]["marker"]["pattern"]["shape"])
+        assert got["layout"]["yaxis"]["range"] == pytest.approx(want["layout"]["yaxis"]["range"])
+        notes = {a["text"] for a in shown(got["layout"].get("annotations", []))}
+        assert notes == {a["text"] for a in want["layout"].get("annotations", [])}, chosen
+
+
+def test_live_consensus_shows_each_objects_evidence(store):
+    consensus = origin_consensus(store, as_of=AS_OF)
+    objects = list(dict.fromkeys(consensus["object_id"]))[:5]
+    live = LiveConsensus(go.Figure())
+    for object_id in objects + ["NO-SUCH-OBJECT", objects[0]]:
+        live.show(consensus, object_id)
+        want = consensus_chart(consensus, object_id).to_dict()
+        got = live.figure.to_dict()
+        assert list(got["data"][0]["x"]) == list(want["data"][0]["x"]), object_id
+        assert list(got["data"][0]["y"]) == list(want["data"][0]["y"]), object_id
+        assert [list(row) for row in got["data"][0]["customdata"]] == [list(row) for row in want["data"][0]["customdata"]]
+        assert list(got["data"][0]["marker"]["color"]) == list(want["data"][0]["marker"]["color"])
+        assert list(got["data"][0]["error_x"]["array"]) == pytest.approx(list(want["data"][0]["error_x"]["array"]))
+        assert got["layout"]["title"]["text"] == want["layout"]["title"]["text"]
+        assert got["layout"]["height"] == want["layout"]["height"]
+        notes = {a["text"] for a in shown(got["layout"]["annotations"]) if "needed" not in a["text"]}
+        assert notes == {a["text"] for a in want["layout"]["annotations"] if "needed" not in a["text"]}, object_id
