@@ -2,10 +2,12 @@
 
 DuckDB lets one process write a database file, or several read it. A notebook or dashboard
 that held its connection for hours would block every ``caselib load``. A :class:`Session`
-keeps a read-only connection while the analyst works, lets go of it after a few idle
-seconds, and opens a read-write connection only for a decision (kept, like the reader,
-until the session is idle); a load waiting for the file (``CASELIB_LOCK_WAIT``) gets its
-turn in between.
+keeps its connection while the analyst works, so that interactions do not pay for opening
+the file, and lets go of it as soon as another process waits for the file (a load, or a
+decision in another notebook: a waiting process leaves a marker beside the database, see
+:func:`caselib.store.others_waiting`), or after some idle minutes. The connection is
+read-only, except after a decision: the read-write connection it took then serves what
+follows until it is let go.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from caselib.config import default_db_path
-from caselib.store import Store, on_in_process_conflict
+from caselib.store import Store, on_in_process_conflict, others_waiting
 
 __all__ = ["Session"]
 
@@ -46,10 +48,13 @@ class Session:
     path
         The database file (default: ``CASELIB_DB``, else ``data/caselib.duckdb``).
     idle
-        Seconds without use after which the read connection is closed.
+        Seconds without use after which the connection is closed (None: only when
+        another process waits for the file).
+    watch
+        Seconds between looks for another process waiting for the file.
     """
 
-    def __init__(self, path: str | Path | None = None, *, idle: float = 5.0) -> None:
+    def __init__(self, path: str | Path | None = None, *, idle: float | None = 300.0, watch: float = 0.2) -> None:
         self.path = Path(path or default_db_path()).expanduser().resolve()
         self.idle = idle
         self._lock = threading.RLock()
@@ -57,6 +62,8 @@ class Session:
         self._timer: threading.Timer | None = None
         self.generation = 0  # grows with every write through this session
         self._busy = 0  # reading() or writing() blocks under way
+        self.watch = watch
+        self._watcher: threading.Thread | None = None
         _SESSIONS.add(self)
         # Close before the interpreter shuts down: a timer closing DuckDB during shutdown aborts.
         atexit.register(_release, weakref.ref(self))
@@ -73,6 +80,7 @@ class Session:
             self._cancel_timer()
             if self._reader is None:
                 self._reader = Store(self.path, read_only=True, wait=wait)
+                self._watch()
             self._busy += 1
             try:
                 yield self._reader
@@ -94,6 +102,7 @@ class Session:
                 self._close_reader()
             if self._reader is None:
                 self._reader = Store(self.path)
+                self._watch()
             self._busy += 1
             try:
                 yield self._reader
@@ -113,6 +122,7 @@ class Session:
                 self._close_reader()
             if self._reader is None:
                 self._reader = Store(self.path)
+                self._watch()
             self._arm_timer()
 
     def release(self) -> None:
@@ -127,6 +137,14 @@ class Session:
     def holding(self) -> bool:
         """Whether a connection (read-only, or read-write after a decision) is open right now."""
         return self._reader is not None
+
+    def _watch(self) -> None:
+        """Look for other processes waiting for the file (one thread per session, started once)."""
+        if self._watcher is not None and self._watcher.is_alive():
+            return
+        self._watcher = threading.Thread(target=_watch, args=(weakref.ref(self), self.watch), daemon=True,
+                                         name=f"caselib-session-watch-{self.path.name}")
+        self._watcher.start()
 
     def _close_reader(self) -> None:
         if self._reader is not None:
@@ -150,6 +168,21 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _watch(ref: weakref.ref, every: float) -> None:
+    """Release the session whenever another process waits for its file; ends with the session."""
+    import time
+
+    while True:
+        time.sleep(every)
+        session = ref()
+        if session is None:
+            return
+        if session.holding and others_waiting(session.path):
+            with session._lock:  # after any read or write under way
+                session.release()
+        del session
 
 
 def _release(ref: weakref.ref) -> None:

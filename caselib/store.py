@@ -22,7 +22,7 @@ import duckdb
 
 from caselib.errors import StoreError
 
-__all__ = ["Store", "quote_ident", "sql_text", "SCHEMA_VERSION"]
+__all__ = ["Store", "others_waiting", "quote_ident", "sql_text", "SCHEMA_VERSION"]
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -95,6 +95,58 @@ def _in_process_conflict(error: duckdb.Error) -> bool:
     return "different configuration" in str(error)
 
 
+def _marker_prefix(path: Path) -> str:
+    return path.name + ".wanted."
+
+
+@contextlib.contextmanager
+def _waiting_marker(path: Path) -> Iterator:
+    """Yields ``mark()``: it creates ``<db>.wanted.<pid>`` (once); removed on the way out."""
+    created: list[Path] = []
+
+    def mark() -> None:
+        if created:
+            return
+        marker = path.with_name(_marker_prefix(path) + str(os.getpid()))
+        with contextlib.suppress(OSError):  # a directory we may not write to: we just wait
+            marker.touch()
+            created.append(marker)
+
+    try:
+        yield mark
+    finally:
+        for marker in created:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
+def others_waiting(path: str | os.PathLike[str]) -> bool:
+    """Whether another live process is waiting to open the database at ``path``.
+
+    Markers of processes that died while waiting are removed.
+    """
+    path = Path(path)
+    prefix = _marker_prefix(path)
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return False
+    for marker in candidates:
+        pid_text = marker.name[len(prefix):]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+            continue
+        except PermissionError:
+            pass  # alive, another user's
+        return True
+    return False
+
+
 def _lock_wait() -> float:
     """Seconds to wait for another process's lock: ``CASELIB_LOCK_WAIT``, default 10."""
     value = os.environ.get("CASELIB_LOCK_WAIT", "10")
@@ -152,7 +204,15 @@ class Store:
             self._check_version()
 
     def _connect(self, config: dict, wait: float):
-        """Connect; while another process holds the file, retry for up to ``wait`` seconds."""
+        """Connect; while another process holds the file, retry for up to ``wait`` seconds.
+
+        While it waits, a marker file says so (see :func:`others_waiting`): a session in
+        the process holding the file then lets go of it.
+        """
+        with _waiting_marker(self.path) as mark:
+            return self._connect_retrying(config, wait, mark)
+
+    def _connect_retrying(self, config: dict, wait: float, mark):
         deadline = time.monotonic() + wait
         delay = 0.02
         released = False
@@ -177,6 +237,7 @@ class Store:
                     raise friendly from None
             finally:
                 os.umask(old_umask)
+            mark()
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 

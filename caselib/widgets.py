@@ -70,7 +70,7 @@ class NoDatabase(CaselibError):
         return [str(self)]
 
 
-def open_session(path: str | os.PathLike[str] | None = None, *, idle: float = 5.0) -> Session:
+def open_session(path: str | os.PathLike[str] | None = None, *, idle: float | None = 300.0) -> Session:
     """The session a notebook works in: ``path``, else ``CASELIB_DB``, else the project's default.
 
     Raises :class:`NoDatabase`, which a notebook shows as one line telling the user to run

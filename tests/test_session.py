@@ -116,3 +116,42 @@ def test_a_session_in_use_is_not_taken_from_and_the_error_says_why(db):
         with pytest.raises(StoreError, match="already has .* open read-write and in use"):
             Store(db, read_only=True, wait=0)
     session.release()
+
+
+def test_a_session_lets_go_at_once_when_another_process_waits_for_the_file(db):
+    session = Session(db, idle=None)  # never idle: only another process's wait frees the file
+    with session.reading():
+        pass
+    started = time.monotonic()
+    code = (
+        "import sys, time\n"
+        "from caselib import Store\n"
+        "t = time.monotonic()\n"
+        "store = Store(sys.argv[1], wait=30)\n"  # a writer, as `caselib load`
+        "print(round(time.monotonic() - t, 2))\n"
+        "store.close()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    waited = float(result.stdout.strip())
+    assert waited < 5, f"the writer waited {waited} s for an idle-less session"
+    assert not session.holding
+    assert time.monotonic() - started < 30
+    assert not list(db.parent.glob(db.name + ".wanted.*"))  # the waiter's marker is gone
+    with session.reading() as store:  # the session opens the file again when next used
+        assert store.scalar("SELECT count(*) FROM objects") > 0
+    session.release()
+
+
+def test_markers_of_dead_waiters_are_ignored_and_removed(db):
+    from caselib.store import others_waiting
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    marker = db.with_name(f"{db.name}.wanted.{int(dead.stdout)}")
+    marker.touch()
+    assert not others_waiting(db)
+    assert not marker.exists()
+    own = db.with_name(f"{db.name}.wanted.{__import__('os').getpid()}")
+    own.touch()  # this process waiting on itself is not another process
+    assert not others_waiting(db)
+    own.unlink()
