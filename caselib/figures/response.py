@@ -182,8 +182,11 @@ class LiveTimeline:
 
     def update(self, over_time) -> None:
         """Show ``over_time`` (the frame of :func:`caselib.response.tips_over_time`)."""
-        bars = timeline_bars(over_time)
-        visible = set(timeline_markers(over_time, self.launches))
+        # Plain lists throughout: a few hundred periods, where pandas and numpy conversions
+        # cost more than the values.
+        starts = over_time["period_start"].tolist()
+        first, last = (starts[0], over_time["period_end"].iat[-1]) if starts else (None, None)
+        visible = {m for m in self.markers if first is not None and first <= m[0] <= last}
         layout: dict[str, object] = {}
         shown = 0
         for i, marker in enumerate(self.markers):
@@ -195,12 +198,10 @@ class LiveTimeline:
                 shown += 1
         layout[f"annotations[{len(self.markers)}].visible"] = over_time.empty
         layout["title.text"] = self.title or _timeline_title(over_time, self.freq)
-        import numpy as np
-
-        # Plain lists: ISO days and labels, as the validated figure would send them. Only
-        # what changed is sent (a filter often keeps the periods and changes the counts).
-        trace = {"x": np.datetime_as_string(bars["x"]).tolist(), "y": bars["y"],
-                 "customdata": bars["customdata"].tolist()}
+        # ISO days and labels, as the validated figure would send them. Only what changed
+        # is sent (a filter often keeps the periods and changes the counts).
+        trace = {"x": [day.isoformat() for day in starts], "y": over_time["tips"].tolist(),
+                 "customdata": over_time["label"].tolist()}
         restyle = {k: [v] for k, v in trace.items() if self._bars.get(k) != v}
         self._bars.update(trace)
         relayout = {k: v for k, v in layout.items() if self._shown.get(k, _UNSET) != v}
