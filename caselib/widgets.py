@@ -1,9 +1,12 @@
 """Interactive views for JupyterLab and Voilà, composed from caselib's analyses and figures.
 
-Every view reads through a :class:`~caselib.session.Session` (short-lived connections, so
-loads in other processes get their turn). One :class:`FilterPanel` yields a
+Every view reads through a :class:`~caselib.session.Session` (its connection is let go as
+soon as a load in another process waits for the file). One :class:`FilterPanel` yields a
 :class:`~caselib.filters.TipFilter`; views recompute from it and show its caption above
-them. Tip text is untrusted: it is only ever shown escaped, never as HTML.
+them. Figures are drawn once and then updated in place (``Live*`` classes in
+:mod:`caselib.figures`), so that an interaction recomputes what is visible within 100 ms at
+a million tips (``benchmarks/bench_widgets.py``). Tip text is untrusted: it is only ever
+shown escaped, never as HTML.
 
 Importing this module loads ipywidgets and plotly; ``import caselib`` does not.
 """
