@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-REOPEN = "tip explorer: first filter after a load took the file (reopens it)"
+AFTER_LOAD = "tip explorer: first filter after a load in another process"
 INTERACTIONS = [
     ("triage = actionable", dict(triage=("actionable",))),
     ("wave = March 2021", dict(wave="2021-03")),
@@ -79,13 +79,18 @@ def main() -> None:
         results.setdefault("table: next page", []).append((time.perf_counter() - started) * 1000)
         explorer.table_panel.selected_index = None
 
-    # A session lets go of the file when another process waits for it (a load); the next
-    # interaction opens the file again, with cold caches. Reported, not held to the budget
-    # of interactions on an open file: it follows a load, not a click.
+    # A session lets go of the file when another process waits for it (a load), and takes
+    # it back when that process is done: the first interaction after a load.
+    import subprocess
+
+    writer = "import sys\nfrom caselib import Store\nStore(sys.argv[1], wait=60).close()\n"
     for _ in range(args.repeat):
-        session.release()
+        subprocess.run([sys.executable, "-c", writer, str(db)], check=True, timeout=120)
+        deadline = time.monotonic() + 10
+        while not session.holding and time.monotonic() < deadline:
+            time.sleep(0.05)
         explorer.panel.set(triage=("actionable",), wave=None)
-        results.setdefault(REOPEN, []).append(explorer.timings[-1] * 1000)
+        results.setdefault(AFTER_LOAD, []).append(explorer.timings[-1] * 1000)
         explorer.panel.set(triage=None)
 
     response = ResponseExplorer(session)
@@ -132,7 +137,7 @@ def main() -> None:
                      "median_vs_count_query": round(statistics.median(values) / baseline_ms, 1)})
     report = {"tips": tips, "baseline_count_query_ms": round(baseline_ms, 2), "explorer_open_seconds": round(open_seconds, 2),
               "interactions": rows, "budget_ms": 100,
-              "over_budget": [r["interaction"] for r in rows if r["max_ms"] > 100 and r["interaction"] != REOPEN]}
+              "over_budget": [r["interaction"] for r in rows if r["max_ms"] > 100]}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"widgets-{tips}.json").write_text(json.dumps(report, indent=2))
     width = max(len(r["interaction"]) for r in rows)

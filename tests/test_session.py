@@ -135,12 +135,20 @@ def test_a_session_lets_go_at_once_when_another_process_waits_for_the_file(db):
     assert result.returncode == 0, result.stderr
     waited = float(result.stdout.strip())
     assert waited < 5, f"the writer waited {waited} s for an idle-less session"
-    assert not session.holding
     assert time.monotonic() - started < 30
     assert not list(db.parent.glob(db.name + ".wanted.*"))  # the waiter's marker is gone
-    with session.reading() as store:  # the session opens the file again when next used
-        assert store.scalar("SELECT count(*) FROM objects") > 0
+    # Once the other process is done, the session takes the file back (read-only), so that
+    # the next interaction does not pay for opening it.
+    deadline = time.monotonic() + 10
+    while not session.holding and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.holding
+    with session.reading() as store:
+        assert store.read_only and store.scalar("SELECT count(*) FROM objects") > 0
+    # Let go on purpose, it stays let go.
     session.release()
+    time.sleep(1)
+    assert not session.holding
 
 
 def test_markers_of_dead_waiters_are_ignored_and_removed(db):
