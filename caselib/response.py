@@ -135,13 +135,10 @@ def tips_over_time(store: Store, tips: TipFilter | None = None, *, freq: str = "
         periods = []
     else:
         periods = _periods(_period_start(first, freq), _period_start(last, freq), freq)
-    if freq == "day":
-        counts = per_day
-    else:
-        counts = {}
-        for day, n in per_day.items():
-            start = day - dt.timedelta(days=day.weekday()) if freq == "week" else day.replace(day=1)
-            counts[start] = counts.get(start, 0) + n
+    counts: dict[dt.date, int] = {}
+    for day, n in per_day.items():
+        start = _period_start(day, freq)
+        counts[start] = counts.get(start, 0) + n
     launched: dict[dt.date, list[str]] = {}
     for day, wave_id in sorted(launches):
         launched.setdefault(_period_start(day, freq), []).append(wave_id)

@@ -44,7 +44,6 @@ __all__ = [
     "escape_cell",
     "figure_widget",
     "open_session",
-    "replace_figure",
 ]
 
 TABLE_COLUMNS = [
@@ -119,53 +118,11 @@ def figure_widget(fig: go.Figure | None = None) -> go.FigureWidget:
     return go.FigureWidget(fig if fig is not None else go.Figure())
 
 
-def _same(a, b) -> bool:
-    """Deep equality of plotly JSON values, numpy arrays included."""
-    import numpy as np
-
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and bool(
-            np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f")
-        )
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
-
-
 def _same_cell(a, b) -> bool:
     """Equality of two table cells, missing values (None, NaN, NA) all alike."""
     if pd.isna(a) or pd.isna(b):
         return bool(pd.isna(a) and pd.isna(b))
     return bool(a == b)
-
-
-def replace_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Show ``fig`` in an existing widget, sending the browser only what changed.
-
-    Traces of the same number and types are updated property by property; layout keys
-    only where they differ. Validating and sending a whole map again costs tens of
-    milliseconds, and an interaction has 100 ms for everything it recomputes.
-    """
-    new_data = [t.to_plotly_json() for t in fig.data]
-    old_data = [t.to_plotly_json() for t in widget.data]
-    new_layout = fig.layout.to_plotly_json()
-    old_layout = widget.layout.to_plotly_json()
-    with widget.batch_update():
-        if [t.get("type") for t in new_data] == [t.get("type") for t in old_data]:
-            for trace, old, new in zip(widget.data, old_data, new_data):
-                changed = {k: v for k, v in new.items() if k not in old or not _same(old[k], v)}
-                removed = {k: None for k in old if k not in new}
-                if changed or removed:
-                    trace.update({**removed, **changed}, overwrite=True)
-        else:
-            widget.data = ()
-            widget.add_traces(list(fig.data))
-        changed = {k: v for k, v in new_layout.items() if k not in old_layout or not _same(old_layout[k], v)}
-        removed = {k: None for k in old_layout if k not in new_layout and k != "template"}
-        if changed or removed:
-            widget.layout.update({**removed, **changed}, overwrite=True)
 
 
 class FigureOutput:
