@@ -40,14 +40,22 @@ def quote_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+_INCLUDE = re.compile(r"\{\{include ([a-z0-9_/]+)\}\}")
+
+
 @cache
 def sql_text(name: str) -> str:
-    """The text of ``caselib/sql/<name>.sql``, e.g. ``sql_text("ingest/tips_normalise")``."""
+    """The text of ``caselib/sql/<name>.sql``, e.g. ``sql_text("ingest/tips_normalise")``.
+
+    ``{{include other/name}}`` in it is replaced by that file's text: SQL that several
+    queries share (``response/_wave_days``).
+    """
     path = resources.files("caselib").joinpath(f"sql/{name}.sql")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise KeyError(f"no query named {name!r}") from None
+    return _INCLUDE.sub(lambda match: sql_text(match.group(1)).rstrip(), text)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

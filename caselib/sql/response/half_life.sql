@@ -5,30 +5,7 @@
 -- the wave has no tips. peak_day = the day with most tips (the earliest on a tie).
 -- complete = every day the wave can count (its first $days days, or its whole window when
 -- the next launch comes sooner) lies within the data, so later loads cannot change it.
-WITH launch_days AS (
-    SELECT launched_on, lead(launched_on) OVER (ORDER BY launched_on) AS next_launch
-    FROM (SELECT DISTINCT launched_on FROM waves)
-),
-spans AS (
-    SELECT w.wave_id,
-           coalesce(w.name, w.wave_id) AS name,
-           w.launched_on,
-           least($days, coalesce(l.next_launch - w.launched_on, $days)) AS span_days
-    FROM waves AS w
-    JOIN launch_days AS l USING (launched_on)
-    WHERE $range_wave::VARCHAR IS NULL
-       OR w.launched_on = (SELECT launched_on FROM waves WHERE wave_id = $range_wave::VARCHAR)
-),
-data_end AS (
-    SELECT CASE WHEN max(received_at) IS NOT NULL
-                THEN least(max(received_at)::DATE, $range_to::DATE) END AS last_day
-    FROM tips
-),
-per_day AS (
-    SELECT received_at::DATE AS day, count(*) AS tips
-    FROM {{filtered_tips}} AS f
-    GROUP BY ALL
-),
+WITH {{include response/_wave_days}},
 grid AS (
     SELECT s.wave_id, s.name, s.launched_on, s.span_days,
            d.day::INTEGER AS day,
