@@ -34,7 +34,10 @@ dashboard: setup
 	  dashboards/management.ipynb --Voila.ip=127.0.0.1 --port=$(DASHBOARD_PORT) --no-browser \
 	  --template=caselib --strip_sources=True --show_tracebacks=False
 
+# Lint first: a ruff finding fails `make test` before the (long) test suite starts.
+LINTED := caselib tests benchmarks data/boundaries
 test: setup
+	$(VENV)/bin/ruff check $(LINTED)
 	$(PY) -m pytest
 
 demo: setup

@@ -129,7 +129,7 @@ def build_report(
     from caselib.figures.response import half_life_chart, response_curves, tips_timeline
     from caselib.geography import country_populations, tips_by_country_both
     from caselib.management import attention, closure_pipeline, count_text, kpis
-    from caselib.response import response_half_life, wave_launches, wave_response, tips_over_time
+    from caselib.response import response_half_life, tips_over_time, wave_launches, wave_response
     from caselib.status import database_status
 
     if k < 2:

@@ -19,12 +19,11 @@ import html
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
-
-from pathlib import Path
 
 from caselib.contract import TRIAGE_STATUSES
 from caselib.errors import CaselibError
@@ -460,7 +459,10 @@ class ResponseExplorer(View):
     def _compute(self) -> None:
         """Query and draw everything a pick can show."""
         from caselib.figures.response import (
-            LiveHalfLife, channel_mix_chart, language_mix_chart, response_curves,
+            LiveHalfLife,
+            channel_mix_chart,
+            language_mix_chart,
+            response_curves,
         )
         from caselib.response import channel_mix, language_mix, response_half_life, wave_response
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from caselib import Store, load_file
-
 # One headless Chromium for the whole session (Playwright's sync API allows one per thread).
-from browser import browser  # noqa: E402, F401  (a fixture)
+from browser import browser  # noqa: F401  (a fixture)
+from caselib import Store, load_file
 
 os.environ.setdefault("CASELIB_PSEUDONYM_KEY", "test-key-not-secret-0123456789")
 

@@ -14,12 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import write_csv
-from servers import free_port, make_target, port_open, wait_for
 
 from caselib import Store, load_file
 from caselib.demo import build_demo
 from caselib.session import Session
+from conftest import write_csv
+from servers import free_port, make_target, port_open, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_TITLE = "<img src=x onerror=alert(7)> teddy bear"

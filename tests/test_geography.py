@@ -7,7 +7,6 @@ import math
 import random
 
 import pytest
-from conftest import tip, write_csv
 
 from caselib import load_file
 from caselib.errors import CaselibError
@@ -20,6 +19,7 @@ from caselib.geography import (
     tip_points,
     tips_by_country,
 )
+from conftest import tip, write_csv
 
 
 def load_tips(store, tmp_path, rows, name="tips.csv"):
@@ -194,8 +194,9 @@ def test_bad_cell_sizes_are_clear_errors(campaign_store):
 
 
 def test_populations_cover_every_country_the_demo_uses():
-    import pandas as pd
     from importlib import resources
+
+    import pandas as pd
 
     with resources.files("caselib").joinpath("data/populations.csv").open() as handle:
         demo = pd.read_csv(handle, comment="#")

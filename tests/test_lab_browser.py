@@ -9,11 +9,11 @@ import re
 import uuid
 
 import pytest
-from conftest import write_csv
-from servers import free_port, lab_token, make_target, wait_for
 
 from caselib import Store, load_file
 from caselib.demo import build_demo
+from conftest import write_csv
+from servers import free_port, lab_token, make_target, wait_for
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 

@@ -8,9 +8,8 @@ import socket
 import subprocess
 import urllib.request
 
-from servers import ROOT, free_port, lab_token, make_target, wait_for
-
 from caselib import Store
+from servers import ROOT, free_port, lab_token, make_target, wait_for
 
 
 def test_make_lab_builds_the_demo_and_serves_the_notebooks(tmp_path):

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import ensure_chromium
-from conftest import write_csv
 from nbclient import NotebookClient
 
+from browser import ensure_chromium
 from caselib import Store, load_file
 from caselib.demo import build_demo
 from caselib.report import SECTIONS
+from conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 CASELIB = [sys.executable, "-m", "caselib"]

@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from caselib.contract import CATEGORIES, CHANNELS, TRIAGE_STATUSES
 from caselib import sample
+from caselib.contract import CATEGORIES, CHANNELS, TRIAGE_STATUSES
 from caselib.countries import language_codes, normalise_country
 from caselib.errors import CaselibError
 from caselib.sample import SCENARIOS, SampleConfigError, generate_campaign, load_wave_config

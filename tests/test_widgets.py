@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import write_csv
 
 from caselib import Store, load_file
 from caselib.demo import build_demo
 from caselib.filters import TipFilter
 from caselib.session import Session
+from conftest import write_csv
 
 pytest.importorskip("ipywidgets")
 from plotly.callbacks import InputDeviceState, Points  # noqa: E402

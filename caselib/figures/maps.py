@@ -15,9 +15,9 @@ equator (x from about -155 to 155), rounded to 0.01.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
