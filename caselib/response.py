@@ -11,12 +11,17 @@ objects too, and those belong to the relaunch).
 
 Examples
 --------
+The first wave of the (seeded) demo campaign had half of its first 90 days' tips by day 9:
+
+>>> import pathlib, shutil, tempfile
 >>> from caselib.demo import build_demo
->>> import tempfile, pathlib
->>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.duckdb"
->>> store = Store(build_demo(path, tips=5000, progress=False).db_path, read_only=True)
->>> response_half_life(store).loc[0, ["wave_id", "half_life_days", "complete"]].tolist()
-['2017-06', 9, True]
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> demo = build_demo(folder / "demo.duckdb", tips=5000, progress=False)
+>>> with Store(demo.db_path, read_only=True) as store:
+...     first = response_half_life(store).iloc[0]
+>>> first["wave_id"], int(first["half_life_days"]), bool(first["complete"])
+('2017-06', 9, True)
+>>> shutil.rmtree(folder)
 """
 
 from __future__ import annotations

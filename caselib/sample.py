@@ -1219,11 +1219,13 @@ def generate_campaign(
 
     Examples
     --------
-    >>> import json, tempfile
-    >>> campaign = generate_campaign(tempfile.mkdtemp(), tips=20_000)
+    >>> import json, shutil, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> campaign = generate_campaign(folder, tips=20_000)
     >>> truth = json.loads(campaign.truth_path.read_text())
     >>> truth["tips"], truth["as_of"]
     (20000, '2024-06-30')
+    >>> shutil.rmtree(folder)
     """
     if fmt not in ("csv", "parquet"):
         raise SampleConfigError(f"fmt={fmt!r} is not a tips file format; use 'csv' or 'parquet'.")
