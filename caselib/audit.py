@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 
 from caselib.errors import CaselibError
+from caselib.rules import today_utc
 from caselib.store import Store
 
 __all__ = [
@@ -113,7 +114,7 @@ def append(store: Store, *, action: str, payload: dict, actor: str | None = None
 
 
 def _triage_digest(store: Store, batch_id: int) -> tuple[int, str]:
-    changes, digest = store.rows(_sql("closure/triage_digest"), {"batch": batch_id})[0]
+    changes, digest = store.query_rows("closure/triage_digest", {"batch": batch_id})[0]
     return int(changes), digest
 
 
@@ -149,10 +150,19 @@ def _isna(value) -> bool:
 
 
 def _object_status(store: Store, object_id: str) -> str:
-    status = store.scalar("SELECT status FROM objects WHERE object_id = $id", {"id": object_id})
-    if status is None:
+    return _object_record(store, object_id)[0]
+
+
+def _object_record(store: Store, object_id: str) -> tuple[str, dt.date | None]:
+    """The object's recorded ``(status, closed_on)``, as stored now."""
+    found = store.rows("SELECT status, closed_on FROM objects WHERE object_id = $id", {"id": object_id})
+    if not found:
         raise CaselibError(f"there is no object {object_id!r}; see the objects with `caselib flags`")
-    return status
+    return found[0]
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def close_object(store: Store, object_id: str, *, outcome: str, reason: str, by: str | None = None) -> AuditRecord:
@@ -164,22 +174,26 @@ def close_object(store: Store, object_id: str, *, outcome: str, reason: str, by:
         raise CaselibError(f"outcome {outcome!r} is not one of {', '.join(CLOSE_OUTCOMES)}")
     if not reason or not reason.strip():
         raise CaselibError("a reason is required to close an object")
-    status = _object_status(store, object_id)
+    status, closed_on = _object_record(store, object_id)
     if status in ("closed", "withdrawn"):
         raise CaselibError(f"object {object_id} is already {status}; reopen it first")
     flag = _flag_now(store, object_id)
     new_status = "withdrawn" if outcome == "withdrawn" else "closed"
+    # The decision takes effect when it is recorded (contract v1.1): as of any earlier day
+    # the object stands as it was; object_decisions() in sql/rules/campaign.sql reads this.
+    today = today_utc()
     with store.transaction():
         store.execute(
-            "UPDATE objects SET status = $status, closed_on = current_date WHERE object_id = $id",
-            {"status": new_status, "id": object_id},
+            "UPDATE objects SET status = $status, closed_on = $today WHERE object_id = $id",
+            {"status": new_status, "id": object_id, "today": today},
         )
         return append(
             store,
             action="close",
             object_id=object_id,
             actor=by,
-            payload={"outcome": outcome, "reason": reason.strip(), "previous_status": status, "status": new_status, "flag": flag},
+            payload={"outcome": outcome, "reason": reason.strip(), "previous_status": status, "status": new_status,
+                     "previous_closed_on": _day(closed_on), "closed_on": _day(today), "flag": flag},
         )
 
 
@@ -187,7 +201,7 @@ def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None =
     """Reopen a closed or withdrawn object, recorded in the audit chain."""
     if not reason or not reason.strip():
         raise CaselibError("a reason is required to reopen an object")
-    status = _object_status(store, object_id)
+    status, closed_on = _object_record(store, object_id)
     if status not in ("closed", "withdrawn"):
         raise CaselibError(f"object {object_id} is {status}, not closed; there is nothing to reopen")
     with store.transaction():
@@ -199,7 +213,8 @@ def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None =
             action="reopen",
             object_id=object_id,
             actor=by,
-            payload={"reason": reason.strip(), "previous_status": status, "status": "open", "flag": _flag_now(store, object_id)},
+            payload={"reason": reason.strip(), "previous_status": status, "status": "open",
+                     "previous_closed_on": _day(closed_on), "closed_on": None, "flag": _flag_now(store, object_id)},
         )
 
 
@@ -258,9 +273,3 @@ def verify(store: Store) -> VerifyResult:
     if unaudited:
         return VerifyResult(False, len(rows), prev, f"triage history of load batch {unaudited[0][0]} has no audit record: removed", None)
     return VerifyResult(True, len(rows), prev)
-
-
-def _sql(name: str) -> str:
-    from caselib.store import sql_text
-
-    return sql_text(name)

@@ -1,8 +1,9 @@
-"""Closure flags: which objects are ready to close, and why (contract v1, closure rules).
+"""Closure flags: which objects are ready to close, and why (contract v1.1, closure rules).
 
-The figures come from one SQL query (``sql/closure/figures.sql``); the rules are applied
-here, per object, in the contract's order, and each flag carries reasons an analyst can
-check against the figures beside them.
+The figures come from one SQL query (``sql/closure/figures.sql``), which sees each object as
+it stood at the end of the as-of day (``objects_as_of`` in ``sql/rules/campaign.sql``); the
+rules are applied here, per object, in the contract's order, and each flag carries reasons
+an analyst can check against the figures beside them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from caselib.errors import CaselibError
+from caselib.rules import as_of_day
 from caselib.store import Store
 
 __all__ = ["ClosureRules", "FLAG_COLUMNS", "closure_flags", "evaluate_flags", "flag_figures", "read_rules", "with_object_state"]
 
-OUTCOMES = ("closed", "not_ready", "origin_established", "widely_distributed", "exhausted")
+OUTCOMES = ("not_published", "closed", "not_ready", "origin_established", "widely_distributed", "exhausted")
+READY_OUTCOMES = ("origin_established", "widely_distributed", "exhausted")
 
 # The columns of a flag table, in order: the five the contract names, then the figures.
 FLAG_COLUMNS = [
@@ -62,7 +65,9 @@ class ClosureRules:
     def describe(self) -> list[str]:
         """The rules in words, with these thresholds (for methods sections and help)."""
         return [
-            "1. Objects with status closed or withdrawn are closed, not ready.",
+            "0. Objects first published after the as-of day are not published yet: not ready, and counted "
+            "in no figure.",
+            "1. Objects with status closed or withdrawn on the day are closed, not ready.",
             "2. An object with tips still new or under review is not ready.",
             "3. Status identified with an origin country: origin established, ready.",
             f"4. At least {self.min_countable} countable tips (actionable or forwarded, with a "
@@ -125,6 +130,10 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
     reporters, countries = row["leading_reporter_countries"], row["suggested_countries"]
     last, age = row["days_since_last_tip"], row["days_since_published"]
 
+    if row["status"] == "not_published":
+        return False, "not_published", None, [
+            f"not yet published on {as_of.isoformat()} (first published {_as_date(row['first_published']).isoformat()})"
+        ]
     if row["status"] in ("closed", "withdrawn"):
         return False, "closed", row["established_origin"], [f"status is {row['status']}"]
     if row["untriaged_tips"] > 0:
@@ -150,8 +159,6 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
         return True, "exhausted", None, [f"{activity}; published {age} days ago"]
 
     reasons = []
-    if age < 0:
-        reasons.append(f"not yet published on {as_of.isoformat()}")
     if countable < rules.min_countable:
         reasons.append(f"too few countable tips: {countable} of {rules.min_countable} needed")
     elif share < rules.min_share:
@@ -162,9 +169,9 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
             f"too few independent reporter countries: {reporters} suggest {leader}, "
             f"{rules.min_reporter_countries} needed"
         )
-    if age >= 0 and not quiet:
+    if not quiet:
         reasons.append(f"recent activity: last tip {last} days ago ({rules.quiet_days} days of quiet needed)")
-    elif age >= 0 and age < rules.min_age_days:
+    elif age < rules.min_age_days:
         reasons.append(f"published only {age} days ago ({rules.min_age_days} needed before it counts as exhausted)")
     return False, "not_ready", None, reasons
 
@@ -191,7 +198,7 @@ def closure_flags(
         ``leading_reporter_countries`` r*, ``suggested_countries`` k, ``last_tip_on``,
         ``untriaged_tips`` |U|, and the whole days since the last tip and since publication.
     """
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    as_of = as_of_day(as_of)
     figures = flag_figures(store, as_of=as_of, objects=objects)
     return evaluate_flags(figures, as_of=as_of, rules=rules, ready_only=ready_only)
 
@@ -203,19 +210,20 @@ def flag_figures(store: Store, *, as_of: dt.date | None = None, objects=None):
     re-evaluate an object after a decision with :func:`with_object_state`, without
     reading the tips again.
     """
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    as_of = as_of_day(as_of)
     if isinstance(objects, str):
         objects = [objects]
     return store.query_df("closure/figures", {"as_of": as_of, "objects": None if objects is None else list(objects)})
 
 
-def with_object_state(store: Store, figures, object_id: str):
-    """``figures`` with ``object_id``'s own columns read again: what a decision changes.
+def with_object_state(store: Store, figures, object_id: str, *, as_of: dt.date | None = None):
+    """``figures`` with ``object_id``'s own columns read again as of ``as_of``: what a decision
+    changes (a decision recorded after that day leaves them as they were).
 
     A decision changes an object's status and established origin, never its tips; the
     tip figures are kept as they are.
     """
-    state = store.query_df("closure/object_state", {"object_id": object_id})
+    state = store.query_df("closure/object_state", {"object_id": object_id, "as_of": as_of_day(as_of)})
     if state.empty:
         raise CaselibError(f"there is no object {object_id!r}; see the objects with `caselib flags`")
     out = figures.copy()

@@ -21,6 +21,7 @@ import functools
 from importlib import resources
 
 from caselib.errors import CaselibError
+from caselib.rules import DEFAULT_K, as_of_day, is_small, suppress_breakdown
 from caselib.store import Store, TipSource
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "tips_by_country_both",
 ]
 
-DEFAULT_K = 5
 _BY = ("reporter", "suggested")
 UNRECOGNISED, NONE = "(unrecognised)", "(none)"
 
@@ -56,22 +56,26 @@ def country_populations():
     return _populations().rename(columns={"alpha3": "country"}).copy()
 
 
-def suppress_small_counts(frame, k: int | None, columns=("tips",), *, flag: str = "suppressed"):
+def suppress_small_counts(frame, k: int | None, columns=("tips",), *, flag: str = "suppressed", hidden=None):
     """Hide counts from 1 to ``k - 1`` in ``columns`` (and rates derived from them).
 
     Returns a copy with those cells missing and a boolean column ``flag`` marking the rows
     whose count was hidden. ``k`` of None or below 2 hides nothing (analysts' views).
-    Derived columns listed in ``frame.attrs["derived"]`` (e.g. ``per_million``) are hidden
-    with their count.
+    Derived columns listed in ``frame.attrs["derived"]`` (e.g. ``share``, ``per_million``) are
+    hidden with their count. ``hidden`` (a boolean per row) hides those rows instead of the
+    small ones: a breakdown's rows chosen by :func:`caselib.rules.suppress_breakdown`.
     """
+    import pandas as pd
+
     out = frame.copy()
     columns = [c for c in columns if c in out.columns]
-    if k is None or k < 2 or out.empty:
-        out[flag] = False
-        return out
     out[flag] = False
-    for column in columns:
-        out[flag] |= (out[column].notna() & (out[column] > 0) & (out[column] < k)).astype(bool)
+    if k is None or k < 2 or out.empty:
+        return out
+    if hidden is None:
+        hidden = [any(is_small(None if n is None or n != n else int(n), k) for n in row)
+                  for row in zip(*(out[column].tolist() for column in columns))]
+    out[flag] = pd.array(list(hidden), dtype="bool")
     for column in columns + [c for c in out.attrs.get("derived", []) if c in out.columns]:
         out[column] = out[column].astype("Float64" if out[column].dtype.kind == "f" else "Int64")
         out.loc[out[flag], column] = None
@@ -148,21 +152,19 @@ def _per_country(rows, by: str, k: int | None):
         "per_million": pd.array([n / (p / 1e6) if p else None for n, p in zip(counts, population)], dtype="Float64"),
     })
     frame.attrs["derived"] = ["share", "per_million"]
-    if k is not None and k >= 2 and known:
-        frame = suppress_small_counts(frame, k)
+    # One breakdown: the countries and the tips without one add up to the total.
+    hidden, total_hidden = suppress_breakdown({**dict(known), **extra}, k)
+    if hidden and known:
+        frame = suppress_small_counts(frame, k, hidden=[c in hidden for c in codes])
         frame = frame.sort_values(["tips", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
     else:
         frame["suppressed"] = False
-
-    def hide(n: int):
-        return None if (k is not None and k >= 2 and 0 < n < k) else n
-
     frame.attrs.update(
         by=by,
         k=k,
-        total=hide(total),
-        unrecognised=hide(extra[UNRECOGNISED]),
-        no_country=hide(extra[NONE]),
+        total=None if total_hidden else total,
+        unrecognised=None if UNRECOGNISED in hidden else extra[UNRECOGNISED],
+        no_country=None if NONE in hidden else extra[NONE],
     )
     return frame
 
@@ -206,7 +208,7 @@ def origin_consensus(
         objects = [objects]
     if z <= 0:
         raise CaselibError("z must be positive (1.96 gives a 95% interval)")
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    as_of = as_of_day(as_of)
     frame = store.query_df(
         "geography/consensus",
         {"as_of": as_of, "objects": None if objects is None else list(objects), "z": z},

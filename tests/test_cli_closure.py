@@ -21,7 +21,7 @@ from conftest import OBJECTS, WAVES, tip, write_csv
 from test_cli import assert_one_line_error, run
 
 AS_OF = "2017-09-01"
-DEFAULT = {"G01": "origin_established", "G02": "not_ready", "G03": "not_ready"}
+DEFAULT = {"G01": "origin_established", "G02": "not_ready", "G03": "not_published"}
 CONTRACT_COLUMNS = ["object_id", "ready", "outcome", "origin_country", "reasons"]
 
 
@@ -64,7 +64,7 @@ def test_flags_as_csv_and_json_carry_the_contract_columns(db):
     assert [(r["object_id"], r["ready"], r["outcome"], r["origin_country"]) for r in rows] == [
         ("G01", "true", "origin_established", "FRA"),
         ("G02", "false", "not_ready", ""),
-        ("G03", "false", "not_ready", ""),
+        ("G03", "false", "not_published", ""),  # G03 goes public in 2019
     ]
     assert rows[1]["reasons"].startswith("too few countable tips: 4 of 5 needed")
     assert (rows[0]["countable_tips"], rows[0]["leading_share"], rows[0]["leading_reporter_countries"]) == ("5", "1.0", "3")
@@ -72,7 +72,7 @@ def test_flags_as_csv_and_json_carry_the_contract_columns(db):
     assert [(r["object_id"], r["ready"], r["outcome"], r["origin_country"]) for r in records] == [
         ("G01", True, "origin_established", "FRA"),
         ("G02", False, "not_ready", None),
-        ("G03", False, "not_ready", None),
+        ("G03", False, "not_published", None),
     ]
     assert all(set(CONTRACT_COLUMNS) <= set(r) for r in records)
     assert records[0]["reasons"] == rows[0]["reasons"]

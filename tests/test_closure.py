@@ -324,7 +324,7 @@ def test_an_object_without_tips_has_no_last_tip(campaign_store):
 def test_an_object_not_yet_published_is_not_ready(campaign_store):
     result = flag(campaign_store, "G03", as_of=AS_OF)  # G03 goes public on 2019-03-01
     assert result["days_since_published"] < 0
-    assert_not_ready(result, "not yet published on 2017-09-01")
+    assert_not_ready(result, "not yet published on 2017-09-01", outcome="not_published")
 
 
 # -- the as-of date -------------------------------------------------------------------------

@@ -1,0 +1,145 @@
+-- The campaign's rules, each defined once (contract v1.1). The store creates these macros
+-- on every connection it opens, after the schema is in place; every query calls them by
+-- name instead of writing the rule again. The rules that are not SQL live in
+-- caselib/rules.py (the default as-of day, small-count suppression).
+--
+-- Days are UTC calendar days. "As of D" means as things stood at the end of day D.
+
+-- A tip counts as of D when it arrived before the midnight after D (23:59:59 UTC counts).
+CREATE OR REPLACE TEMP MACRO received_by(moment, day) AS
+    moment < day::DATE + INTERVAL 1 DAY;
+
+-- U: a tip still to triage.
+CREATE OR REPLACE TEMP MACRO is_untriaged(triage_status) AS
+    triage_status IN ('new', 'under_review');
+
+-- A tip an analyst judged worth acting on.
+CREATE OR REPLACE TEMP MACRO is_actionable(triage_status) AS
+    triage_status IN ('actionable', 'forwarded');
+
+-- C: a countable tip: actionable, with a recognised suggested country (an unrecognised or
+-- empty one neither counts nor dilutes a share).
+CREATE OR REPLACE TEMP MACRO is_countable(triage_status, suggested_country) AS
+    is_actionable(triage_status) AND suggested_country IS NOT NULL;
+
+-- Each wave's window: from its launch day up to the day before the next launch (a relaunch
+-- draws tips for old objects too, and those belong to the relaunch). next_launch and
+-- window_ends_on are NULL for the latest wave; waves launched the same day share a window.
+CREATE OR REPLACE TEMP MACRO wave_windows() AS TABLE
+    WITH launch_days AS (
+        SELECT launched_on, lead(launched_on) OVER (ORDER BY launched_on) AS next_launch
+        FROM (SELECT DISTINCT launched_on FROM waves)
+    )
+    SELECT w.wave_id,
+           coalesce(w.name, w.wave_id) AS name,
+           w.launched_on,
+           l.next_launch,
+           l.next_launch - 1 AS window_ends_on
+    FROM waves AS w
+    JOIN launch_days AS l USING (launched_on);
+
+-- Whether `moment` lies in the window of the wave with id `wave`.
+CREATE OR REPLACE TEMP MACRO in_wave_window(moment, wave) AS
+    moment >= (SELECT launched_on FROM wave_windows() WHERE wave_id = wave)
+    AND moment < coalesce((SELECT next_launch FROM wave_windows() WHERE wave_id = wave), DATE '9999-12-31');
+
+-- The workbench's decisions that change an object's status (close, reopen), from the audit
+-- chain, with the status and closed_on before and after each. keep_open changes nothing.
+-- Records written before the audit kept closed_on: a close set it to the day it was
+-- recorded; a reopen found the date of the object's last close.
+CREATE OR REPLACE TEMP MACRO object_decisions() AS TABLE
+    WITH decided AS (
+        SELECT seq, object_id, recorded_at, action, payload::JSON AS p
+        FROM audit_log
+        WHERE action IN ('close', 'reopen')
+    )
+    SELECT seq,
+           object_id,
+           recorded_at AS decided_at,
+           action,
+           p->>'previous_status' AS old_status,
+           p->>'status' AS new_status,
+           CASE WHEN json_exists(p, '$.previous_closed_on') THEN (p->>'previous_closed_on')::DATE
+                WHEN action = 'reopen' THEN (SELECT max(c.recorded_at)::DATE FROM audit_log AS c
+                                             WHERE c.action = 'close' AND c.object_id = decided.object_id
+                                               AND c.seq < decided.seq)
+           END AS old_closed_on,
+           CASE WHEN json_exists(p, '$.closed_on') THEN (p->>'closed_on')::DATE
+                WHEN action = 'close' THEN recorded_at::DATE
+           END AS new_closed_on
+    FROM decided;
+
+-- Every object as it stood at the end of each day in `days` (a DATE list), one row per day
+-- and object:
+--   status: 'not_published' when first published after the day; else the recorded status
+--     as of that day: a decision recorded after the day is undone (the object stands as it
+--     was before the first such decision); then closed/withdrawn holds from closed_on,
+--     identified from identified_on (before them the object was identified or open), and a
+--     status without its date holds from first_published;
+--   published, identified (identified on or before the day: still identified, or since
+--     closed), established_origin (origin_country while identified on the day, or when it
+--     was identified before its closure).
+CREATE OR REPLACE TEMP MACRO object_states(days) AS TABLE
+    WITH d AS (
+        SELECT DISTINCT unnest(days)::DATE AS as_of
+    ),
+    undone AS (
+        SELECT d.as_of, x.object_id,
+               arg_min(struct_pack(status := x.old_status, closed_on := x.old_closed_on), x.seq) AS before
+        FROM d
+        JOIN object_decisions() AS x ON x.decided_at >= d.as_of + INTERVAL 1 DAY
+        GROUP BY ALL
+    ),
+    recorded AS (
+        SELECT d.as_of, o.object_id, o.title, o.category, o.wave_id, o.first_published,
+               o.origin_country, o.identified_on,
+               CASE WHEN u.before IS NULL THEN o.status ELSE u.before.status END AS recorded_status,
+               CASE WHEN u.before IS NULL THEN o.closed_on ELSE u.before.closed_on END AS closed_on
+        FROM d
+        CROSS JOIN objects AS o
+        LEFT JOIN undone AS u ON u.as_of = d.as_of AND u.object_id = o.object_id
+    ),
+    dated AS (
+        SELECT *,
+               CASE WHEN first_published > as_of THEN 'not_published'
+                    WHEN recorded_status IN ('closed', 'withdrawn') AND coalesce(closed_on <= as_of, true)
+                         THEN recorded_status
+                    WHEN recorded_status IN ('identified', 'closed', 'withdrawn') AND identified_on <= as_of
+                         THEN 'identified'
+                    WHEN recorded_status = 'identified' AND identified_on IS NULL THEN 'identified'
+                    ELSE 'open'
+               END AS status
+        FROM recorded
+    )
+    SELECT as_of, object_id, title, category, wave_id, first_published, status,
+           status <> 'not_published' AS published,
+           status <> 'not_published'
+               AND (status = 'identified' OR coalesce(identified_on <= as_of, false)) AS identified,
+           CASE WHEN status <> 'not_published' AND identified_on <= as_of THEN identified_on END AS identified_on,
+           CASE WHEN status IN ('closed', 'withdrawn') AND closed_on <= as_of THEN closed_on END AS closed_on,
+           CASE WHEN status = 'identified'
+                  OR (status IN ('closed', 'withdrawn') AND coalesce(identified_on <= as_of, true))
+                THEN origin_country END AS established_origin
+    FROM dated;
+
+-- The objects as they stood at the end of `day` (object_states of one day).
+CREATE OR REPLACE TEMP MACRO objects_as_of(day) AS TABLE
+    SELECT * EXCLUDE (as_of) FROM object_states([day::DATE]);
+
+-- Per object and suggested country, as of `day`, among the countable tips: tips, the
+-- distinct recognised reporter countries behind them, the object's countable tips (|C|) and
+-- suggested countries (k), and the rank (1 = the leading country c*: the most tips, a tie
+-- going to the alphabetically first alpha-3). `object_ids`: a list of object ids, or NULL.
+CREATE OR REPLACE TEMP MACRO suggested_origins(day, object_ids) AS TABLE
+    SELECT object_id,
+           suggested_country AS country,
+           count(*) AS tips,
+           count(DISTINCT reporter_country) AS reporter_countries,
+           sum(count(*)) OVER (PARTITION BY object_id) AS countable_tips,
+           count(*) OVER (PARTITION BY object_id) AS suggested_countries,
+           row_number() OVER (PARTITION BY object_id ORDER BY count(*) DESC, suggested_country) AS rank
+    FROM tips
+    WHERE received_by(received_at, day)
+      AND is_countable(triage_status, suggested_country)
+      AND (object_ids IS NULL OR list_contains(object_ids, object_id))
+    GROUP BY object_id, suggested_country;
