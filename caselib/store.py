@@ -210,6 +210,9 @@ class Store:
             self._migrate()
         else:
             self._check_version()
+        # The campaign's rules as macros every query calls (sql/rules/campaign.sql); they
+        # are bound to the tables, so they come once the schema is in place.
+        self._con.execute(sql_text("rules/campaign"))
 
     def _connect(self, config: dict, wait: float):
         """Connect; while another process holds the file, retry for up to ``wait`` seconds.
