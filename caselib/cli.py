@@ -263,6 +263,9 @@ def verify(ctx) -> None:
 @click.pass_context
 def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path) -> None:
     """Write the campaign report for management (no tip text, small counts hidden)."""
+    from caselib.extras import require
+
+    require("report", "the report")
     from caselib.report import build_report
 
     with _store(ctx, read_only=True) as store:

@@ -18,10 +18,26 @@ def _normalised(spec: str) -> tuple[str, str]:
     return requirement.name.lower().replace("_", "-"), str(requirement.specifier)
 
 
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+HEAVY = {"plotly", "geopandas", "ipywidgets", "anywidget", "jupyterlab", "voila", "ipykernel", "shapely"}
+
+
+def _extra(name: str) -> set[tuple[str, str]]:
+    """The requirements of one extra, with its references to other extras of caselib expanded."""
+    wanted = set()
+    for spec in PROJECT["optional-dependencies"][name]:
+        requirement = Requirement(spec)
+        if requirement.name == "caselib":
+            for other in requirement.extras:
+                wanted |= _extra(other)
+        else:
+            wanted.add(_normalised(spec))
+    return wanted
+
+
 def test_environment_yml_lists_the_same_dependencies_as_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_normalised(s) for s in project["dependencies"]}
-    wanted |= {_normalised(s) for s in project["optional-dependencies"]["test"]}
+    project = PROJECT
+    wanted = {_normalised(s) for s in project["dependencies"]} | _extra("all") | _extra("test")
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
     listed = {_normalised(s) for s in pip_section if not s.startswith("-")}
@@ -31,10 +47,39 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     assert project["requires-python"] == ">=3.11"
 
 
+def test_the_core_is_light_and_the_extras_hold_the_rest():
+    core = {_normalised(s)[0] for s in PROJECT["dependencies"]}
+    assert core.isdisjoint(HEAVY)
+    extras = set(PROJECT["optional-dependencies"])
+    assert extras == {"report", "notebooks", "dashboard", "all", "test"}
+    assert _extra("all") == _extra("report") | _extra("notebooks") | _extra("dashboard")
+    assert {name for name, _ in _extra("all")} == HEAVY - {"shapely"}
+    # One version range per library, whichever extra names it.
+    every = _extra("all") | _extra("test") | {_normalised(s) for s in PROJECT["dependencies"]}
+    assert len({name for name, _ in every}) == len(every)
+
+
+def test_the_missing_extra_check_names_the_libraries_each_extra_installs():
+    from caselib.extras import EXTRAS
+
+    assert set(EXTRAS) == set(PROJECT["optional-dependencies"]) - {"all", "test"}
+    for extra, modules in EXTRAS.items():
+        assert set(modules) == {name for name, _ in _extra(extra)}, extra
+
+
+def test_make_setup_installs_every_extra():
+    assert "-e '.[all,test]'" in (ROOT / "Makefile").read_text()
+
+
 def test_import_caselib_loads_no_plotting_or_widget_library():
+    core = (
+        "caselib, caselib.cli, caselib.ingest, caselib.demo, caselib.closure, caselib.management, "
+        "caselib.geography, caselib.response, caselib.status, caselib.audit, caselib.filters, "
+        "caselib.session, caselib.extras"
+    )
     code = (
-        "import sys, caselib, caselib.cli, caselib.ingest, caselib.demo\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'plotly', 'ipywidgets', 'geopandas', 'anywidget', 'shapely'})\n"
+        f"import sys, {core}\n"
+        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(HEAVY)!r}))\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
