@@ -104,19 +104,27 @@ def demo(ctx, tips: int, seed: int, waves_config: Path | None, force: bool, if_m
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--as-of", help="Also the objects as of this day, YYYY-MM-DD, or 'today' (UTC).")
 @click.pass_context
-def status(ctx, fmt: str) -> None:
+def status(ctx, fmt: str, as_of: str | None) -> None:
     """What the database holds and the most recent loads."""
     from caselib.status import database_status
 
     with _store(ctx, read_only=True) as store:
-        info = database_status(store)
+        info = database_status(store, as_of=as_of if as_of in (None, "today") else _date(as_of))
     if fmt == "json":
         click.echo(json.dumps(info, indent=2, default=str))
         return
     click.echo(f"Database: {info['database']} (schema {info['schema_version']}, {info['contents']} data)")
     for key in ("waves", "objects", "tips", "rejected_rows", "triage_changes", "loads"):
         click.echo(f"  {key.replace('_', ' '):<15}{info[key]:>12,}")
+    if "campaign" in info:
+        objects = info["campaign"]["objects"]
+        click.echo(f"As of {info['campaign']['as_of']} (UTC):")
+        for key in ("published", "open", "ready", "closed", "identified"):
+            label = {"ready": "ready for closure", "closed": "closed or withdrawn"}.get(key, key)
+            click.echo(f"  objects {label:<22}{objects[key]:>8,}")
+        click.echo(f"  tips received{info['campaign']['tips']:>25,}")
     if info["recent_loads"]:
         click.echo("Recent loads:")
         for row in info["recent_loads"]:

@@ -26,6 +26,7 @@ __all__ = [
     "hide_small",
     "kpis",
     "object_counts",
+    "objects_block",
 ]
 
 
@@ -164,14 +165,7 @@ def campaign_figures(store: Store, *, as_of: dt.date | None = None, wave: str | 
         "as_of": as_of.isoformat(),
         "wave": wave,
         "k": k,
-        "objects": {
-            "published": numbers.objects_published,
-            "open": numbers.objects_open,
-            "ready": numbers.objects_ready,
-            "closed": numbers.objects_closed,
-            "identified": numbers.objects_identified,
-            "by_outcome": numbers.by_outcome,
-        },
+        "objects": objects_block(numbers),
         "tips": {
             "total": numbers.tips_total,
             "in_wave": numbers.tips_in_wave,
@@ -180,6 +174,18 @@ def campaign_figures(store: Store, *, as_of: dt.date | None = None, wave: str | 
                for key in ("unrecognised", "no_country")},
         },
         "countries": rows,
+    }
+
+
+def objects_block(numbers: Kpis) -> dict:
+    """The object figures of :class:`Kpis` as plain data (the report's JSON, ``caselib status``)."""
+    return {
+        "published": numbers.objects_published,
+        "open": numbers.objects_open,
+        "ready": numbers.objects_ready,
+        "closed": numbers.objects_closed,
+        "identified": numbers.objects_identified,
+        "by_outcome": dict(numbers.by_outcome),
     }
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from caselib.closure import ClosureRules, closure_flags
 from caselib.errors import CaselibError
 from caselib.filters import TipFilter, date_range_caption
-from caselib.geography import DEFAULT_K
+from caselib.rules import DEFAULT_K, as_of_day, count_text, hide_small
 from caselib.store import Store
 
-__all__ = ["Report", "build_report", "write_pdf", "write_report"]
+__all__ = ["Report", "build_report", "report_figures", "write_pdf", "write_report"]
 
 SECTIONS = ("Summary", "Where tips come from", "Campaign response", "Closure status", "Methods", "Data quality")
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:"
@@ -128,13 +128,15 @@ def build_report(
     from caselib.figures.maps import choropleth
     from caselib.figures.response import half_life_chart, response_curves, tips_timeline
     from caselib.geography import country_populations, tips_by_country_both
-    from caselib.management import attention, closure_pipeline, count_text, kpis
+    from caselib.management import attention, attention_note, campaign_figures, closure_pipeline, kpis
     from caselib.response import response_half_life, tips_over_time, wave_launches, wave_response
     from caselib.status import database_status
 
+    import pandas as pd
+
     if k < 2:
         raise CaselibError("k must be at least 2 in a management report (counts below k are hidden)")
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    as_of = as_of_day(as_of)
     rules = rules or ClosureRules()
     launches = wave_launches(store)
     names = dict(zip(launches["wave_id"], launches["name"]))
@@ -147,10 +149,13 @@ def build_report(
     tips = TipFilter(wave=wave, received_to=as_of)
     scope = f"tips of wave {names[wave]} (received from its launch to the next)" if wave else "all tips"
     numbers = kpis(store, as_of=as_of, wave=wave, k=k, flags=flags)
+    reporters, suggested = tips_by_country_both(store, tips, k=k)
+    # The figures as data, from the same functions as the dashboard's tiles and `caselib status`.
+    data = campaign_figures(store, as_of=as_of, wave=wave, k=k, flags=flags, countries=(reporters, suggested))
 
     # -- summary ---------------------------------------------------------------------
     waves_so_far = int((launches["launched_on"] <= as_of).sum())
-    outcome_counts = flags[flags["ready"]]["outcome"].value_counts()
+    outcome_counts = numbers.by_outcome
     words = [
         f"As of {date_range_caption(as_of, as_of)}, {numbers.objects_published:,} objects have been published "
         f"in {waves_so_far} wave{'s' if waves_so_far != 1 else ''}. "
@@ -172,7 +177,6 @@ def build_report(
     summary = kpi_tiles_html(numbers, wave_name=names.get(wave)) + "".join(f"<p>{html.escape(w)}</p>" for w in words)
 
     # -- geography -------------------------------------------------------------------
-    reporters, suggested = tips_by_country_both(store, tips, k=k)
     geography = [
         f'<p class="note">Counts of {html.escape(scope)} up to the as-of day. Countries with fewer than {k} '
         "tips are hatched and their counts not shown.</p>",
@@ -191,8 +195,7 @@ def build_report(
     ]
     geography.append(
         '<p class="note">Not on the maps: '
-        + "; ".join(f"{html.escape(label)}: {html.escape(count_text(n, k) if n is not None else f'fewer than {k}')}"
-                    for label, n in leftovers)
+        + "; ".join(f"{html.escape(label)}: {html.escape(count_text(n, k))}" for label, n in leftovers)
         + ".</p>"
     )
     top = reporters[~reporters["suppressed"]].head(10)
@@ -213,7 +216,7 @@ def build_report(
     ]
     half_table = half.copy()
     for column in ("total_tips", "launch_day_tips", "peak_tips"):
-        half_table[column] = [count_text(int(v), k) if v == v and v is not None else "" for v in half_table[column]]
+        half_table[column] = ["" if pd.isna(v) else count_text(int(v), k) for v in half_table[column]]
     response_html.append(_table(
         half_table,
         [("name", "wave"), ("launched_on", "launched"), ("total_tips", "tips, first 90 days"),
@@ -223,23 +226,43 @@ def build_report(
 
     # -- closure ---------------------------------------------------------------------
     pipeline = closure_pipeline(store, as_of=as_of)
-    outcomes = flags.groupby(["outcome", "ready"]).size().reset_index(name="objects")
-    outcomes["ready"] = outcomes["ready"].map({True: "ready", False: "not ready"})
+    from caselib.closure import READY_OUTCOMES
+
+    outcomes = pd.DataFrame(
+        [(outcome.replace("_", " "), "ready" if outcome in READY_OUTCOMES else "not ready", n)
+         for outcome, n in numbers.by_outcome.items() if n],
+        columns=["outcome", "ready", "objects"],
+    )
     ready = flags[flags["ready"]].copy()
     ready["countable"] = [count_text(int(v), k) for v in ready["countable_tips"]]
-    ready["share"] = [f"{s:.0%}" if s == s and s is not None else "" for s in ready["leading_share"]]
+    # The leading suggestion is the tips' own: beside an origin established by investigators
+    # it may name another country. A hidden count shows no share, which would give it away.
+    ready["leading"] = [
+        "" if not isinstance(country, str) else country if hide_small(int(n), k) is None else f"{country} {share:.0%}"
+        for country, share, n in zip(ready["leading_country"], ready["leading_share"], ready["countable_tips"])
+    ]
     ready["outcome"] = ready["outcome"].str.replace("_", " ")
+    needs = attention(store, as_of=as_of, flags=flags, k=k)
+    more = attention_note(needs)
+    not_published = len(flags) - numbers.objects_published
     closure_html = [
         figures(pipeline_chart(pipeline)),
         "<h3>Flags by outcome</h3>",
         _table(outcomes, [("outcome", "outcome"), ("ready", "flag"), ("objects", "objects")], numeric=("objects",)),
+        f'<p class="note">Over the {numbers.objects_published:,} objects published by the as-of day'
+        + (f"; {not_published:,} more were published later and count in no figure here" if not_published else "")
+        + ".</p>",
         f"<h3>Objects ready for closure ({len(ready):,})</h3>",
         _table(ready, [("object_id", "object"), ("title", "description"), ("outcome", "outcome"),
-                       ("origin_country", "origin"), ("countable", "countable tips"), ("share", "leading share")],
+                       ("origin_country", "origin"), ("countable", "countable tips"),
+                       ("leading", "leading suggestion (share)")],
                numeric=("countable",)),
         "<h3>Needs attention</h3>",
-        _table(attention(store, as_of=as_of, flags=flags, k=k),
-               [("object_id", "object"), ("title", "description"), ("why", "why")]),
+        '<p class="note">Tips to triage first, then objects ready for closure; the longest wait first.</p>',
+        _table(needs, [("object_id", "object"), ("title", "description"), ("why", "why"),
+                       ("waiting_days", "waiting (days)")], numeric=("waiting_days",))
+        if len(needs) else "<p>Nothing needs attention.</p>",
+        f'<p class="note">…{html.escape(more)}.</p>' if more else "",
     ]
 
     # -- methods ---------------------------------------------------------------------
@@ -259,8 +282,6 @@ def build_report(
     ]
 
     # -- data quality ----------------------------------------------------------------
-    import pandas as pd
-
     loads = pd.DataFrame(status["recent_loads"])
     reasons = store.df(
         # Values quoted in a reason come from the file: masked, so no tip content reaches management.
@@ -304,11 +325,30 @@ def build_report(
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{html.escape(title)} ({as_of.isoformat()})</title>"
         f"<style>{CSS}{TILE_CSS}</style>"
+        f'<script type="application/json" id="caselib-figures">{_json_block(data)}</script>'
         f"<script>{_plotly_js()}</script></head><body>"
         f"<h1>{html.escape(title)}</h1><p class=\"subtitle\">{html.escape(subtitle)}</p>{synthetic}"
         f"{sections}</body></html>\n"
     )
     return Report(html=page, as_of=as_of, wave=wave, k=k, figures=figures.count)
+
+
+def _json_block(data: dict) -> str:
+    """``data`` as JSON fit for a ``<script type="application/json">`` block (no ``</`` in it)."""
+    import json
+
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+
+
+def report_figures(page: str) -> dict:
+    """The figures a report carries as data (its ``caselib-figures`` block)."""
+    import json
+    import re
+
+    found = re.search(r'<script type="application/json" id="caselib-figures">(.*?)</script>', page, re.S)
+    if found is None:
+        raise CaselibError("this page is not a caselib report: it has no caselib-figures block")
+    return json.loads(found.group(1))
 
 
 def write_report(report: Report, path: str | os.PathLike[str]) -> Path:

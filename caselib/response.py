@@ -130,12 +130,14 @@ def tips_over_time(store: Store, tips: TipFilter | None = None, *, freq: str = "
     freq = _check_freq(freq, ("day", "week", "month"))
     per_day: dict[dt.date, int] = {}
     launches: list[tuple[dt.date, str]] = []
-    for kind, day, n, wave_id in store.query_rows("response/tips_per_day", tips=tips):
+    windows: dict[str, tuple[dt.date, dt.date | None]] = {}
+    for kind, day, n, wave_id, window_ends_on in store.query_rows("response/tips_per_day", tips=tips):
         if kind == "day":
             per_day[day] = int(n)
         else:
             launches.append((day, wave_id))
-    first, last = _period_bounds(per_day, launches, tips)
+            windows[wave_id] = (day, window_ends_on)
+    first, last = _period_bounds(per_day, windows, tips)
     if first is None or last is None or first > last:
         periods = []
     else:
@@ -158,21 +160,19 @@ def tips_over_time(store: Store, tips: TipFilter | None = None, *, freq: str = "
     })
 
 
-def _period_bounds(per_day, launches, tips: TipFilter | None) -> tuple[dt.date | None, dt.date | None]:
-    """First and last day shown: the chosen date range and wave window, else the tips' first and last day."""
+def _period_bounds(per_day, windows, tips: TipFilter | None) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day shown: the chosen date range and wave window (``windows``: wave id →
+    its first and last day, from ``wave_windows``), else the tips' first and last day."""
     starts, ends = [], []
     if tips is not None and tips.received_from:
         starts.append(tips.received_from)
     if tips is not None and tips.received_to:
         ends.append(tips.received_to)
-    if tips is not None and tips.wave:
-        launch_days = sorted({day for day, _ in launches})
-        chosen = [day for day, wave_id in launches if wave_id == tips.wave]
-        if chosen:
-            starts.append(chosen[0])
-            later = [day for day in launch_days if day > chosen[0]]
-            if later:
-                ends.append(later[0] - dt.timedelta(days=1))
+    if tips is not None and tips.wave in windows:
+        window_starts, window_ends = windows[tips.wave]
+        starts.append(window_starts)
+        if window_ends is not None:
+            ends.append(window_ends)
     first = max(starts) if starts else min(per_day, default=None)
     last = min(ends) if ends else max(per_day, default=None)
     return first, last

@@ -7,10 +7,13 @@ from caselib.store import Store
 __all__ = ["database_status", "rejected_rows"]
 
 
-def database_status(store: Store, *, recent: int = 10) -> dict:
+def database_status(store: Store, *, recent: int = 10, as_of=None) -> dict:
     """Counts of waves, objects, tips and rejected rows, and the ``recent`` latest loads.
 
-    ``contents`` is ``empty``, ``demo`` (only the synthetic campaign) or ``analyst``.
+    ``contents`` is ``empty``, ``demo`` (only the synthetic campaign) or ``analyst``. With
+    ``as_of`` (a day, or ``"today"``), ``campaign`` holds the objects as of that day
+    (``as_of``, ``objects``: published, open, ready, closed, identified, by_outcome; the
+    same figures as the dashboard's tiles and the report) and its tips received by then.
     """
     counts = store.query_df("status/counts").iloc[0].to_dict()
     counts = {k: int(v) for k, v in counts.items()}
@@ -21,6 +24,14 @@ def database_status(store: Store, *, recent: int = 10) -> dict:
     else:
         contents = "empty"
     loads = store.query_df("status/recent_loads", {"limit": recent})
+    campaign = None
+    if as_of is not None:
+        from caselib.management import kpis, objects_block
+        from caselib.rules import as_of_day
+
+        numbers = kpis(store, as_of=as_of_day(None if as_of == "today" else as_of), k=None)
+        campaign = {"as_of": numbers.as_of.isoformat(), "objects": objects_block(numbers),
+                    "tips": numbers.tips_total}
     return {
         "database": str(store.path),
         "schema_version": store.schema_version(),
@@ -30,6 +41,7 @@ def database_status(store: Store, *, recent: int = 10) -> dict:
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in loads.to_dict(orient="records")
         ],
+        **({"campaign": campaign} if campaign else {}),
     }
 
 

@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 from caselib.contract import TRIAGE_STATUSES
 from caselib.errors import CaselibError
 from caselib.filters import TipFilter
+from caselib.rules import as_of_day, count_text
 from caselib.session import Session
 
 __all__ = [
@@ -579,7 +580,7 @@ class ClosureReview(View):
         from caselib.closure import evaluate_flags, flag_figures
         from caselib.geography import origin_consensus
 
-        self._as_of = self.as_of or dt.datetime.now(dt.UTC).date()
+        self._as_of = as_of_day(self.as_of)
         with self.session.reading() as store:
             self._figures = flag_figures(store, as_of=self._as_of)
             # Every object's evidence at once (one scan), so that selecting one queries only its tips.
@@ -593,7 +594,7 @@ class ClosureReview(View):
         from caselib.closure import evaluate_flags, with_object_state
 
         with self.session.reading() as store:
-            self._figures = with_object_state(store, self._figures, object_id)
+            self._figures = with_object_state(store, self._figures, object_id, as_of=self._as_of)
         new = evaluate_flags(self._figures[self._figures["object_id"] == object_id], as_of=self._as_of).iloc[0]
         at = self.flags.index[self.flags["object_id"] == object_id][0]
         for column in self.flags.columns:  # in place: only status, outcome, reasons… differ
@@ -602,7 +603,9 @@ class ClosureReview(View):
 
     def _list_queue(self, select: str | None = None, *, force: bool = False) -> None:
         self._flag_rows = self.flags.set_index("object_id")
-        shown = self.flags[self.flags["ready"]] if self.ready_only.value else self.flags
+        # Objects not yet published on the as-of day have nothing to review as of that day.
+        listed = self.flags[self.flags["outcome"] != "not_published"]
+        shown = listed[listed["ready"]] if self.ready_only.value else listed
         options = [(f"{r.object_id} · {r.outcome.replace('_', ' ')}", r.object_id) for r in shown.itertuples()]
         before = self.queue.value
         current = select or before
@@ -669,6 +672,10 @@ class ClosureReview(View):
             return
         done = {"close": "closed", "reopen": "reopened", "keep_open": "kept open"}[action]
         self.message.value = f"{html.escape(object_id)} {done}; the decision is in the audit."
+        if self._as_of < as_of_day(None):
+            self.message.value += (
+                f" It takes effect today: as of {self._as_of.day} {self._as_of:%B %Y} it stands as it was."
+            )
         self.reason.value = ""
         self._recompute(object_id)
         self._list_queue()
@@ -696,7 +703,7 @@ class ManagementDashboard(View):
             waves = store.rows("SELECT wave_id, coalesce(name, wave_id) FROM waves ORDER BY launched_on, wave_id")
         self.wave_names = dict(waves)
         self.wave = W.Dropdown(options=[("Whole campaign", "")] + [(n, w) for w, n in waves], description="Wave")
-        self.as_of = W.DatePicker(description="As of", value=as_of or dt.datetime.now(dt.UTC).date())
+        self.as_of = W.DatePicker(description="As of", value=as_of_day(as_of))
         self.refresh_button = W.Button(description="Refresh", button_style="primary")
         self.status = W.HTML()
         self.tiles = W.HTML()
@@ -739,10 +746,10 @@ class ManagementDashboard(View):
         from caselib.figures.maps import choropleth
         from caselib.figures.response import response_curves
         from caselib.geography import tips_by_country
-        from caselib.management import attention, closure_pipeline, kpis
+        from caselib.management import attention, attention_note, closure_pipeline, kpis
         from caselib.response import wave_response
 
-        as_of = self.as_of.value or dt.datetime.now(dt.UTC).date()
+        as_of = as_of_day(self.as_of.value)
         wave = self.wave.value or None
         try:
             with self.session.reading(wait=self.wait) as store:
@@ -777,9 +784,11 @@ class ManagementDashboard(View):
         self.pipeline.show(pipeline_chart(pipeline))
         shown = needs.copy()
         for column in ("untriaged_tips", "tips_last_30_days"):
-            shown[column] = [f"fewer than {self.k}" if pd.isna(v) else f"{int(v):,}" for v in needs[column]]
-        self.attention.value = html_table(
-            shown, [("object_id", "Object"), ("title", "Description"), ("why", "Why"), ("untriaged_tips", "Tips to triage"),
-                    ("tips_last_30_days", "Tips, last 30 days")]
+            shown[column] = [count_text(None if pd.isna(v) else int(v), self.k) for v in needs[column]]
+        more = attention_note(needs)
+        self.attention.value = (html_table(
+            shown, [("object_id", "Object"), ("title", "Description"), ("why", "Why"),
+                    ("waiting_days", "Waiting (days)"), ("tips_last_30_days", "Tips, last 30 days")]
+        ) + (f"<p class='caselib-caption'>…{html.escape(more)}.</p>" if more else "")
         ) if len(needs) else "<p>Nothing needs attention.</p>"
         return True

@@ -32,14 +32,17 @@ def dashboard_db(tmp_path_factory) -> Path:
     path = folder / "demo.duckdb"
     build_demo(path, tips=5000, progress=False)
     with Store(path) as store:
-        objects = [{"object_id": "G999", "title": HOSTILE_TITLE, "first_published": "2024-01-01"}]
+        objects = [{"object_id": "G999", "title": HOSTILE_TITLE, "first_published": "2017-05-01"}]
         load_file(store, "objects", write_csv(folder / "o.csv", objects), progress=False)
-        # Six recent actionable tips agreeing on Belgium from three countries: ready for closure
-        # and the busiest object of the last 30 days, so it leads the attention list.
+        # Six recent actionable tips agreeing on Belgium from three countries, and one tip
+        # still to triage since before the campaign's first wave: the longest wait for triage,
+        # so it leads the attention list.
         recent = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         tips = [{"tip_id": f"H{i}", "object_id": "G999", "received_at": recent, "triage_status": "actionable",
                  "suggested_country": "BE", "reporter_country": ["NL", "DE", "FR"][i % 3], "tip_text": HOSTILE_TEXT}
                 for i in range(6)]
+        tips.append({"tip_id": "H9", "object_id": "G999", "received_at": "2017-05-02T08:00:00Z",
+                     "triage_status": "new", "tip_text": HOSTILE_TEXT})
         load_file(store, "tips", write_csv(folder / "t.csv", tips), progress=False)
     return path
 

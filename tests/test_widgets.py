@@ -154,11 +154,11 @@ def assert_flags_current(review, session):
     from caselib.closure import closure_flags
 
     with session.reading() as store:
-        pd.testing.assert_frame_equal(review.flags, closure_flags(store, as_of=AS_OF))
+        pd.testing.assert_frame_equal(review.flags, closure_flags(store, as_of=review._as_of))
 
 
 def test_decisions_write_exactly_one_audit_record_and_update_the_queue(session):
-    review = ClosureReview(session, as_of=AS_OF, by="analyst-1")
+    review = ClosureReview(session, by="analyst-1")  # as of today, when the decisions take effect
     first = review.queue.value
     assert first is not None and review.flags.set_index("object_id").loc[first, "ready"]
     before = audit_count(session.path)
@@ -206,6 +206,22 @@ def test_decisions_write_exactly_one_audit_record_and_update_the_queue(session):
         from caselib.audit import verify
 
         assert verify(store).ok
+
+
+def test_a_decision_leaves_an_earlier_day_as_it_was(session):
+    """Contract v1.1: a decision takes effect when it is recorded; as of an earlier day the
+    object stands as it was before it."""
+    review = ClosureReview(session, as_of=AS_OF, by="analyst-1")
+    first = review.queue.value
+    assert first is not None and review.flags.set_index("object_id").loc[first, "ready"]
+    review.reason.value = "consensus confirmed with the national desk"
+    review.close_button.click()
+    assert "closed; the decision is in the audit" in review.message.value
+    assert "as of 30 June 2024 it stands as it was" in review.message.value, review.message.value
+    assert first in [o for _, o in review.queue.options]
+    assert_flags_current(review, session)
+    today = ClosureReview(session)
+    assert today.flags.set_index("object_id").loc[first, "outcome"] == "closed"
 
 
 def test_review_shows_the_evidence_of_the_selected_object(session):

@@ -35,14 +35,10 @@ categories AS (
     FROM grouped AS g JOIN ranked AS r USING (value)
     GROUP BY g.category
 ),
-launch_days AS (
-    SELECT launched_on, lead(launched_on) OVER (ORDER BY launched_on) AS next_launch
-    FROM (SELECT DISTINCT launched_on FROM waves)
-),
-chosen_wave AS (
-    SELECT min(l.launched_on) AS starts_on, min(l.next_launch) - 1 AS ends_on
-    FROM waves AS w JOIN launch_days AS l USING (launched_on)
-    WHERE w.wave_id = $range_wave::VARCHAR
+chosen_wave AS (  -- the chosen wave's window (wave_windows in rules/campaign.sql)
+    SELECT min(launched_on) AS starts_on, min(window_ends_on) AS ends_on
+    FROM wave_windows()
+    WHERE wave_id = $range_wave::VARCHAR
 ),
 bounds AS (
     SELECT coalesce(greatest($range_from::DATE, c.starts_on), min(d.day)) AS first_day,
