@@ -16,7 +16,7 @@ Examples
 >>> f.caption()
 'received 1–31 March 2021 · actionable'
 >>> sorted(f.sql()[1])
-['received_from', 'received_to', 'triage']
+['tips_received_from', 'tips_received_to', 'tips_triage']
 """
 
 from __future__ import annotations
@@ -30,17 +30,17 @@ from typing import Any
 from caselib.contract import TRIAGE_STATUSES
 from caselib.errors import CaselibError
 
-__all__ = ["FILTERS", "FilterField", "TipFilter", "date_range_caption"]
+__all__ = ["FILTERS", "PARAMETER_PREFIX", "FilterField", "TipFilter", "date_range_caption"]
 
 # The tips every filtered analysis starts from: one row per tip. No join with objects: at a
 # million tips it tripled every query; the category filter looks objects up in a subquery.
 _BASE = "SELECT t.* FROM tips AS t"
 
 _WAVE_WINDOW = """
-    t.received_at >= (SELECT launched_on FROM waves WHERE wave_id = $wave)
+    t.received_at >= (SELECT launched_on FROM waves WHERE wave_id = $tips_wave)
     AND t.received_at < coalesce(
         (SELECT min(launched_on) FROM waves
-         WHERE launched_on > (SELECT launched_on FROM waves WHERE wave_id = $wave)),
+         WHERE launched_on > (SELECT launched_on FROM waves WHERE wave_id = $tips_wave)),
         DATE '9999-12-31')
 """
 
@@ -77,37 +77,48 @@ def _or_listing(values: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+# A filter's parameters are named apart from every query's own (``$tips_objects`` beside
+# closure/figures' ``$objects``): the store refuses a query whose parameters share a name
+# with its filter's rather than let one silently replace the other.
+PARAMETER_PREFIX = "tips_"
+
+
 @dataclass(frozen=True)
 class FilterField:
-    """One declared filter: the SQL condition (named parameter ``$name``) and its caption."""
+    """One declared filter: the SQL condition (named parameter ``$tips_<name>``) and its caption."""
 
     name: str
     sql: str
     caption: Callable[[Any, Mapping[str, str]], str]
 
+    @property
+    def parameter(self) -> str:
+        """The SQL parameter's name (without ``$``): ``tips_objects`` for ``objects``."""
+        return PARAMETER_PREFIX + self.name
+
 
 # Order here is the order of the caption's parts.
 FILTERS: tuple[FilterField, ...] = (
     FilterField("wave", _WAVE_WINDOW, lambda v, names: f"Wave {names.get(v, v)}"),
-    FilterField("received_from", "t.received_at >= $received_from::DATE", lambda v, names: ""),
+    FilterField("received_from", "t.received_at >= $tips_received_from::DATE", lambda v, names: ""),
     FilterField(
-        "received_to", "t.received_at < $received_to::DATE + INTERVAL 1 DAY", lambda v, names: ""
+        "received_to", "t.received_at < $tips_received_to::DATE + INTERVAL 1 DAY", lambda v, names: ""
     ),
-    FilterField("objects", "list_contains($objects, t.object_id)", lambda v, names: f"object {_listing(v)}" if len(v) == 1 else f"objects {_listing(v)}"),
+    FilterField("objects", "list_contains($tips_objects, t.object_id)", lambda v, names: f"object {_listing(v)}" if len(v) == 1 else f"objects {_listing(v)}"),
     FilterField(
         "categories",
-        "t.object_id IN (SELECT object_id FROM objects WHERE list_contains($categories, category))",
+        "t.object_id IN (SELECT object_id FROM objects WHERE list_contains($tips_categories, category))",
         lambda v, names: _or_listing(v),
     ),
-    FilterField("triage", "list_contains($triage, t.triage_status)", lambda v, names: _or_listing(v)),
+    FilterField("triage", "list_contains($tips_triage, t.triage_status)", lambda v, names: _or_listing(v)),
     FilterField(
         "reporter_countries",
-        "list_contains($reporter_countries, t.reporter_country)",
+        "list_contains($tips_reporter_countries, t.reporter_country)",
         lambda v, names: f"sent from {_listing(v)}",
     ),
     FilterField(
         "suggested_countries",
-        "list_contains($suggested_countries, t.suggested_country)",
+        "list_contains($tips_suggested_countries, t.suggested_country)",
         lambda v, names: f"suggesting {_listing(v)}",
     ),
 )
@@ -183,10 +194,11 @@ class TipFilter:
         return {name: value for name, value in values.items() if value not in (None, ())}
 
     def sql(self) -> tuple[str, dict[str, Any]]:
-        """The SELECT of the chosen tips (columns of ``tips``) and its parameters."""
+        """The SELECT of the chosen tips (columns of ``tips``) and its parameters, named
+        ``tips_<field>`` (:attr:`FilterField.parameter`)."""
         active = self.active()
         conditions = [_BY_NAME[name].sql.strip() for name in active]
-        params = {name: (list(v) if isinstance(v, tuple) else v) for name, v in active.items()}
+        params = {_BY_NAME[name].parameter: (list(v) if isinstance(v, tuple) else v) for name, v in active.items()}
         where = " WHERE " + " AND ".join(f"({c})" for c in conditions) if conditions else ""
         return _BASE + where, params
 

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from caselib.errors import FileLoadError
+from caselib.errors import FileLoadError, QueryError
 from caselib.store import Store, quote_ident
 
 __all__ = ["RawFile", "detect_format", "read_into_store", "FORMATS"]
@@ -142,7 +142,7 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
     except Exception as error:
         raise FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}") from None
     store.run("ingest/json_rejects", {"lines": lines})
-    keys = [row[0] for row in store.rows(_sql("ingest/json_keys"))]
+    keys = [row[0] for row in store.query_rows("ingest/json_keys")]
     projection = ", ".join(f"json_extract_string(item, $p{i}) AS c{i}" for i in range(len(keys)))
     params = {f"p{i}": '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for i, key in enumerate(keys)}
     line_column = "item_no AS _line" if lines else "NULL::BIGINT AS _line"
@@ -234,12 +234,8 @@ def _read_xlsx(store: Store, path: Path, fmt: str) -> RawFile:
     return RawFile("xlsx", tuple(headers))
 
 
-def _sql(name: str) -> str:
-    from caselib.store import sql_text
-
-    return sql_text(name)
-
-
 def _first_line(error: BaseException) -> str:
+    if isinstance(error, QueryError):  # DuckDB's words about the file, not the query's name
+        return error.reason
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

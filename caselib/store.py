@@ -9,6 +9,7 @@ PostgreSQL while DuckDB stays the analytic engine.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import time
@@ -20,11 +21,15 @@ from typing import Any, Protocol
 
 import duckdb
 
-from caselib.errors import StoreError
+from caselib.config import configure_logging
+from caselib.errors import QueryError, StoreError
 
 __all__ = ["Store", "others_waiting", "quote_ident", "sql_text", "SCHEMA_VERSION"]
 
 Params = Mapping[str, Any] | Sequence[Any] | None
+
+# At DEBUG (CASELIB_LOG=debug) every query is logged with its name and duration.
+_log = logging.getLogger(__name__)
 
 
 class TipSource(Protocol):
@@ -75,6 +80,19 @@ def _migrations() -> list[tuple[int, str, str]]:
 SCHEMA_VERSION = len(_migrations())
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _label(name: str | None, sql: str) -> str:
+    """How the log names a statement: its query name, else the start of its SQL."""
+    if name is not None:
+        return name
+    text = " ".join(sql.split())
+    return "sql: " + (text if len(text) <= 60 else text[:57] + "...")
+
+
 def _friendly(error: duckdb.Error, path: Path) -> StoreError:
     text = str(error)
     if "lock" in text.lower():
@@ -84,8 +102,7 @@ def _friendly(error: duckdb.Error, path: Path) -> StoreError:
         )
         locked.locked = True
         return locked
-    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    return StoreError(f"cannot open the database {path}: {first}")
+    return StoreError(f"cannot open the database {path}: {_first_line(error)}")
 
 
 # Called with a database path when this process already has that file open with another
@@ -182,6 +199,7 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, wait: float | None = None) -> None:
+        configure_logging()
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
         if read_only and not self.path.exists():
@@ -212,7 +230,7 @@ class Store:
             self._check_version()
         # The campaign's rules as macros every query calls (sql/rules/campaign.sql); they
         # are bound to the tables, so they come once the schema is in place.
-        self._con.execute(sql_text("rules/campaign"))
+        self.execute(sql_text("rules/campaign"), name="rules/campaign")
 
     def _connect(self, config: dict, wait: float):
         """Connect; while another process holds the file, retry for up to ``wait`` seconds.
@@ -315,9 +333,37 @@ class Store:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Params = None) -> None:
-        """Run one statement (or several, without parameters) for its effect."""
-        self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+    @contextlib.contextmanager
+    def _query(self, name: str | None, sql: str) -> Iterator[None]:
+        """Times the statement run inside (logged at DEBUG) and names its failure.
+
+        A DuckDB error of a named statement becomes a :class:`~caselib.errors.QueryError`
+        carrying the name and the SQL, DuckDB's exception as its cause. Unnamed ad-hoc SQL
+        keeps DuckDB's exception: callers catch particular ones (``CatalogException``).
+        """
+        started = time.perf_counter()
+        try:
+            yield
+        except duckdb.Error as error:
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("%s failed after %.1f ms", _label(name, sql), (time.perf_counter() - started) * 1000)
+            if name is None or isinstance(error, duckdb.InterruptException):
+                raise
+            raise QueryError(name, sql, _first_line(error)) from error
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s %.1f ms", _label(name, sql), (time.perf_counter() - started) * 1000)
+
+    def _result(self, sql: str, params: Params):
+        return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+
+    def execute(self, sql: str, params: Params = None, *, name: str | None = None) -> None:
+        """Run one statement (or several, without parameters) for its effect.
+
+        With ``name``, a failure raises :class:`~caselib.errors.QueryError` naming it (as
+        for :meth:`rows`, :meth:`scalar` and :meth:`df`); without, DuckDB's own error.
+        """
+        with self._query(name, sql):
+            self._result(sql, params)
 
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         """Run the named query file for its effect, statement by statement.
@@ -327,24 +373,25 @@ class Store:
         for statement in self._con.extract_statements(sql_text(name)):
             text = statement.query
             used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", text)}
-            self.execute(text, used or None)
+            self.execute(text, used or None, name=name)
 
-    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+    def rows(self, sql: str, params: Params = None, *, name: str | None = None) -> list[tuple[Any, ...]]:
         """All result rows as tuples."""
-        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
-        return result.fetchall()
+        with self._query(name, sql):
+            return self._result(sql, params).fetchall()
 
-    def scalar(self, sql: str, params: Params = None) -> Any:
+    def scalar(self, sql: str, params: Params = None, *, name: str | None = None) -> Any:
         """The first column of the first row, or None when there is no row."""
-        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
-        row = result.fetchone()
-        result.complete()
+        with self._query(name, sql):
+            result = self._result(sql, params)
+            row = result.fetchone()
+            result.complete()
         return None if row is None else row[0]
 
-    def df(self, sql: str, params: Params = None):
+    def df(self, sql: str, params: Params = None, *, name: str | None = None):
         """The result as a pandas DataFrame."""
-        result = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
-        return result.df()
+        with self._query(name, sql):
+            return self._result(sql, params).df()
 
     def query_df(self, name: str, params: Params = None, *, tips: TipSource | None = None):
         """The named query's result as a pandas DataFrame.
@@ -352,12 +399,15 @@ class Store:
         A query that reads ``{{filtered_tips}}`` gets the tips chosen by ``tips`` (an object
         with ``sql()`` returning a declared SELECT and its parameters, e.g.
         :class:`caselib.filters.TipFilter`); every query receives only the parameters it uses.
+        The filter's parameters and ``params`` must not share a name (the filter's start
+        with ``tips_``): a clash raises :class:`~caselib.errors.QueryError`, as does a
+        failure in DuckDB.
         """
-        return self.df(*self._named(name, params, tips))
+        return self.df(*self._named(name, params, tips), name=name)
 
     def query_rows(self, name: str, params: Params = None, *, tips: TipSource | None = None) -> list[tuple[Any, ...]]:
         """The named query's result as tuples (as :meth:`query_df`, without building a frame)."""
-        return self.rows(*self._named(name, params, tips))
+        return self.rows(*self._named(name, params, tips), name=name)
 
     def _named(self, name: str, params: Params, tips: TipSource | None) -> tuple[str, dict[str, Any] | None]:
         text = sql_text(name)
@@ -369,6 +419,14 @@ class Store:
                 tips = TipFilter()
             select, tip_params = tips.sql()
             text = text.replace("{{filtered_tips}}", f"({select})")
+            shared = sorted(set(params) & set(tip_params))
+            if shared:
+                raise QueryError(
+                    name,
+                    text,
+                    f"the caller and the tip filter both give the parameter{'s' if len(shared) > 1 else ''} "
+                    + ", ".join("$" + k for k in shared),
+                )
             params.update(tip_params)
         used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", text)}
         return text, used or None

@@ -192,6 +192,38 @@ def test_a_bad_lock_wait_setting_is_one_clear_line(db_path, files):
     assert_one_line_error(result, contains="CASELIB_LOCK_WAIT")
 
 
+def test_caselib_log_debug_logs_each_query_with_its_name_and_duration(db_path, files):
+    load_all(db_path, files)
+    logged = run("--db", str(db_path), "status", env={"CASELIB_LOG": "debug"}, check_ok=True)
+    assert re.search(r"^caselib\.store: status/counts \d+\.\d ms$", logged.stderr, re.MULTILINE), logged.stderr
+    assert re.search(r"^caselib\.store: status/recent_loads \d+\.\d ms$", logged.stderr, re.MULTILINE)
+    assert "tips" in logged.stdout  # the command's own output is unchanged, on stdout
+    quiet = run("--db", str(db_path), "status", env={"CASELIB_LOG": ""}, check_ok=True)
+    assert quiet.stderr == ""
+    assert quiet.stdout == logged.stdout
+
+
+def test_a_bad_log_setting_is_one_clear_line(db_path, files):
+    result = run("--db", str(db_path), "load", "waves", str(files["waves"]), env={"CASELIB_LOG": "everything"})
+    assert_one_line_error(result, contains="CASELIB_LOG must be debug, info or warning")
+
+
+def test_an_sql_error_is_one_line_naming_the_query(db_path, files):
+    load_all(db_path, files)
+    with Store(db_path) as store:
+        store.execute("DROP TABLE tip_triage_history")  # a database this caselib cannot read
+    result = run("--db", str(db_path), "status")
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        "caselib: internal error: QueryError: query status/counts failed: "
+        "Catalog Error: Table with name tip_triage_history does not exist!"
+    ), lines[0]
+    assert lines[0].endswith("(run with --debug for the traceback)")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_pseudonymize_keeps_a_keyed_pseudonym_and_never_the_address(db_path, files):
     run("--db", str(db_path), "load", "waves", str(files["waves"]), check_ok=True)
     run("--db", str(db_path), "load", "objects", str(files["objects"]), check_ok=True)
@@ -233,5 +265,5 @@ def test_every_command_and_option_is_documented_in_the_readme():
         and not (f"caselib {command}" in readme if not option else option in readme)
     ]
     assert missing == []
-    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "CASELIB_LOAD_MEMORY_LIMIT", "CASELIB_LOCK_WAIT", "PORT"):
+    for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "CASELIB_LOAD_MEMORY_LIMIT", "CASELIB_LOCK_WAIT", "CASELIB_LOG", "PORT"):
         assert variable in readme
