@@ -99,7 +99,10 @@ def tips_by_country(store: Store, tips: TipSource | None = None, *, by: str = "r
     -------
     pandas.DataFrame
         One row per recognised alpha-3 ``country``: ``name``, ``tips``, ``share`` (of all the
-        chosen tips), ``population``, ``per_million``, ``suppressed``; sorted by tips. The
+        chosen tips), ``population``, ``per_million``, ``suppressed`` (its figures hidden:
+        a count below ``k``, or one hidden with such a count so that it cannot be worked out
+        from the total, then ``hidden_with_small``; :func:`caselib.rules.suppress_breakdown`);
+        sorted by tips. The
         tips whose country was not recognised or missing are in ``frame.attrs``
         (``unrecognised``, ``no_country``, ``total``), suppressed like the rest.
     """
@@ -155,10 +158,12 @@ def _per_country(rows, by: str, k: int | None):
     # One breakdown: the countries and the tips without one add up to the total.
     hidden, total_hidden = suppress_breakdown({**dict(known), **extra}, k)
     if hidden and known:
+        frame["hidden_with_small"] = pd.array([c in hidden and not is_small(n, k) for c, n in known], dtype="bool")
         frame = suppress_small_counts(frame, k, hidden=[c in hidden for c in codes])
         frame = frame.sort_values(["tips", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
     else:
         frame["suppressed"] = False
+        frame["hidden_with_small"] = False
     frame.attrs.update(
         by=by,
         k=k,

@@ -124,6 +124,8 @@ def build_report(
     With ``wave``, the maps and the response sections look at the tips of that wave's window
     (and the summary names them); the closure status is always the whole campaign's.
     """
+    import pandas as pd
+
     from caselib.figures.management import TILE_CSS, kpi_tiles_html, pipeline_chart
     from caselib.figures.maps import choropleth
     from caselib.figures.response import half_life_chart, response_curves, tips_timeline
@@ -131,8 +133,6 @@ def build_report(
     from caselib.management import attention, attention_note, campaign_figures, closure_pipeline, kpis
     from caselib.response import response_half_life, tips_over_time, wave_launches, wave_response
     from caselib.status import database_status
-
-    import pandas as pd
 
     if k < 2:
         raise CaselibError("k must be at least 2 in a management report (counts below k are hidden)")

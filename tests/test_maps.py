@@ -146,9 +146,23 @@ def test_choropleth_takes_the_suppressed_frame_of_tips_by_country(campaign_store
     fig = choropleth(frame, label="Tips")
     hover = next(t for t in fig.data if t.name == "hover")
     text = dict(zip(hover.meta["iso3"], hover.hovertext))
-    assert text["FRA"] == "<b>France</b><br>Tips: 6"
+    # Norway alone hidden would be the total less France: France is hidden with it, and says why.
     assert text["NOR"] == "<b>Norway</b><br>Tips: fewer than 5"
+    assert text["FRA"] == "<b>France</b><br>Tips: not shown, so that a smaller hidden count cannot be worked out"
     assert _trace_of(fig, "NOR").fillpattern.shape == "/"
+    assert _trace_of(fig, "NOR").name == "fewer than 5, or hidden with one"
+    assert "6" not in "".join(hover.hovertext)
+
+    load_file(campaign_store, "tips", write_csv(tmp_path / "more.csv", [tip("T10", suggested_country="BE"),
+                                                                       tip("T11", suggested_country="BE")]),
+              progress=False)
+    fig = choropleth(tips_by_country(campaign_store, by="suggested", k=5), label="Tips")
+    hover = next(t for t in fig.data if t.name == "hover")
+    text = dict(zip(hover.meta["iso3"], hover.hovertext))
+    # Two small counts (1 and 2): their sum, 3, cannot tell either apart; France is shown.
+    assert text["FRA"] == "<b>France</b><br>Tips: 6"
+    assert text["NOR"] == text["BEL"].replace("Belgium", "Norway") == "<b>Norway</b><br>Tips: fewer than 5"
+    assert _trace_of(fig, "NOR").name == "fewer than 5"
 
 
 def test_choropleth_names_countries_it_cannot_draw_and_draws_small_ones_as_dots():

@@ -37,6 +37,7 @@ LAND = GREY
 BORDER = "#ffffff"
 NO_DATA = GREY
 SUPPRESSED_FG = "#7f7f7f"
+HIDDEN_WITH_TEXT = "not shown, so that a smaller hidden count cannot be worked out"
 SUPPRESSED_BG = "#efefef"
 # A point map beyond this many rows was not aggregated; drawing it would put every tip in the figure.
 MAX_POINTS = 10_000
@@ -251,9 +252,19 @@ class _Classes:
     integral: bool
     label: str
     suppressed_text: str
+    # iso3 of the countries hidden only so that a small count cannot be worked out from the
+    # total (caselib.rules.suppress_breakdown): their own count is not small.
+    hidden_with: frozenset = frozenset()
+
+    @property
+    def legend_text(self) -> str:
+        """The hatched countries' legend entry."""
+        return self.suppressed_text + (", or hidden with one" if self.hidden_with else "")
 
     def describe(self, code: str) -> tuple[str, str]:
         """(hover value text, colour) of a country."""
+        if code in self.hidden_with:
+            return HIDDEN_WITH_TEXT, SUPPRESSED_FG
         if code in self.hidden:
             return self.suppressed_text, SUPPRESSED_FG
         if code in self.shown:
@@ -300,7 +311,11 @@ def _classify(frame, *, value, country, label, suppressed, suppressed_below, cla
     else:
         labels, colors, class_of = [], [], {}
     suppressed_text = f"fewer than {suppressed_below:,}" if suppressed_below is not None else "small count, not shown"
-    return _Classes(codes, shown, hidden_codes, not_drawn, labels, colors, class_of, integral, label, suppressed_text)
+    hidden_with = frozenset()
+    if "hidden_with_small" in frame.columns:
+        hidden_with = frozenset(c for c, h, w in zip(codes, hidden, frame["hidden_with_small"].tolist()) if h and w is True)
+    return _Classes(codes, shown, hidden_codes, not_drawn, labels, colors, class_of, integral, label, suppressed_text,
+                    hidden_with)
 
 
 def choropleth(
@@ -365,7 +380,7 @@ def choropleth(
     for i, (class_label, color) in enumerate(zip(labels, colors)):
         members = [c for c in polygons if class_of.get(c) == i]
         fig.add_trace(_polygon_trace(members, name=class_label, fillcolor=color, legendrank=1000 - i))
-    suppressed_text = c.suppressed_text
+    suppressed_text = c.legend_text
     if hidden_codes:
         members = [c for c in polygons if c in hidden_codes]
         fig.add_trace(_polygon_trace(
@@ -569,7 +584,7 @@ class LiveChoropleth:
             self._fills[code] = (fill, shape)
         # Ranked as in choropleth(): the highest class first, then "suppressed", then "no data".
         entries = [(name, colour, 1000 - i) for i, (name, colour) in enumerate(zip(c.labels, c.colors))]
-        entries += [(c.suppressed_text, SUPPRESSED_FG, 1500)] if c.hidden else []
+        entries += [(c.legend_text, SUPPRESSED_FG, 1500)] if c.hidden else []
         entries += [("no data", NO_DATA, 2000)]
         for j in range(self.MAX_CLASSES + 2):
             name, colour, rank = entries[j] if j < len(entries) else (" ", NO_DATA, 3000)
