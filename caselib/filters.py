@@ -36,13 +36,8 @@ __all__ = ["FILTERS", "PARAMETER_PREFIX", "FilterField", "TipFilter", "date_rang
 # million tips it tripled every query; the category filter looks objects up in a subquery.
 _BASE = "SELECT t.* FROM tips AS t"
 
-_WAVE_WINDOW = """
-    t.received_at >= (SELECT launched_on FROM waves WHERE wave_id = $tips_wave)
-    AND t.received_at < coalesce(
-        (SELECT min(launched_on) FROM waves
-         WHERE launched_on > (SELECT launched_on FROM waves WHERE wave_id = $tips_wave)),
-        DATE '9999-12-31')
-"""
+# A wave's window is defined once, by the in_wave_window macro (sql/rules/campaign.sql).
+_WAVE_WINDOW = "in_wave_window(t.received_at, $tips_wave)"
 
 
 def _months(day: dt.date) -> str:
