@@ -97,7 +97,7 @@ FILTERS: tuple[FilterField, ...] = (
     FilterField("wave", _WAVE_WINDOW, lambda v, names: f"Wave {names.get(v, v)}"),
     FilterField("received_from", "t.received_at >= $tips_received_from::DATE", lambda v, names: ""),
     FilterField(
-        "received_to", "t.received_at < $tips_received_to::DATE + INTERVAL 1 DAY", lambda v, names: ""
+        "received_to", "received_by(t.received_at, $tips_received_to)", lambda v, names: ""
     ),
     FilterField("objects", "list_contains($tips_objects, t.object_id)", lambda v, names: f"object {_listing(v)}" if len(v) == 1 else f"objects {_listing(v)}"),
     FilterField(

@@ -244,6 +244,5 @@ def tip_points(store: Store, tips: TipSource | None = None, *, digits: int = 2, 
 
 def _drop_small(frame, k: int | None):
     frame = frame.astype({"tips": "int64"})
-    if k is not None and k >= 2:
-        frame = frame[frame["tips"] >= k]
+    frame = frame[frame["tips"].map(lambda n: not is_small(int(n), k)).astype(bool)]
     return frame.reset_index(drop=True)

@@ -25,9 +25,9 @@ def _tile(label: str, value: str) -> str:
 
 
 def _count(value, k) -> str:
-    if value is None:
-        return f"fewer than {k}" if k else "–"
-    return f"{value:,}"
+    from caselib.rules import count_text
+
+    return count_text(value, k)
 
 
 def kpi_tiles_html(kpis, *, wave_name: str | None = None) -> str:

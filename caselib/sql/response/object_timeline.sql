@@ -6,14 +6,14 @@
 WITH counted AS (
     SELECT object_id, received_at, triage_status
     FROM tips
-    WHERE $as_of::DATE IS NULL OR received_at < $as_of::DATE + INTERVAL 1 DAY
+    WHERE $as_of::DATE IS NULL OR received_by(received_at, $as_of::DATE)
 ),
 per_object AS (
     SELECT object_id,
            count(*) AS tips,
-           count(*) FILTER (WHERE triage_status IN ('actionable', 'forwarded')) AS actionable_tips,
+           count(*) FILTER (WHERE is_actionable(triage_status)) AS actionable_tips,
            min(received_at) AS first_tip_at,
-           min(received_at) FILTER (WHERE triage_status IN ('actionable', 'forwarded')) AS first_actionable_at
+           min(received_at) FILTER (WHERE is_actionable(triage_status)) AS first_actionable_at
     FROM counted
     GROUP BY object_id
 ),
