@@ -46,7 +46,8 @@ CREATE OR REPLACE TEMP MACRO in_wave_window(moment, wave) AS
 -- The workbench's decisions that change an object's status (close, reopen), from the audit
 -- chain, with the status and closed_on before and after each. keep_open changes nothing.
 -- Records written before the audit kept closed_on: a close set it to the day it was
--- recorded; a reopen found the date of the object's last close.
+-- recorded; a reopen found the closed_on of the object's last close, or of the last load
+-- that changed it (object_history), before the reopen.
 CREATE OR REPLACE TEMP MACRO object_decisions() AS TABLE
     WITH decided AS (
         SELECT seq, object_id, recorded_at, action, payload::JSON AS p
@@ -60,9 +61,17 @@ CREATE OR REPLACE TEMP MACRO object_decisions() AS TABLE
            p->>'previous_status' AS old_status,
            p->>'status' AS new_status,
            CASE WHEN json_exists(p, '$.previous_closed_on') THEN (p->>'previous_closed_on')::DATE
-                WHEN action = 'reopen' THEN (SELECT max(c.recorded_at)::DATE FROM audit_log AS c
-                                             WHERE c.action = 'close' AND c.object_id = decided.object_id
-                                               AND c.seq < decided.seq)
+                WHEN action = 'reopen' THEN (  -- the closed_on of the last close or load before it
+                    SELECT arg_max(closed_on, happened_at) FROM (
+                        SELECT c.recorded_at AS happened_at, c.recorded_at::DATE AS closed_on
+                        FROM audit_log AS c
+                        WHERE c.action = 'close' AND c.object_id = decided.object_id
+                        UNION ALL
+                        SELECT h.changed_at, (h.new_values->>'closed_on')::DATE
+                        FROM object_history AS h
+                        WHERE h.object_id = decided.object_id
+                    ) AS earlier
+                    WHERE happened_at < decided.recorded_at)
            END AS old_closed_on,
            CASE WHEN json_exists(p, '$.closed_on') THEN (p->>'closed_on')::DATE
                 WHEN action = 'close' THEN recorded_at::DATE
