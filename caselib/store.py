@@ -413,11 +413,8 @@ class Store:
         text = sql_text(name)
         params = dict(params or {})
         if "{{filtered_tips}}" in text:
-            if tips is None:
-                from caselib.filters import TipFilter
-
-                tips = TipFilter()
-            select, tip_params = tips.sql()
+            # Without a filter, every tip (what an empty TipFilter chooses).
+            select, tip_params = tips.sql() if tips is not None else ("SELECT t.* FROM tips AS t", {})
             text = text.replace("{{filtered_tips}}", f"({select})")
             shared = sorted(set(params) & set(tip_params))
             if shared:
