@@ -37,6 +37,10 @@ class TipSource(Protocol):
 
     def sql(self) -> tuple[str, dict[str, Any]]: ...
 
+# Every tip, one row each: what a query reading {{filtered_tips}} gets without a filter, and
+# what caselib.filters.TipFilter narrows.
+ALL_TIPS = "SELECT t.* FROM tips AS t"
+
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -413,8 +417,7 @@ class Store:
         text = sql_text(name)
         params = dict(params or {})
         if "{{filtered_tips}}" in text:
-            # Without a filter, every tip (what an empty TipFilter chooses).
-            select, tip_params = tips.sql() if tips is not None else ("SELECT t.* FROM tips AS t", {})
+            select, tip_params = tips.sql() if tips is not None else (ALL_TIPS, {})
             text = text.replace("{{filtered_tips}}", f"({select})")
             shared = sorted(set(params) & set(tip_params))
             if shared:
