@@ -485,7 +485,7 @@ def test_wave_config_round_trip(tmp_path):
     assert sum(w["tips"] for w in truth["waves"]) == 8_000
     # B has no tip_weight, so it weighs its number of objects: 30 to 10.
     assert [w["tips"] for w in truth["waves"]] == [6_000, 2_000]
-    default = load_wave_config(Path(sample.__file__).parent / "data" / "demo_campaign.toml")
+    default = load_wave_config(Path(sample.__file__).parents[1] / "data" / "demo_campaign.toml")
     assert [w["objects"] for w in default] == [20, 30, 25, 20, 25, 20]
     assert default[0]["launched_on"] == dt.date(2017, 6, 1)
 
@@ -524,17 +524,30 @@ def test_bad_wave_file_is_explained(tmp_path):
         load_wave_config(config)
 
 
+# The package's modules, each importing only those before it.
+SAMPLE_MODULES = ("configuration", "planning", "drawing", "mess", "rendering", "truth", "__init__")
+
+
+def sample_imports() -> dict[str, set[str]]:
+    """Per module of caselib.sample, the absolute imports (``caselib.*`` in full)."""
+    found = {}
+    for path in sorted(Path(sample.__file__).parent.glob("*.py")):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                imported.add(
+                    node.module if node.module.startswith("caselib") else node.module.split(".")[0]
+                )
+        found[path.stem] = imported
+    return found
+
+
 def test_generator_imports_only_numpy_pyarrow_and_the_standard_library():
-    tree = ast.parse(Path(sample.__file__).read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            imported.add(
-                node.module if node.module.startswith("caselib") else node.module.split(".")[0]
-            )
-    assert imported <= {
+    imported = set().union(*sample_imports().values())
+    assert {name for name in imported if not name.startswith("caselib.sample.")} <= {
         "caselib.contract",
         "caselib.errors",
         "__future__",
@@ -550,3 +563,11 @@ def test_generator_imports_only_numpy_pyarrow_and_the_standard_library():
         "numpy",
         "pyarrow",
     }
+
+
+def test_the_generator_modules_import_downwards():
+    imports = sample_imports()
+    assert sorted(imports) == sorted(SAMPLE_MODULES)
+    for position, module in enumerate(SAMPLE_MODULES):
+        own = {name.removeprefix("caselib.sample.") for name in imports[module] if name.startswith("caselib.sample")}
+        assert own <= set(SAMPLE_MODULES[:position]), module
