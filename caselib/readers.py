@@ -118,7 +118,7 @@ def _read_csv(store: Store, path: Path, fmt: str) -> RawFile:
     except Exception as error:  # the reader's own message names the problem
         raise FileLoadError(f"{path.name} cannot be read as CSV: {_first_line(error)}") from None
     store.run("ingest/csv_rejects")
-    store.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans")
+    store.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans", name="ingest/read_csv")
     return RawFile("csv", tuple(headers))
 
 
@@ -132,6 +132,7 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
             "SELECT CASE WHEN json_valid(t) THEN json_type(t) = 'ARRAY' ELSE false END "
             "FROM (SELECT ltrim(content, chr(65279)) AS t FROM read_text($path))",
             {"path": str(path)},
+            name="ingest/read_json",
         )
         if not valid:
             raise FileLoadError(
@@ -150,8 +151,9 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {line_column}"
         f"{', ' + projection if projection else ''} FROM _json_items ORDER BY item_no",
         params,
+        name="ingest/read_json",
     )
-    store.execute("DROP TABLE _json_items")
+    store.execute("DROP TABLE _json_items", name="ingest/read_json")
     return RawFile(fmt, tuple(keys), has_line_numbers=lines)
 
 
@@ -162,7 +164,8 @@ def _read_parquet(store: Store, path: Path, fmt: str) -> RawFile:
     try:
         headers = [
             row[0]
-            for row in store.rows("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)})
+            for row in store.rows("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)},
+                                  name="ingest/read_parquet")
         ]
         projection = ", ".join(
             f"CAST({quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(headers)
@@ -170,6 +173,7 @@ def _read_parquet(store: Store, path: Path, fmt: str) -> RawFile:
         store.execute(
             f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM read_parquet($path)",
             {"path": str(path)},
+            name="ingest/read_parquet",
         )
     except Exception as error:
         raise FileLoadError(f"{path.name} cannot be read as Parquet: {_first_line(error)}") from None
@@ -228,7 +232,7 @@ def _read_xlsx(store: Store, path: Path, fmt: str) -> RawFile:
     table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
     store.register("_xlsx_arrow", table)
     try:
-        store.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _xlsx_arrow")
+        store.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _xlsx_arrow", name="ingest/read_xlsx")
     finally:
         store.unregister("_xlsx_arrow")
     return RawFile("xlsx", tuple(headers))

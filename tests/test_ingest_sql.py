@@ -437,3 +437,19 @@ def test_the_sql_of_a_tip_filter_with_every_field_set(snapshot):
         f"{laid_out};\n"
     )
     snapshot.assert_match(text, "filter.sql")
+
+
+def test_every_statement_of_a_load_runs_under_its_name(campaign_store, tmp_path, caplog):
+    """A failing or slow statement of a load is named after the builder that made it (and
+    logged so with CASELIB_LOG=debug)."""
+    import logging
+
+    from caselib import load_file
+    from conftest import tip, write_csv
+
+    with caplog.at_level(logging.DEBUG, logger="caselib.store"):
+        load_file(campaign_store, "tips", write_csv(tmp_path / "t.csv", [tip("T1"), tip("T2")]), progress=False)
+    names = {record.getMessage().rsplit(" ", 2)[0] for record in caplog.records if record.name == "caselib.store"}
+    for step in ("ingest/normalise", "ingest/compare", "ingest/inserts", "ingest/record_batch", "ingest/drop_stage"):
+        assert step in names, sorted(names)
+    assert not [n for n in names if n.startswith("sql: ")], "a load's statement ran without a name"

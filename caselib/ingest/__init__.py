@@ -202,15 +202,15 @@ def load_file(
 
 def _execute(store: Store, statement: Statement | None) -> None:
     if statement is not None:
-        store.execute(statement.sql, statement.params or None)
+        store.execute(statement.sql, statement.params or None, name=statement.name)
 
 
 def _scalar(store: Store, statement: Statement):
-    return store.scalar(statement.sql, statement.params or None)
+    return store.scalar(statement.sql, statement.params or None, name=statement.name)
 
 
 def _rows(store: Store, statement: Statement) -> list[tuple]:
-    return store.rows(statement.sql, statement.params or None)
+    return store.rows(statement.sql, statement.params or None, name=statement.name)
 
 
 # -- the load -------------------------------------------------------------------------------

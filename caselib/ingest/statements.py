@@ -22,8 +22,9 @@ CREATE OR REPLACE TEMP TABLE _dups AS
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from caselib import contract
@@ -95,10 +96,26 @@ _TEXT_MACRO = "_contract_text"
 
 @dataclass(frozen=True)
 class Statement:
-    """One SQL statement and its named parameters (names without ``$``)."""
+    """One SQL statement, its named parameters (names without ``$``) and its name
+    (``ingest/<the builder>``), which a failure and ``CASELIB_LOG=debug`` report."""
 
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
+    name: str = "ingest"
+
+
+def _step(builder):
+    """Names the statements ``builder`` returns after it: ``ingest/normalise``, ..."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        made = builder(*args, **kwargs)
+        name = f"ingest/{builder.__name__}"
+        if isinstance(made, list):
+            return [replace(statement, name=name) for statement in made]
+        return None if made is None else replace(made, name=name)
+
+    return build
 
 
 def literal(text: str) -> str:
@@ -156,20 +173,24 @@ def _fixed_and_updatable(spec: Kind) -> tuple[list[str], list[str]]:
 # -- before the load ------------------------------------------------------------------------
 
 
+@_step
 def objects_stored() -> Statement:
     """How many objects are stored: tips need them."""
     return Statement("SELECT count(*) FROM objects")
 
 
+@_step
 def memory_limit(limit: str) -> Statement:
     """Cap DuckDB's memory for the load's temporary tables (it spills them to disk)."""
     return Statement("SET memory_limit = $limit", {"limit": limit})
 
 
+@_step
 def reset_memory_limit() -> Statement:
     return Statement("RESET memory_limit")
 
 
+@_step
 def batch_number() -> Statement:
     """The load's batch id."""
     return Statement("SELECT nextval('load_batch_seq')")
@@ -178,15 +199,18 @@ def batch_number() -> Statement:
 # -- _stage: contract columns as trimmed text -----------------------------------------------
 
 
+@_step
 def value_map() -> Statement:
     """``_value_map``: the mapping file's value replacements, filled from :data:`VALUE_ROWS`."""
     return Statement("CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR)")
 
 
+@_step
 def value_map_fill() -> Statement:
     return Statement(f"INSERT INTO _value_map SELECT * FROM {VALUE_ROWS}")
 
 
+@_step
 def text_macro() -> Statement:
     """``_contract_text(v)``: a file value as contract text, trimmed, empty meaning no value."""
     # Trimming with a character set costs several times a plain scan; most values need none.
@@ -211,6 +235,7 @@ def _value(index: int | None) -> str:
     return f"{_TEXT_MACRO}({_col('r', f'c{index}')})"
 
 
+@_step
 def stage(spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool) -> Statement:
     """``_stage``: one text column per contract column, picked by ``plan``, values mapped.
 
@@ -247,6 +272,7 @@ def stage(spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseud
     return Statement(sql + "".join("\n" + j for j in joins))
 
 
+@_step
 def drop_stage() -> list[Statement]:
     """Drop the view ``_stage`` and the macro it calls (views outlive a transaction's end)."""
     return [Statement("DROP VIEW IF EXISTS _stage"), Statement(f"DROP MACRO IF EXISTS {_TEXT_MACRO}")]
@@ -255,11 +281,13 @@ def drop_stage() -> list[Statement]:
 # -- _country_map: each distinct country spelling, normalised in Python ---------------------
 
 
+@_step
 def country_map() -> Statement:
     """``_country_map``: raw spelling -> alpha-3 code, filled from :data:`COUNTRY_ROWS`."""
     return Statement("CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR)")
 
 
+@_step
 def country_values(spec: Kind) -> Statement | None:
     """The distinct country spellings in ``_stage`` (None when ``spec`` has no country column)."""
     columns = country_columns(spec)
@@ -269,6 +297,7 @@ def country_values(spec: Kind) -> Statement | None:
     return Statement(f"SELECT DISTINCT v\nFROM (\n{union}\n)\nWHERE v IS NOT NULL")
 
 
+@_step
 def country_map_fill() -> Statement:
     return Statement(f"INSERT INTO _country_map SELECT * FROM {COUNTRY_ROWS}")
 
@@ -281,6 +310,7 @@ def _quoted(expr: str) -> str:
     return f"'\"' || left({expr}, 60) || '\"'"
 
 
+@_step
 def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
 
@@ -399,6 +429,7 @@ def _normalise_params(spec: Kind, key_params: dict, now: dt.datetime) -> dict:
 # -- _dups and _cmp: each valid row against the file's others and the stored one ------------
 
 
+@_step
 def duplicates(spec: Kind) -> Statement:
     """``_dups``: valid rows whose key an earlier row of the file has; ``same`` if identical."""
     key = quote_ident(spec.key)
@@ -429,6 +460,7 @@ def duplicates(spec: Kind) -> Statement:
     )
 
 
+@_step
 def compare(spec: Kind) -> Statement:
     """``_cmp``: each valid row not a duplicate, as insert, unchanged, update or conflict.
 
@@ -467,6 +499,7 @@ def compare(spec: Kind) -> Statement:
     )
 
 
+@_step
 def counts() -> Statement:
     """(outcome, rows): ``_cmp``'s actions, ``invalid``, ``dup_same``/``dup_conflict``, ``reader``."""
     return Statement(
@@ -483,6 +516,7 @@ def counts() -> Statement:
 # -- writes ---------------------------------------------------------------------------------
 
 
+@_step
 def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str) -> Statement:
     """Quarantine the rows ``_norm``, ``_dups`` and ``_cmp`` reject, with their raw record.
 
@@ -547,6 +581,7 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
     )
 
 
+@_step
 def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statement:
     """Quarantine the lines the reader could not split (``_reader_rejects``).
 
@@ -575,6 +610,7 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
     )
 
 
+@_step
 def inserts(spec: Kind, *, batch: int) -> Statement:
     """Insert the rows ``_cmp`` marks ``insert`` (tips with their reporter's pseudonym)."""
     columns = [quote_ident(c) for c in _stored_columns(spec)]
@@ -594,6 +630,7 @@ def inserts(spec: Kind, *, batch: int) -> Statement:
     )
 
 
+@_step
 def history(spec: Kind, *, batch: int, now: dt.datetime) -> Statement | None:
     """Record the stored values an update replaces: tips' triage, objects' updatable columns.
 
@@ -631,6 +668,7 @@ def history(spec: Kind, *, batch: int, now: dt.datetime) -> Statement | None:
     return None
 
 
+@_step
 def updates(spec: Kind, *, batch: int) -> Statement | None:
     """Apply the rows ``_cmp`` marks ``update`` (None when nothing may change)."""
     _, updatable = _fixed_and_updatable(spec)
@@ -649,6 +687,7 @@ def updates(spec: Kind, *, batch: int) -> Statement | None:
 # -- what the summary reports ---------------------------------------------------------------
 
 
+@_step
 def unrecognised_examples(column: Column) -> Statement:
     """The five commonest spellings of ``column`` (a country column) kept raw, with counts."""
     raw = quote_ident(f"{column.name}_raw")
@@ -662,12 +701,14 @@ def unrecognised_examples(column: Column) -> Statement:
     )
 
 
+@_step
 def unrecognised_count(column: Column) -> Statement:
     """How many valid rows keep ``column`` (a country column) raw."""
     raw = quote_ident(f"{column.name}_raw")
     return Statement(f"SELECT count(*) FROM _norm WHERE _reason IS NULL AND {raw} IS NOT NULL")
 
 
+@_step
 def coordinates_dropped(spec: Kind) -> Statement | None:
     """How many rows lost an invalid coordinate pair (None for a kind without coordinates)."""
     if not _has_coordinates(spec):
@@ -675,6 +716,7 @@ def coordinates_dropped(spec: Kind) -> Statement | None:
     return Statement("SELECT count(*) FROM _norm WHERE _coords_dropped")
 
 
+@_step
 def previous_batch(spec: Kind, sha256: str) -> Statement:
     """The last batch that loaded the same file as ``spec`` (NULL when none did)."""
     return Statement(
@@ -683,11 +725,13 @@ def previous_batch(spec: Kind, sha256: str) -> Statement:
     )
 
 
+@_step
 def raw_records() -> Statement:
     """How many records the reader split into fields."""
     return Statement("SELECT count(*) FROM _raw")
 
 
+@_step
 def record_batch(
     *,
     batch: int,
@@ -738,6 +782,7 @@ def record_batch(
     )
 
 
+@_step
 def drop_temporary() -> list[Statement]:
     """Drop the load's temporary tables (:data:`TEMP_TABLES`)."""
     return [Statement(f"DROP TABLE IF EXISTS {table}") for table in TEMP_TABLES]
