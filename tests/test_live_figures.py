@@ -15,9 +15,10 @@ import pytest
 
 from caselib import Store
 from caselib.demo import build_demo
-from caselib.figures.consensus import LiveConsensus, consensus_chart
-from caselib.figures.maps import NO_DATA, LiveChoropleth, choropleth
-from caselib.figures.response import LiveHalfLife, LiveTimeline, half_life_chart, tips_timeline
+from caselib.figures.consensus import consensus_chart
+from caselib.figures.live import LiveChoropleth, LiveConsensus, LiveHalfLife, LiveTimeline
+from caselib.figures.maps import NO_DATA, choropleth
+from caselib.figures.response import half_life_chart, tips_timeline
 from caselib.filters import TipFilter
 from caselib.geography import origin_consensus, tips_by_country
 from caselib.response import response_half_life, tips_over_time, wave_launches
@@ -198,3 +199,152 @@ def test_live_consensus_shows_each_objects_evidence(store):
         assert got["layout"]["height"] == want["layout"]["height"]
         notes = {a["text"] for a in shown(got["layout"]["annotations"]) if "needed" not in a["text"]}
         assert notes == {a["text"] for a in want["layout"]["annotations"] if "needed" not in a["text"]}, object_id
+
+
+# -- response curves ---------------------------------------------------------------------------
+
+
+def test_live_response_curves_show_the_static_curves_of_the_chosen_waves(store):
+    from caselib.figures.live import LiveResponseCurves
+    from caselib.figures.response import response_curves
+    from caselib.response import wave_response
+
+    response = wave_response(store, days=90)
+    waves = list(dict.fromkeys(response["wave_id"]))
+    live = LiveResponseCurves(go.Figure(), response)
+    for chosen, log_scale in [(waves, False), (waves[:1], True), (waves[-2:], False), ([], False), (waves, True)]:
+        live.show(chosen, log_scale=log_scale)
+        want = response_curves(response[response["wave_id"].isin(chosen)], log_scale=log_scale).to_dict()
+        got = live.figure.to_dict()
+        lines = [(t["legendgroup"], t["name"], list(t["x"]), list(t["y"])) for t in shown(got["data"])]
+        assert lines == [(t["legendgroup"], t["name"], list(t["x"]), list(t["y"])) for t in want["data"]], chosen
+        assert got["layout"]["yaxis"]["type"] == ("log" if log_scale else "linear")
+
+
+# -- found by name -----------------------------------------------------------------------------
+
+OTHERS = "someone else's"
+
+
+class Recording(go.Figure):
+    """A figure that keeps what each ``plotly_update`` addressed: trace indexes, and the
+    annotations and shapes named in the relayout keys."""
+
+    def plotly_update(self, restyle_data=None, relayout_data=None, trace_indexes=None, **kwargs):
+        import re
+
+        keys = " ".join(relayout_data or {})
+        self._updated = getattr(self, "_updated", {"traces": set(), "annotations": set(), "shapes": set()})
+        self._updated["traces"] |= set(trace_indexes or [])
+        for kind in ("annotations", "shapes"):
+            self._updated[kind] |= {int(i) for i in re.findall(rf"\b{kind}\[(\d+)\]", keys)}
+        return super().plotly_update(restyle_data=restyle_data, relayout_data=relayout_data,
+                                     trace_indexes=trace_indexes, **kwargs)
+
+
+def crowded() -> Recording:
+    """A figure already holding traces, a shape and an annotation of its own, so that a live
+    figure drawn into it finds its own at other positions than in a figure of its own."""
+    fig = Recording()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name=OTHERS))
+    fig.add_trace(go.Bar(x=["a"], y=[1]))  # no name at all
+    fig.add_shape(type="line", x0=0, x1=1, y0=0, y1=1, name=OTHERS)
+    fig.add_annotation(text="a note of someone else's", x=0, y=0, name=OTHERS)
+    return fig
+
+
+def named(figure: dict, name: str) -> dict:
+    (trace,) = [t for t in figure["data"] if t.get("name") == name]
+    return trace
+
+
+def own(items) -> list[dict]:
+    return [item for item in items if item.get("name") != OTHERS]
+
+
+def assert_others_untouched(fig: Recording) -> None:
+    data = fig.to_dict()
+    assert data["data"][0]["name"] == OTHERS and list(data["data"][0]["y"]) == [0, 1]
+    assert list(data["data"][1]["y"]) == [1] and "name" not in data["data"][1]
+    assert [(s["name"], s.get("visible", True)) for s in data["layout"]["shapes"] if s.get("name") == OTHERS] == [(OTHERS, True)]
+    note = next(a for a in data["layout"]["annotations"] if a.get("name") == OTHERS)
+    assert note["text"] == "a note of someone else's" and note.get("visible", True)
+
+
+def assert_addressed_by_unique_names(fig: Recording) -> None:
+    """Every trace, annotation and shape an update changed is the only one of its figure with
+    its name (a legend entry of the map: its legendgroup), and none was someone else's."""
+    updated = fig._updated
+    assert updated["traces"]
+    for kind, items, keys in [("traces", fig.data, ("name", "legendgroup")),
+                              ("annotations", fig.layout.annotations, ("name",)),
+                              ("shapes", fig.layout.shapes, ("name",))]:
+        for i in updated[kind]:
+            key = next(k for k in keys if items[i][k] not in (None, " "))
+            name = items[i][key]
+            assert name != OTHERS, (kind, i)
+            assert [item[key] for item in items].count(name) == 1, (kind, name)
+
+
+def test_live_figures_find_their_traces_annotations_and_shapes_by_name(store):
+    launches = wave_launches(store)
+    waves = list(launches["wave_id"])
+    timeline = LiveTimeline(crowded(), launches, freq="week", title="Tips per week")
+    for tips in [TipFilter(), TipFilter(objects=("NO-SUCH-OBJECT",)), TipFilter(wave=waves[1])]:
+        over_time = tips_over_time(store, tips, freq="week")
+        timeline.update(over_time)
+        want = tips_timeline(over_time, launches, title="Tips per week").to_dict()
+        got = timeline.figure.to_dict()
+        assert list(named(got, "tips")["y"]) == list(want["data"][0]["y"]), tips
+        assert [(a["text"], a["y"]) for a in own(shown(got["layout"]["annotations"]))] == [
+            (a["text"], a["y"]) for a in want["layout"].get("annotations", [])
+        ], tips
+        assert days(s["x0"] for s in own(shown(got["layout"]["shapes"]))) == days(
+            s["x0"] for s in want["layout"].get("shapes", [])
+        ), tips
+
+    live_map = LiveChoropleth(crowded(), label="tips")
+    for frame in [tips_by_country(store), tips_by_country(store, TipFilter(objects=("G001",)), k=5)]:
+        live_map.update(frame, label="tips", title="Where")
+        want = choropleth(frame, label="tips", title="Where").to_dict()
+        got = live_map.figure.to_dict()
+        static = colours_of(want)
+        assert {c: colours_of(got)[c] for c in static} == static
+        assert {c: hover_of(got)[c] for c in hover_of(want)} == hover_of(want)
+        assert [n for n in legend_of(got) if n != OTHERS] == legend_of(want)
+
+    half = response_half_life(store, days=90)
+    half_life = LiveHalfLife(crowded(), half, title="Half-life")
+    for chosen in [list(half["wave_id"])[:1], []]:
+        half_life.show(chosen)
+        want = half_life_chart(half[half["wave_id"].isin(chosen)], title="Half-life").to_dict()
+        got = half_life.figure.to_dict()
+        assert list(named(got, "half-life")["y"]) == list(want["data"][0]["y"])
+        assert {a["text"] for a in own(shown(got["layout"]["annotations"]))} == {
+            a["text"] for a in want["layout"].get("annotations", [])
+        }, chosen
+
+    consensus = origin_consensus(store, as_of=AS_OF)
+    evidence = LiveConsensus(crowded())
+    for object_id in [consensus["object_id"].iat[0], "NO-SUCH-OBJECT"]:
+        evidence.show(consensus, object_id)
+        want = consensus_chart(consensus, object_id).to_dict()
+        got = evidence.figure.to_dict()
+        assert list(named(got, "share")["y"]) == list(want["data"][0]["y"]), object_id
+        assert {a["text"] for a in own(shown(got["layout"]["annotations"]))} == {
+            a["text"] for a in want["layout"]["annotations"]
+        }, object_id
+
+    for live in (timeline, live_map, half_life, evidence):
+        assert_others_untouched(live.figure)
+        assert_addressed_by_unique_names(live.figure)
+
+
+def test_a_name_a_live_figure_needs_held_by_another_trace_or_note_is_an_error(store):
+    taken = go.Figure(go.Scatter(x=[0], y=[0], name="hover"))
+    with pytest.raises(LookupError, match="'hover'"):
+        LiveChoropleth(taken)
+    noted = go.Figure()
+    noted.add_annotation(text="nothing here", name="empty", x=0, y=0)
+    with pytest.raises(LookupError, match="'empty'"):
+        LiveConsensus(noted)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from caselib.figures.style import ACCENT, CATEGORICAL, GREY, apply_layout
 
-__all__ = ["LiveConsensus", "consensus_chart"]
+__all__ = ["consensus_chart"]
+
+# Names of the trace and annotation that the live chart (caselib.figures.live) updates.
+SHARE_BARS = "share"
+NO_TIPS_NOTE = "empty"
 
 
 def consensus_chart(consensus, object_id: str, *, flag=None, min_share: float = 0.6, top: int = 8, title: str | None = None):
@@ -37,7 +41,7 @@ def consensus_chart(consensus, object_id: str, *, flag=None, min_share: float = 
             customdata=bars["customdata"],
             hovertemplate="%{y}: %{x:.0%} of countable tips (%{customdata[0]} tips, "
             "%{customdata[1]} reporter countries)<extra></extra>",
-            name="share",
+            name=SHARE_BARS,
         )
     )
     fig.add_vline(x=min_share, line_dash="dash", line_color=ACCENT,
@@ -49,7 +53,8 @@ def consensus_chart(consensus, object_id: str, *, flag=None, min_share: float = 
     return apply_layout(fig, title=_heading(object_id, total, flag, title), height=_height(bars))
 
 
-_NO_TIPS = dict(text="no countable tips yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+_NO_TIPS = dict(text="no countable tips yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                name=NO_TIPS_NOTE)
 
 
 def _bars(consensus, object_id: str, top: int) -> tuple[dict, int]:
@@ -90,32 +95,3 @@ def _heading(object_id: str, total: int, flag, title: str | None) -> str:
 
 def _height(bars: dict) -> int:
     return max(260, 60 + 34 * len(bars["y"]))
-
-
-class LiveConsensus:
-    """:func:`consensus_chart` for interactive views: drawn once, then updated in place.
-
-    :meth:`show` sends one object's bars, title, height and "no countable tips" note in one
-    ``plotly_update`` of plain values; rebuilding the chart cost 40 ms per selection.
-    """
-
-    def __init__(self, figure, *, min_share: float = 0.6, top: int = 8) -> None:
-        import pandas as pd
-
-        empty = pd.DataFrame({c: [] for c in ("object_id", "rank", "country", "share", "share_low", "share_high",
-                                              "tips", "reporter_countries", "countable_tips")})
-        built = consensus_chart(empty, "", min_share=min_share, top=top, title=" ")
-        figure.add_traces(list(built.data))
-        figure.update_layout(built.layout)
-        self.figure = figure
-        self.top = top
-        self._note = len(built.layout.annotations) - 1  # with no tips, the note is the last annotation
-
-    def show(self, consensus, object_id: str, *, flag=None, title: str | None = None) -> None:
-        bars, total = _bars(consensus, object_id, self.top)
-        self.figure.plotly_update(
-            restyle_data={key: [value] for key, value in bars.items()},
-            relayout_data={"title.text": _heading(object_id, total, flag, title), "height": _height(bars),
-                           f"annotations[{self._note}].visible": not total},
-            trace_indexes=[0],
-        )

@@ -23,12 +23,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.basedatatypes import Undefined
 
 from caselib.errors import CaselibError
 from caselib.figures.style import GREY, SEQUENTIAL, apply_layout
 
-__all__ = ["LiveChoropleth", "choropleth", "class_breaks", "point_map", "project"]
+__all__ = ["choropleth", "class_breaks", "point_map", "project"]
 
 # Neutral, not blue: the value classes are shades of blue.
 OCEAN = "#f4f4f1"
@@ -39,6 +38,16 @@ NO_DATA = GREY
 SUPPRESSED_FG = "#7f7f7f"
 HIDDEN_WITH_TEXT = "not shown, so that a smaller hidden count cannot be worked out"
 SUPPRESSED_BG = "#efefef"
+# The hatching of a country whose count is hidden.
+HATCH = {"shape": "/", "fgcolor": SUPPRESSED_FG, "bgcolor": SUPPRESSED_BG, "size": 6, "solidity": 0.25}
+# Legend order (plotly's legendrank, lowest first): the darkest class first, then the
+# hatched countries, then "no data".
+RANK_SUPPRESSED = 1500
+RANK_NO_DATA = 2000
+# Names of the traces that hold one marker per country (hover texts, small countries' dots):
+# click handlers and live updates find them by these names.
+HOVER = "hover"
+SMALL_COUNTRIES = "small countries"
 # A point map beyond this many rows was not aggregated; drawing it would put every tip in the figure.
 MAX_POINTS = 10_000
 
@@ -271,6 +280,39 @@ class _Classes:
             return _fmt(self.shown[code], self.integral), self.colors[self.class_of[code]]
         return "no data", "#bdbdbd"
 
+    def hover_text(self, code: str, name: str) -> str:
+        """The hover text of country ``code``, called ``name`` on the map."""
+        return f"<b>{name}</b><br>{self.label}: {self.describe(code)[0]}"
+
+    def fill(self, code: str) -> tuple[str, bool]:
+        """(fill colour, hatched) of a country's outline."""
+        if code in self.hidden:
+            return SUPPRESSED_BG, True
+        if code in self.shown:
+            return self.colors[self.class_of[code]], False
+        return NO_DATA, False
+
+    def legend_entries(self) -> list[tuple[str, str, int]]:
+        """(name, colour, legendrank) of every legend entry: each class, the hatched
+        countries when there are any, and "no data"."""
+        entries = [(name, colour, _class_rank(i)) for i, (name, colour) in enumerate(zip(self.labels, self.colors))]
+        entries += [(self.legend_text, SUPPRESSED_FG, RANK_SUPPRESSED)] if self.hidden else []
+        return entries + [("no data", NO_DATA, RANK_NO_DATA)]
+
+
+def _class_rank(i: int) -> int:
+    """The legendrank of class ``i`` (0 the lightest): the darkest first."""
+    return 1000 - i
+
+
+def _legend(label: str) -> dict:
+    """The map's legend, titled ``label``; clicking it hides nothing."""
+    return dict(
+        title=dict(text=f"<b>{label}</b>"), x=0.01, y=0.02, xanchor="left", yanchor="bottom",
+        bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc", borderwidth=1, itemclick=False,
+        itemdoubleclick=False, traceorder="normal",
+    )
+
 
 def _classify(frame, *, value, country, label, suppressed, suppressed_below, classes) -> _Classes:
     if suppressed is None and "suppressed" in frame.columns:
@@ -376,26 +418,24 @@ def choropleth(
     fig = go.Figure()
     fig.add_trace(_ocean())
     no_data = [c for c in polygons if c not in shown and c not in hidden_codes]
-    fig.add_trace(_polygon_trace(no_data, name="no data", fillcolor=NO_DATA, legendrank=2000))
+    fig.add_trace(_polygon_trace(no_data, name="no data", fillcolor=NO_DATA, legendrank=RANK_NO_DATA))
     for i, (class_label, color) in enumerate(zip(labels, colors)):
         members = [c for c in polygons if class_of.get(c) == i]
-        fig.add_trace(_polygon_trace(members, name=class_label, fillcolor=color, legendrank=1000 - i))
-    suppressed_text = c.legend_text
+        fig.add_trace(_polygon_trace(members, name=class_label, fillcolor=color, legendrank=_class_rank(i)))
     if hidden_codes:
         members = [c for c in polygons if c in hidden_codes]
         fig.add_trace(_polygon_trace(
-            members, name=suppressed_text, fillcolor=SUPPRESSED_BG, legendrank=1500,
-            fillpattern=dict(shape="/", fgcolor=SUPPRESSED_FG, bgcolor=SUPPRESSED_BG, size=6, solidity=0.25),
+            members, name=c.legend_text, fillcolor=SUPPRESSED_BG, legendrank=RANK_SUPPRESSED, fillpattern=HATCH,
         ))
 
-    describe = c.describe
+    describe, hover_text = c.describe, c.hover_text
 
     hover = [c for c in polygons if c in shown or c in hidden_codes] + [c for c in polygons if c in no_data]
-    texts = [f"<b>{outlines[c].name}</b><br>{label}: {describe(c)[0]}" for c in hover]
+    texts = [hover_text(c, outlines[c].name) for c in hover]
     fig.add_trace(go.Scatter(
         x=[outlines[c].hover_x for c in hover], y=[outlines[c].hover_y for c in hover],
         mode="markers", marker=dict(size=14, color="rgba(0,0,0,0)"), hovertext=texts,
-        hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="hover",
+        hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name=HOVER,
         meta={"iso3": hover},
     ))
     dots = [c for c in smalls if c in shown or c in hidden_codes]
@@ -403,19 +443,13 @@ def choropleth(
         fig.add_trace(go.Scatter(
             x=[smalls[c][1] for c in dots], y=[smalls[c][2] for c in dots],
             mode="markers", marker=dict(size=8, color=[describe(c)[1] for c in dots], line=dict(color="#555555", width=0.8)),
-            hovertext=[f"<b>{smalls[c][0]}</b><br>{label}: {describe(c)[0]}" for c in dots],
-            hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="small countries",
+            hovertext=[hover_text(c, smalls[c][0]) for c in dots],
+            hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name=SMALL_COUNTRIES,
             meta={"iso3": dots},
         ))
 
     _map_layout(fig, title=title, lat_min=lat_min)
-    fig.update_layout(
-        legend=dict(
-            title=dict(text=f"<b>{label}</b>"), x=0.01, y=0.02, xanchor="left", yanchor="bottom",
-            bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc", borderwidth=1, itemclick=False,
-            itemdoubleclick=False, traceorder="normal",
-        ),
-    )
+    fig.update_layout(legend=_legend(label))
     if not_drawn:
         from caselib.countries import country_name
 
@@ -501,112 +535,3 @@ def point_map(
     ))
     _map_layout(fig, title=title, lat_min=min(-58.0, float(data["lat"].min()) - 2 if len(data) else -58.0))
     return fig
-
-
-class LiveChoropleth:
-    """A choropleth for interactive views: its geometry is drawn once, then only recoloured.
-
-    :func:`choropleth` groups countries by colour class, so a new filter moves polygons
-    between traces and the browser receives the whole map again. Here every country is a
-    trace of its own, and :meth:`update` changes only fill colours, hover texts, legend
-    entries and the title: a few kilobytes and a few milliseconds per interaction.
-
-    ``figure`` can be a ``go.FigureWidget``: each :meth:`update` sends it one
-    ``plotly_update`` message of plain values. The hover trace (``name="hover"``) keeps the
-    same countries in the same order, in ``meta["iso3"]``, so click handlers stay valid.
-    """
-
-    MAX_CLASSES = 7
-    _PATTERN = {"shape": "/", "fgcolor": SUPPRESSED_FG, "bgcolor": SUPPRESSED_BG, "size": 6, "solidity": 0.25}
-
-    def __init__(self, figure: go.Figure | None = None, *, label: str = "tips", title: str | None = None) -> None:
-        outlines, smalls = _outlines(), _small_countries()
-        self.polygons = [c for c in outlines if c != "ATA"]
-        self.dots = list(smalls)
-        fig = figure if figure is not None else go.Figure()
-        traces = [_ocean()]
-        traces += [_polygon_trace([c], name=outlines[c].name, fillcolor=NO_DATA, showlegend=False) for c in self.polygons]
-        # Legend entries: one per possible class, then "suppressed" and "no data"; hidden when unused.
-        self._legend_start = len(traces)
-        for i in range(self.MAX_CLASSES + 2):
-            traces.append(go.Scatter(x=[None], y=[None], mode="markers", name=" ", showlegend=False, hoverinfo="skip",
-                                     marker=dict(symbol="square", size=13, color=NO_DATA), legendrank=1000 + i))
-        self._hover = len(traces)
-        traces.append(go.Scatter(
-            x=[outlines[c].hover_x for c in self.polygons], y=[outlines[c].hover_y for c in self.polygons],
-            mode="markers", marker=dict(size=14, color="rgba(0,0,0,0)"), hovertext=[outlines[c].name for c in self.polygons],
-            hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="hover", meta={"iso3": self.polygons},
-        ))
-        self._dots = len(traces)
-        traces.append(go.Scatter(
-            x=[smalls[c][1] for c in self.dots], y=[smalls[c][2] for c in self.dots], mode="markers",
-            marker=dict(size=8, color=[NO_DATA] * len(self.dots), line=dict(color="#555555", width=0.8)),
-            hovertext=[smalls[c][0] for c in self.dots], hovertemplate="%{hovertext}<extra></extra>",
-            showlegend=False, name="small countries", meta={"iso3": self.dots},
-        ))
-        fig.add_traces(traces)
-        _map_layout(fig, title=title, lat_min=-58)
-        fig.update_layout(legend=dict(
-            title=dict(text=f"<b>{label}</b>"), x=0.01, y=0.02, xanchor="left", yanchor="bottom",
-            bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc", borderwidth=1, itemclick=False,
-            itemdoubleclick=False, traceorder="normal",
-        ))
-        self.figure = fig
-        self.classes: _Classes | None = None
-        self._fills: dict[str, tuple[str, str]] = {}  # iso3 -> (fill colour, pattern shape) shown
-        self._legend: dict[int, tuple[str, bool, str, int]] = {}  # legend slot -> (name, shown, colour, rank)
-
-    def update(self, frame: pd.DataFrame, *, value: str = "tips", country: str = "country", label: str | None = None,
-               title: str | None = None, suppressed: str | None = None, suppressed_below: int | None = None,
-               classes: int = 5) -> None:
-        """Recolour the map for ``frame`` (one row per alpha-3 country, as for :func:`choropleth`)."""
-        c = _classify(frame, value=value, country=country, label=label, suppressed=suppressed,
-                      suppressed_below=suppressed_below, classes=classes)
-        self.classes = c
-        outlines, smalls = _outlines(), _small_countries()
-        # One plotly_update with raw values per trace: setting properties one by one runs
-        # plotly's validation for each and cost 15-20 ms per map at every interaction.
-        changes: dict[int, dict] = {}
-        for i, code in enumerate(self.polygons, start=1):
-            if code in c.hidden:
-                fill, shape = SUPPRESSED_BG, "/"
-            elif code in c.shown:
-                fill, shape = c.colors[c.class_of[code]], ""
-            else:
-                fill, shape = NO_DATA, ""
-            # What each country shows is kept here: reading it back from plotly's objects
-            # costs more than the update itself.
-            was_fill, was_shape = self._fills.get(code, (NO_DATA, ""))
-            if fill != was_fill:
-                changes.setdefault(i, {})["fillcolor"] = fill
-            if shape != was_shape:
-                changes.setdefault(i, {})["fillpattern"] = self._PATTERN if shape else {"shape": ""}
-            self._fills[code] = (fill, shape)
-        # Ranked as in choropleth(): the highest class first, then "suppressed", then "no data".
-        entries = [(name, colour, 1000 - i) for i, (name, colour) in enumerate(zip(c.labels, c.colors))]
-        entries += [(c.legend_text, SUPPRESSED_FG, 1500)] if c.hidden else []
-        entries += [("no data", NO_DATA, 2000)]
-        for j in range(self.MAX_CLASSES + 2):
-            name, colour, rank = entries[j] if j < len(entries) else (" ", NO_DATA, 3000)
-            shown = (name, j < len(entries), colour, rank)
-            if self._legend.get(j) != shown:
-                changes[self._legend_start + j] = {"name": name, "showlegend": shown[1], "marker.color": colour,
-                                                   "legendrank": rank}
-                self._legend[j] = shown
-        changes[self._hover] = {"hovertext": [
-            f"<b>{outlines[code].name}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.polygons
-        ]}
-        changes[self._dots] = {
-            "marker.color": [c.describe(code)[1] if code in c.shown or code in c.hidden else NO_DATA for code in self.dots],
-            "hovertext": [f"<b>{smalls[code][0]}</b><br>{c.label}: {c.describe(code)[0]}" for code in self.dots],
-        }
-        indexes = sorted(changes)
-        keys = {key for change in changes.values() for key in change}
-        # plotly_restyle semantics: one value per trace index (a list value is that trace's
-        # whole list), Undefined where a trace keeps its own.
-        restyle = {key: [changes[i].get(key, Undefined) for i in indexes] for key in keys}
-        self.figure.plotly_update(
-            restyle_data=restyle,
-            relayout_data={"legend.title.text": f"<b>{c.label}</b>", "title.text": title},
-            trace_indexes=indexes,
-        )

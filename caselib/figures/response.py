@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from caselib.figures.style import ACCENT, CATEGORICAL, GREY, apply_layout
 
 __all__ = [
-    "LiveHalfLife",
-    "LiveTimeline",
     "channel_mix_chart",
     "half_life_chart",
     "language_mix_chart",
@@ -23,7 +21,11 @@ __all__ = [
     "tips_timeline",
 ]
 
-_UNSET = object()
+# Names of the traces and annotations that the live figures (caselib.figures.live) update.
+TIMELINE_BARS = "tips"
+HALF_LIFE_BARS = "half-life"
+EMPTY_NOTE = "empty"  # "no tips in this selection", "no waves"
+STILL_OPEN_NOTE = "still open"  # the half-life chart's footnote
 _OTHER = "#a6a6a6"  # values grouped together ('other'): darker than GREY, which means 'unknown'
 _LAUNCH = "#555555"
 _GRID = "#eeeeee"
@@ -106,13 +108,13 @@ def _label_height(i: int) -> float:
 
 def _empty_label(text: str, *, visible: bool = True) -> dict:
     return dict(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                font=dict(size=16, color="#666666"), visible=visible)
+                font=dict(size=16, color="#666666"), visible=visible, name=EMPTY_NOTE)
 
 
 def _timeline_figure(bars: dict, freq: str, shapes: list, annotations: list, title: str | None):
     import plotly.graph_objects as go
 
-    fig = go.Figure(go.Bar(**bars, marker_color=CATEGORICAL[0], marker_line_width=0, name="tips",
+    fig = go.Figure(go.Bar(**bars, marker_color=CATEGORICAL[0], marker_line_width=0, name=TIMELINE_BARS,
                            hovertemplate="%{customdata}: %{y:,} tips<extra></extra>"))
     # All markers in one layout update: one validation pass, not one per wave.
     fig.update_layout(shapes=shapes, annotations=annotations)
@@ -148,66 +150,6 @@ def tips_timeline(over_time, launches=None, *, title: str | None = None):
         annotations.append(_empty_label("no tips in this selection"))
     return _timeline_figure(timeline_bars(over_time), freq, [_launch_line(day) for day, _ in markers], annotations,
                             title or _timeline_title(over_time, freq))
-
-
-class LiveTimeline:
-    """The timeline of :func:`tips_timeline` for interactive views: drawn once, then updated.
-
-    Every launch has its line and name from the start, hidden while outside the periods
-    shown; :meth:`update` sends the bars and which markers show in one ``plotly_update``
-    with plain values. Rebuilding the figure ran plotly's validation over every bar and
-    marker, 30-40 ms per interaction.
-    """
-
-    def __init__(self, figure, launches, *, freq: str = "week", title: str | None = None) -> None:
-        import pandas as pd
-
-        self.freq = freq
-        self.launches = launches
-        self.title = title
-        self.markers = list(zip(launches["launched_on"], launches["name"], strict=True))
-        empty = pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[s]"), "tips": pd.Series([], dtype="int64"),
-                              "label": pd.Series([], dtype="str")})
-        built = _timeline_figure(
-            timeline_bars(empty), freq,
-            [_launch_line(day, visible=False) for day, _ in self.markers],
-            [_launch_label(day, name, visible=False) for day, name in self.markers] + [_empty_label("no tips in this selection")],
-            title,
-        )
-        figure.add_traces(list(built.data))
-        figure.update_layout(built.layout)
-        self.figure = figure
-        self._shown: dict[str, object] = {}  # relayout key -> value the figure has
-        self._bars: dict[str, list] = {}  # bar property -> value the figure has
-
-    def update(self, over_time) -> None:
-        """Show ``over_time`` (the frame of :func:`caselib.response.tips_over_time`)."""
-        # Plain lists throughout: a few hundred periods, where pandas and numpy conversions
-        # cost more than the values.
-        starts = over_time["period_start"].tolist()
-        first, last = (starts[0], over_time["period_end"].iat[-1]) if starts else (None, None)
-        visible = {m for m in self.markers if first is not None and first <= m[0] <= last}
-        layout: dict[str, object] = {}
-        shown = 0
-        for i, marker in enumerate(self.markers):
-            on = marker in visible
-            layout[f"shapes[{i}].visible"] = on
-            layout[f"annotations[{i}].visible"] = on
-            if on:
-                layout[f"annotations[{i}].y"] = _label_height(shown)
-                shown += 1
-        layout[f"annotations[{len(self.markers)}].visible"] = over_time.empty
-        layout["title.text"] = self.title or _timeline_title(over_time, self.freq)
-        # ISO days and labels, as the validated figure would send them. Only what changed
-        # is sent (a filter often keeps the periods and changes the counts).
-        trace = {"x": [day.isoformat() for day in starts], "y": over_time["tips"].tolist(),
-                 "customdata": over_time["label"].tolist()}
-        restyle = {k: [v] for k, v in trace.items() if self._bars.get(k) != v}
-        self._bars.update(trace)
-        relayout = {k: v for k, v in layout.items() if self._shown.get(k, _UNSET) != v}
-        self._shown.update(relayout)
-        if restyle or relayout:
-            self.figure.plotly_update(restyle_data=restyle, relayout_data=relayout, trace_indexes=[0])
 
 
 def response_curves(response, *, log_scale: bool = False, title: str | None = None):
@@ -316,7 +258,7 @@ def half_life_chart(half_life, *, title: str | None = None):
                         pattern=dict(shape=patterns, fillmode="overlay", fgcolor="white")),
             hovertext=hover,
             hovertemplate="%{hovertext}<extra></extra>",
-            name="half-life",
+            name=HALF_LIFE_BARS,
         )
     )
     fig.update_xaxes(title="wave (in launch order)", type="category")
@@ -325,47 +267,12 @@ def half_life_chart(half_life, *, title: str | None = None):
     if not half_life["complete"].all():
         fig.add_annotation(text=f"* still open: not all of its first {days} days are in the data yet",
                            showarrow=False, x=0, y=-0.2, xref="paper", yref="paper", xanchor="left",
-                           font=dict(size=12, color="#666666"))
+                           font=dict(size=12, color="#666666"), name=STILL_OPEN_NOTE)
     if half_life.empty:
         _empty_note(fig, "no waves")
     fig.update_layout(showlegend=False)
     heading = title or f"How fast each wave's response came in: half-life over its first {days} days"
     return apply_layout(fig, title=heading, height=420)
-
-
-class LiveHalfLife:
-    """:func:`half_life_chart` of every wave, drawn once; :meth:`show` keeps the chosen waves' bars.
-
-    Picking waves sends the chosen bars, the axis range and the footnote's visibility in one
-    ``plotly_update`` of plain values; rebuilding the chart cost 20-40 ms per pick.
-    """
-
-    def __init__(self, figure, half_life, *, title: str | None = None) -> None:
-        built = half_life_chart(half_life, title=title)
-        figure.add_traces(list(built.data))
-        figure.update_layout(built.layout)
-        figure.add_annotation(_empty_label("no waves", visible=False))
-        self.figure = figure
-        self.wave_ids = list(half_life["wave_id"])
-        self.complete = dict(zip(half_life["wave_id"], half_life["complete"].astype(bool), strict=True))
-        bars = built.data[0]
-        self._bars = {key: list(value) for key, value in (
-            ("x", bars.x), ("y", bars.y), ("text", bars.text), ("hovertext", bars.hovertext),
-            ("marker.color", bars.marker.color), ("marker.pattern.shape", bars.marker.pattern.shape),
-        )}
-        texts = [a.text or "" for a in built.layout.annotations]
-        self._footnote = next((i for i, t in enumerate(texts) if t.startswith("* still open")), None)
-        self._empty = len(texts)
-
-    def show(self, wave_ids) -> None:
-        chosen = set(wave_ids)
-        keep = [i for i, w in enumerate(self.wave_ids) if w in chosen]
-        restyle = {key: [[values[i] for i in keep]] for key, values in self._bars.items()}
-        top = max([self._bars["y"][i] for i in keep] or [1]) or 1
-        relayout = {"yaxis.range": [0, top * 1.2 + 1], f"annotations[{self._empty}].visible": not keep}
-        if self._footnote is not None:
-            relayout[f"annotations[{self._footnote}].visible"] = not all(self.complete[self.wave_ids[i]] for i in keep)
-        self.figure.plotly_update(restyle_data=restyle, relayout_data=relayout, trace_indexes=[0])
 
 
 def _language_name(code: str) -> str:
