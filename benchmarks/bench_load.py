@@ -49,7 +49,7 @@ print(result.summary().splitlines()[1].strip())
 
 GENERATE = """
 import sys
-from caselib.sample import generate_campaign
+from caselib.domain.sample import generate_campaign
 c = generate_campaign(sys.argv[1], tips=int(sys.argv[2]), seed=int(sys.argv[3]), messy=False)
 print(c.tips_path, c.waves_path, c.objects_path)
 """

@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from caselib import Store
-    from caselib.demo import build_demo
+    from caselib.domain.demo import build_demo
 
     db = args.db or args.out / f"widgets-{args.tips}.duckdb"
     if not db.exists():
@@ -56,8 +56,8 @@ def main() -> None:
             store.scalar("SELECT count(*) FROM tips WHERE triage_status = 'actionable'")
         baseline_ms = (time.perf_counter() - started) / 20 * 1000
 
-    from caselib.session import Session
-    from caselib.widgets import ClosureReview, ResponseExplorer, TipExplorer
+    from caselib.presentation.widgets import ClosureReview, ResponseExplorer, TipExplorer
+    from caselib.store.session import Session
 
     session = Session(db, idle=None)
     opened = time.perf_counter()

@@ -5,8 +5,8 @@ analyses the notebooks, dashboards and reports compose. Importing caselib loads 
 or widget library; those are imported by the functions that draw.
 """
 
+from caselib.domain.ingest import LoadResult, load_file
 from caselib.errors import CaselibError
-from caselib.ingest import LoadResult, load_file
 from caselib.store import Store
 
 __all__ = ["CaselibError", "LoadResult", "Store", "load_file", "open_store"]

@@ -10,7 +10,7 @@ import click
 
 from caselib.config import default_db_path
 from caselib.errors import CaselibError
-from caselib.export import safe_csv
+from caselib.presentation.export import safe_csv
 
 __all__ = ["cli"]
 
@@ -71,7 +71,7 @@ def _store(ctx: click.Context, *, read_only: bool = False):
 @click.pass_context
 def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, progress: bool | None) -> None:
     """Load a waves, objects or tips FILE (CSV, XLSX, JSON Lines, JSON, Parquet)."""
-    from caselib.ingest import load_file
+    from caselib.domain.ingest import load_file
 
     with _store(ctx) as store:
         result = load_file(store, kind, file, mapping=mapping, pseudonymize=pseudonymize, progress=progress)
@@ -88,7 +88,7 @@ def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, p
 @click.pass_context
 def demo(ctx, tips: int, seed: int, waves_config: Path | None, force: bool, if_missing: bool, progress: bool | None) -> None:
     """Generate the synthetic campaign and load it through the real loader."""
-    from caselib.demo import build_demo
+    from caselib.domain.demo import build_demo
 
     if if_missing and Path(ctx.obj["db"]).exists():
         click.echo(f"Database {ctx.obj['db']} exists; not building the demo.")
@@ -108,7 +108,7 @@ def demo(ctx, tips: int, seed: int, waves_config: Path | None, force: bool, if_m
 @click.pass_context
 def status(ctx, fmt: str, as_of: str | None) -> None:
     """What the database holds and the most recent loads."""
-    from caselib.status import database_status
+    from caselib.domain.status import database_status
 
     with _store(ctx, read_only=True) as store:
         info = database_status(store, as_of=as_of if as_of in (None, "today") else _date(as_of))
@@ -144,7 +144,7 @@ def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
     """The quarantine: rows that were not loaded, with the reason for each."""
     import pandas as pd
 
-    from caselib.status import rejected_rows
+    from caselib.domain.status import rejected_rows
 
     with _store(ctx, read_only=True) as store:
         frame = rejected_rows(store, batch=batch, limit=limit)
@@ -191,7 +191,7 @@ def _date(value: str | None):
 @click.pass_context
 def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
     """Closure flags: which objects are ready to close, with reasons and figures."""
-    from caselib.closure import ClosureRules, closure_flags, read_rules
+    from caselib.domain.closure import ClosureRules, closure_flags, read_rules
 
     base = read_rules(rules) if rules else ClosureRules()
     with _store(ctx, read_only=True) as store:
@@ -220,7 +220,7 @@ def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
 @click.pass_context
 def close(ctx, object_id: str, outcome: str, reason: str, by: str | None) -> None:
     """Close OBJECT_ID with an outcome and a reason, recorded in the audit chain."""
-    from caselib.audit import close_object
+    from caselib.domain.audit import close_object
 
     with _store(ctx) as store:
         record = close_object(store, object_id, outcome=outcome, reason=reason, by=by)
@@ -234,7 +234,7 @@ def close(ctx, object_id: str, outcome: str, reason: str, by: str | None) -> Non
 @click.pass_context
 def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
     """Reopen a closed OBJECT_ID, recorded in the audit chain."""
-    from caselib.audit import reopen_object
+    from caselib.domain.audit import reopen_object
 
     with _store(ctx) as store:
         record = reopen_object(store, object_id, reason=reason, by=by)
@@ -250,7 +250,7 @@ def audit() -> None:
 @click.pass_context
 def verify(ctx) -> None:
     """Check the audit chain; report the first record edited, removed or reordered."""
-    from caselib.audit import verify as verify_chain
+    from caselib.domain.audit import verify as verify_chain
 
     with _store(ctx.parent, read_only=True) as store:
         result = verify_chain(store)
@@ -274,7 +274,7 @@ def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path) -> No
     from caselib.extras import require
 
     require("report", "the report")
-    from caselib.report import build_report
+    from caselib.presentation.report import build_report
 
     with _store(ctx, read_only=True) as store:
         built = build_report(store, as_of=_date(as_of), wave=wave, k=k)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from caselib import CaselibError, Store, audit, load_file
-from caselib.audit import GENESIS, close_object, reopen_object, verify
+from caselib import CaselibError, Store, load_file
+from caselib.domain import audit
+from caselib.domain.audit import GENESIS, close_object, reopen_object, verify
 from conftest import OBJECTS, WAVES, tip, write_csv
 
 READY = [

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from caselib import Store, load_file
-from caselib.audit import close_object, verify
 from caselib.cli import cli
+from caselib.domain.audit import close_object, verify
 from conftest import OBJECTS, WAVES, tip, write_csv
 from test_cli import assert_one_line_error, run
 

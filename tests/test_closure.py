@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from caselib import CaselibError, Store, load_file
-from caselib.closure import FLAG_COLUMNS, ClosureRules, closure_flags, read_rules
-from caselib.demo import build_demo
+from caselib.domain.closure import FLAG_COLUMNS, ClosureRules, closure_flags, read_rules
+from caselib.domain.demo import build_demo
 from conftest import OBJECTS, WAVES, tip, write_csv
 
 PUBLISHED = dt.date(2017, 6, 1)  # G01 and G02 in conftest's OBJECTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from caselib.figures.consensus import consensus_chart
+from caselib.presentation.figures.consensus import consensus_chart
 
 
 def consensus(rows):

@@ -20,12 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 from caselib import Store, load_file
-from caselib.audit import close_object, reopen_object
 from caselib.cli import cli
-from caselib.demo import build_demo
-from caselib.report import build_report, report_figures
-from caselib.rules import today_utc
-from caselib.session import Session
+from caselib.domain.audit import close_object, reopen_object
+from caselib.domain.demo import build_demo
+from caselib.domain.rules import today_utc
+from caselib.presentation.report import build_report, report_figures
+from caselib.store.session import Session
 from conftest import write_csv
 
 K = 5
@@ -184,7 +184,7 @@ def _check_countries(store: Store, data: dict, wave: str | None, as_of: dt.date)
 
 def test_every_surface_gives_the_same_figures_as_of_every_day(campaign):
     session = Session(campaign, idle=None)
-    from caselib.widgets import ClosureReview, ManagementDashboard
+    from caselib.presentation.widgets import ClosureReview, ManagementDashboard
 
     with Store(campaign, read_only=True) as store:
         first_published = store.scalar("SELECT min(first_published) FROM objects")
@@ -239,7 +239,7 @@ def test_every_surface_gives_the_same_figures_as_of_every_day(campaign):
 
 def test_each_wave_gives_the_same_tip_figures_everywhere(campaign):
     session = Session(campaign, idle=None)
-    from caselib.widgets import ManagementDashboard
+    from caselib.presentation.widgets import ManagementDashboard
 
     with Store(campaign, read_only=True) as store:
         launches = dict(store.rows("SELECT wave_id, launched_on FROM waves"))

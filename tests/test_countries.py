@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from caselib.countries import (
+from caselib.domain.countries import (
     _resolve_aliases,
     alias_table,
     country_key,
@@ -239,7 +239,7 @@ def test_language_codes_are_iso_639_1():
 
 def test_module_loads_no_heavy_library():
     # Loaded from its file, so the package's own imports do not count against it.
-    source = Path(__file__).parents[1] / "caselib" / "countries.py"
+    source = Path(__file__).parents[1] / "caselib" / "domain" / "countries.py"
     code = (
         "import importlib.util, sys\n"
         f"spec = importlib.util.spec_from_file_location('countries', {str(source)!r})\n"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from caselib import Store, load_file
-from caselib.demo import build_demo
-from caselib.session import Session
+from caselib.domain.demo import build_demo
+from caselib.store.session import Session
 from conftest import write_csv
 from servers import free_port, make_target, port_open, wait_for
 
@@ -140,8 +140,8 @@ def test_the_browser_cannot_execute_code_in_the_dashboard_kernel(browser, dashbo
 def test_dashboard_keeps_working_while_a_large_load_runs(dashboard_db, tmp_path):
     """The dashboard's queries in a loop beside a load in another process: no error, and the
     counts are those from before the load or after it, never in between."""
-    from caselib.sample import generate_campaign
-    from caselib.widgets import ManagementDashboard
+    from caselib.domain.sample import generate_campaign
+    from caselib.presentation.widgets import ManagementDashboard
 
     path = tmp_path / "busy.duckdb"
     shutil.copy(dashboard_db, path)

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from caselib import Store
-from caselib import demo as demo_module
-from caselib.demo import build_demo
+from caselib.domain import demo as demo_module
+from caselib.domain.demo import build_demo
 from caselib.errors import DemoRefused
 from conftest import WAVES, write_csv
 

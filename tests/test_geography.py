@@ -9,9 +9,8 @@ import random
 import pytest
 
 from caselib import load_file
-from caselib.errors import CaselibError
-from caselib.filters import TipFilter
-from caselib.geography import (
+from caselib.domain.filters import TipFilter
+from caselib.domain.geography import (
     country_populations,
     origin_consensus,
     suppress_small_counts,
@@ -19,6 +18,7 @@ from caselib.geography import (
     tip_points,
     tips_by_country,
 )
+from caselib.errors import CaselibError
 from conftest import tip, write_csv
 
 
@@ -207,7 +207,7 @@ def test_populations_cover_every_country_the_demo_uses():
 
 
 def test_both_countings_in_one_scan_match_the_single_ones(geo_store):
-    from caselib.geography import tips_by_country_both
+    from caselib.domain.geography import tips_by_country_both
 
     for tips in (None, TipFilter(triage=("actionable",)), TipFilter(objects=("G09",))):
         reporters, suggested = tips_by_country_both(geo_store, tips, k=2)

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import caselib.ingest
+import caselib.domain.ingest
 from caselib import Store, load_file
 from caselib.store import quote_ident
 from conftest import OBJECTS, WAVES, tip, write_csv
@@ -1112,7 +1112,7 @@ def test_a_failed_load_leaves_no_partial_temporary_state_for_the_next_one(campai
     def boom(*args, **kwargs):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(caselib.ingest, "_write_changes", boom)
+    monkeypatch.setattr(caselib.domain.ingest, "_write_changes", boom)
     path = write_csv(tmp_path / "tips.csv", [tip("T1"), tip("T2", object_id="G99")])
     with pytest.raises(RuntimeError, match="simulated failure"):
         load_file(campaign_store, "tips", path, progress=False)
@@ -1126,7 +1126,7 @@ def test_a_failed_load_leaves_no_partial_temporary_state_for_the_next_one(campai
 def test_a_failure_part_way_through_a_load_leaves_every_table_as_it_was(campaign_store, tmp_path, monkeypatch, step):
     load(campaign_store, "tips", write_csv(tmp_path / "first.csv", [tip("T1"), tip("T2", object_id="G99")]))
     before = snapshot(campaign_store)
-    original = getattr(caselib.ingest, step)
+    original = getattr(caselib.domain.ingest, step)
     calls = []
 
     def after_the_step_fails(*args, **kwargs):
@@ -1134,7 +1134,7 @@ def test_a_failure_part_way_through_a_load_leaves_every_table_as_it_was(campaign
         calls.append(step)
         raise RuntimeError(f"disk full after {step}")
 
-    monkeypatch.setattr(caselib.ingest, step, after_the_step_fails)
+    monkeypatch.setattr(caselib.domain.ingest, step, after_the_step_fails)
     rows = [tip("T1", triage_status="actionable"), tip("T3", reporter_country="Atlantis"), tip("T4", object_id="G98"), tip("T5", latitude="99", longitude="0")]
     with pytest.raises(RuntimeError, match="disk full"):
         load_file(campaign_store, "tips", write_csv(tmp_path / "second.csv", rows), progress=False)

@@ -6,7 +6,7 @@ differs. After a deliberate change, rewrite the files and review their diff::
 
     CASELIB_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_ingest_sql.py
 
-The statements come from the pure builders of :mod:`caselib.ingest.statements`; a second
+The statements come from the pure builders of :mod:`caselib.domain.ingest.statements`; a second
 test runs the same loads for real and checks that they ran exactly these statements, in
 this order, so the snapshots are what a load does.
 """
@@ -22,15 +22,16 @@ from pathlib import Path
 
 import pytest
 
-import caselib.ingest
-from caselib import contract, load_file
-from caselib.contract import CONTACT_COLUMNS
-from caselib.filters import TipFilter
-from caselib.ingest import statements as sql
-from caselib.ingest.plan import plan_columns
-from caselib.ingest.statements import Statement
-from caselib.mapping import Mapping, read_mapping
-from caselib.pseudonym import PseudonymKey
+import caselib.domain.ingest
+from caselib import load_file
+from caselib.domain import contract
+from caselib.domain.contract import CONTACT_COLUMNS
+from caselib.domain.filters import TipFilter
+from caselib.domain.ingest import statements as sql
+from caselib.domain.ingest.mapping import Mapping, read_mapping
+from caselib.domain.ingest.plan import plan_columns
+from caselib.domain.ingest.pseudonym import PseudonymKey
+from caselib.domain.ingest.statements import Statement
 from conftest import write_csv
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -248,7 +249,7 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     if spec.name == "tips":
         steps.append(("tips need objects", sql.objects_stored()))
     steps.append(("the memory limit", sql.memory_limit("1GB")))
-    # (here caselib.readers reads the file into _raw and _reader_rejects)
+    # (here caselib.domain.ingest.readers reads the file into _raw and _reader_rejects)
     steps.append(("the batch number", sql.batch_number()))
     steps.append(("_value_map", sql.value_map()))
     if mapping.value_rows(spec):
@@ -350,7 +351,7 @@ def _record_sql_outside_reading(store, monkeypatch) -> list[str]:
             return _original(text, *args, **kwargs)
 
         monkeypatch.setattr(store, method, spy)
-    read = caselib.ingest.read_into_store
+    read = caselib.domain.ingest.read_into_store
 
     def reader(*args, **kwargs):
         reading[0] = True
@@ -359,7 +360,7 @@ def _record_sql_outside_reading(store, monkeypatch) -> list[str]:
         finally:
             reading[0] = False
 
-    monkeypatch.setattr(caselib.ingest, "read_into_store", reader)
+    monkeypatch.setattr(caselib.domain.ingest, "read_into_store", reader)
     return ran
 
 

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from caselib import Store, load_file
-from caselib.demo import build_demo
+from caselib.domain.demo import build_demo
 from conftest import write_csv
 from servers import free_port, lab_token, make_target, wait_for
 
@@ -65,8 +65,8 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
 
     # A filter chosen in the browser reaches the kernel, and the maps are recoloured in
     # place (one plotly_update of plain values each): France alone on the "sent from" map.
-    from caselib.countries import country_name
-    from caselib.figures.maps import NO_DATA
+    from caselib.domain.countries import country_name
+    from caselib.presentation.figures.maps import NO_DATA
 
     page.locator(".widget-select-multiple", has_text="Sent from").locator("select").select_option(
         label=f"FRA · {country_name('FRA')}"

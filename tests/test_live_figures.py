@@ -14,14 +14,14 @@ import plotly.graph_objects as go
 import pytest
 
 from caselib import Store
-from caselib.demo import build_demo
-from caselib.figures.consensus import consensus_chart
-from caselib.figures.live import LiveChoropleth, LiveConsensus, LiveHalfLife, LiveTimeline
-from caselib.figures.maps import NO_DATA, choropleth
-from caselib.figures.response import half_life_chart, tips_timeline
-from caselib.filters import TipFilter
-from caselib.geography import origin_consensus, tips_by_country
-from caselib.response import response_half_life, tips_over_time, wave_launches
+from caselib.domain.demo import build_demo
+from caselib.domain.filters import TipFilter
+from caselib.domain.geography import origin_consensus, tips_by_country
+from caselib.domain.response import response_half_life, tips_over_time, wave_launches
+from caselib.presentation.figures.consensus import consensus_chart
+from caselib.presentation.figures.live import LiveChoropleth, LiveConsensus, LiveHalfLife, LiveTimeline
+from caselib.presentation.figures.maps import NO_DATA, choropleth
+from caselib.presentation.figures.response import half_life_chart, tips_timeline
 
 AS_OF = dt.date(2024, 6, 30)
 
@@ -205,9 +205,9 @@ def test_live_consensus_shows_each_objects_evidence(store):
 
 
 def test_live_response_curves_show_the_static_curves_of_the_chosen_waves(store):
-    from caselib.figures.live import LiveResponseCurves
-    from caselib.figures.response import response_curves
-    from caselib.response import wave_response
+    from caselib.domain.response import wave_response
+    from caselib.presentation.figures.live import LiveResponseCurves
+    from caselib.presentation.figures.response import response_curves
 
     response = wave_response(store, days=90)
     waves = list(dict.fromkeys(response["wave_id"]))

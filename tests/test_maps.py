@@ -12,12 +12,12 @@ import pytest
 import shapely
 
 from caselib import load_file
-from caselib.boundaries import BOUNDARIES_FILE, countries, small_countries
-from caselib.countries import country_name
+from caselib.domain.countries import country_name
+from caselib.domain.geography import tips_by_country
 from caselib.errors import CaselibError
-from caselib.figures import choropleth, point_map
-from caselib.figures.maps import MAX_POINTS, NO_DATA, class_breaks, project
-from caselib.geography import tips_by_country
+from caselib.presentation.boundaries import BOUNDARIES_FILE, countries, small_countries
+from caselib.presentation.figures import choropleth, point_map
+from caselib.presentation.figures.maps import MAX_POINTS, NO_DATA, class_breaks, project
 from conftest import tip, write_csv
 
 # Tips per suggested country, as a campaign query would return them. KOR's 4321 is hidden.
@@ -82,7 +82,7 @@ def test_boundaries_file_is_compact_and_read_once():
 
 
 def test_importing_the_boundaries_module_loads_no_geopandas():
-    code = "import sys, caselib.boundaries; print('geopandas' in sys.modules)"
+    code = "import sys, caselib.presentation.boundaries; print('geopandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from caselib.demo import build_demo
+from caselib.domain.demo import build_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "dashboards") for p in (ROOT / folder).glob("*.ipynb"))

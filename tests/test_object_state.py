@@ -8,7 +8,7 @@ campaigns loaded through the real loader into a real DuckDB file.
   earlier day the object stands as it was before (read from the audit chain, also from
   records an older version wrote without ``closed_on``).
 
-Decisions made "today" are recorded with the current UTC time (``caselib.rules.today_utc``).
+Decisions made "today" are recorded with the current UTC time (``caselib.domain.rules.today_utc``).
 Decisions recorded on an earlier day are simulated by pointing the audit's clock at that
 moment (what ``append`` and ``close_object`` read), so the chain stays valid.
 """
@@ -25,11 +25,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from caselib import Store, audit, load_file
-from caselib.audit import close_object, keep_open, reopen_object, verify
-from caselib.closure import closure_flags, evaluate_flags, flag_figures, with_object_state
-from caselib.management import attention, closure_pipeline, kpis, object_counts
-from caselib.rules import today_utc
+from caselib import Store, load_file
+from caselib.domain import audit
+from caselib.domain.audit import close_object, keep_open, reopen_object, verify
+from caselib.domain.closure import closure_flags, evaluate_flags, flag_figures, with_object_state
+from caselib.domain.management import attention, closure_pipeline, kpis, object_counts
+from caselib.domain.rules import today_utc
 from conftest import WAVES, tip, write_csv
 
 PUB = dt.date(2017, 6, 1)  # the campaign's objects are first published with the 2017-06 wave

@@ -16,8 +16,8 @@ from nbclient import NotebookClient
 
 from browser import ensure_chromium
 from caselib import Store, load_file
-from caselib.demo import build_demo
-from caselib.report import SECTIONS
+from caselib.domain.demo import build_demo
+from caselib.presentation.report import SECTIONS
 from conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,17 +13,9 @@ import pandas as pd
 import pytest
 
 from caselib import Store, load_file
-from caselib.demo import build_demo
-from caselib.errors import CaselibError
-from caselib.figures.response import (
-    channel_mix_chart,
-    half_life_chart,
-    language_mix_chart,
-    response_curves,
-    tips_timeline,
-)
-from caselib.filters import TipFilter
-from caselib.response import (
+from caselib.domain.demo import build_demo
+from caselib.domain.filters import TipFilter
+from caselib.domain.response import (
     channel_mix,
     language_mix,
     object_timeline,
@@ -31,6 +23,14 @@ from caselib.response import (
     tips_over_time,
     wave_launches,
     wave_response,
+)
+from caselib.errors import CaselibError
+from caselib.presentation.figures.response import (
+    channel_mix_chart,
+    half_life_chart,
+    language_mix_chart,
+    response_curves,
+    tips_timeline,
 )
 from conftest import OBJECTS, WAVES, tip, write_csv
 
@@ -480,7 +480,7 @@ def test_figures_carry_no_tip_text(busy_store):
 
 
 def test_importing_the_response_analyses_loads_no_plotting_library():
-    code = "import sys, caselib.response; print('plotly' in sys.modules)"
+    code = "import sys, caselib.domain.response; print('plotly' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -13,11 +13,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from caselib import sample
-from caselib.contract import CATEGORIES, CHANNELS, TRIAGE_STATUSES
-from caselib.countries import language_codes, normalise_country
+from caselib.domain import sample
+from caselib.domain.contract import CATEGORIES, CHANNELS, TRIAGE_STATUSES
+from caselib.domain.countries import language_codes, normalise_country
+from caselib.domain.sample import SCENARIOS, SampleConfigError, generate_campaign, load_wave_config
 from caselib.errors import CaselibError
-from caselib.sample import SCENARIOS, SampleConfigError, generate_campaign, load_wave_config
 
 TIP_COLUMNS = [
     "tip_id",
@@ -485,7 +485,7 @@ def test_wave_config_round_trip(tmp_path):
     assert sum(w["tips"] for w in truth["waves"]) == 8_000
     # B has no tip_weight, so it weighs its number of objects: 30 to 10.
     assert [w["tips"] for w in truth["waves"]] == [6_000, 2_000]
-    default = load_wave_config(Path(sample.__file__).parents[1] / "data" / "demo_campaign.toml")
+    default = load_wave_config(Path(sample.__file__).parents[2] / "data" / "demo_campaign.toml")
     assert [w["objects"] for w in default] == [20, 30, 25, 20, 25, 20]
     assert default[0]["launched_on"] == dt.date(2017, 6, 1)
 
@@ -529,7 +529,7 @@ SAMPLE_MODULES = ("configuration", "planning", "drawing", "mess", "rendering", "
 
 
 def sample_imports() -> dict[str, set[str]]:
-    """Per module of caselib.sample, the absolute imports (``caselib.*`` in full)."""
+    """Per module of caselib.domain.sample, the absolute imports (``caselib.*`` in full)."""
     found = {}
     for path in sorted(Path(sample.__file__).parent.glob("*.py")):
         imported = set()
@@ -547,8 +547,8 @@ def sample_imports() -> dict[str, set[str]]:
 
 def test_generator_imports_only_numpy_pyarrow_and_the_standard_library():
     imported = set().union(*sample_imports().values())
-    assert {name for name in imported if not name.startswith("caselib.sample.")} <= {
-        "caselib.contract",
+    assert {name for name in imported if not name.startswith("caselib.domain.sample.")} <= {
+        "caselib.domain.contract",
         "caselib.errors",
         "__future__",
         "collections",
@@ -569,5 +569,5 @@ def test_the_generator_modules_import_downwards():
     imports = sample_imports()
     assert sorted(imports) == sorted(SAMPLE_MODULES)
     for position, module in enumerate(SAMPLE_MODULES):
-        own = {name.removeprefix("caselib.sample.") for name in imports[module] if name.startswith("caselib.sample")}
+        own = {name.removeprefix("caselib.domain.sample.") for name in imports[module] if name.startswith("caselib.domain.sample")}
         assert own <= set(SAMPLE_MODULES[:position]), module

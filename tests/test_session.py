@@ -10,9 +10,9 @@ import time
 import pytest
 
 from caselib import Store
-from caselib.demo import build_demo
+from caselib.domain.demo import build_demo
 from caselib.errors import StoreError
-from caselib.session import Session
+from caselib.store.session import Session
 
 
 @pytest.fixture

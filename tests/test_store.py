@@ -15,9 +15,9 @@ import pytest
 
 import caselib.store
 from caselib import Store, load_file
+from caselib.domain.filters import FILTERS, PARAMETER_PREFIX, TipFilter
+from caselib.domain.ingest.progress import LoadProgress
 from caselib.errors import CaselibError, QueryError, StoreError
-from caselib.filters import FILTERS, PARAMETER_PREFIX, TipFilter
-from caselib.progress import LoadProgress
 from caselib.store import SCHEMA_VERSION, quote_ident, sql_text
 from conftest import tip, write_csv
 

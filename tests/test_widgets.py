@@ -8,15 +8,15 @@ import datetime as dt
 import pytest
 
 from caselib import Store, load_file
-from caselib.demo import build_demo
-from caselib.filters import TipFilter
-from caselib.session import Session
+from caselib.domain.demo import build_demo
+from caselib.domain.filters import TipFilter
+from caselib.store.session import Session
 from conftest import write_csv
 
 pytest.importorskip("ipywidgets")
 from plotly.callbacks import InputDeviceState, Points  # noqa: E402
 
-from caselib.widgets import ClosureReview, FilterPanel, ResponseExplorer, TipExplorer, TipTable  # noqa: E402
+from caselib.presentation.widgets import ClosureReview, FilterPanel, ResponseExplorer, TipExplorer, TipTable  # noqa: E402
 
 AS_OF = dt.date(2024, 6, 30)
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -52,7 +52,7 @@ def hover_codes(widget):
 
 def shown_countries(widget):
     """Countries drawn in a colour class (not the grey of 'no data')."""
-    from caselib.figures.maps import NO_DATA
+    from caselib.presentation.figures.maps import NO_DATA
 
     return {
         trace.meta["iso3"][0]
@@ -151,7 +151,7 @@ def audit_count(path) -> int:
 def assert_flags_current(review, session):
     import pandas as pd
 
-    from caselib.closure import closure_flags
+    from caselib.domain.closure import closure_flags
 
     with session.reading() as store:
         pd.testing.assert_frame_equal(review.flags, closure_flags(store, as_of=review._as_of))
@@ -203,7 +203,7 @@ def test_decisions_write_exactly_one_audit_record_and_update_the_queue(session):
     assert "status open" in review.reasons.value
     with Store(session.path, read_only=True) as store:
         assert store.scalar("SELECT status FROM objects WHERE object_id = $o", {"o": first}) == "open"
-        from caselib.audit import verify
+        from caselib.domain.audit import verify
 
         assert verify(store).ok
 

@@ -12,7 +12,7 @@ part of Ukraine. ``naturalearth_cities`` is ``ne_110m_populated_places``; it giv
 for the countries that have no outline at 1:110m (Malta, Singapore, most island states).
 
 What this script changes, so that every feature carries the alpha-3 code caselib stores
-(see caselib.countries.normalise_country):
+(see caselib.domain.countries.normalise_country):
 
 - Kosovo, still "-99" in the file, becomes XKX.
 - Northern Cyprus (NE's CYN) and Somaliland (NE's SOL) have no ISO 3166-1 code; ISO counts
@@ -34,7 +34,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from caselib.countries import country_name, normalise_country
+from caselib.domain.countries import country_name, normalise_country
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "caselib" / "data" / "countries_110m.geojson"

@@ -1,0 +1,275 @@
+"""The case audit: closure decisions and triage changes in one tamper-evident chain.
+
+Every record carries ``hash = SHA-256(prev_hash + canonical JSON of its fields)``. Editing a
+record changes its hash; removing or reordering records breaks the link to the record
+before. Triage changes from re-deliveries join the chain as one record per load, holding a
+digest of that load's rows in ``tip_triage_history``, so editing those rows is detected too.
+
+What a hash chain inside the database cannot show is the removal of its newest records:
+``caselib audit verify`` prints the head hash so it can be noted outside the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+from dataclasses import dataclass
+
+from caselib.domain.rules import today_utc
+from caselib.errors import CaselibError
+from caselib.store import Store
+
+__all__ = [
+    "AuditRecord",
+    "VerifyResult",
+    "append",
+    "close_object",
+    "keep_open",
+    "record_triage_changes",
+    "reopen_object",
+    "verify",
+]
+
+GENESIS = "0" * 64
+CLOSE_OUTCOMES = ("origin_established", "widely_distributed", "exhausted", "withdrawn")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    recorded_at: dt.datetime
+    actor: str
+    action: str
+    object_id: str | None
+    batch_id: int | None
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """``ok`` when the whole chain holds; otherwise ``problem`` names the first bad record."""
+
+    ok: bool
+    records: int
+    head: str
+    problem: str | None = None
+    first_bad_seq: int | None = None
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _hash(prev_hash: str, seq: int, recorded_at: dt.datetime, actor: str, action: str, object_id, batch_id, payload: str) -> str:
+    body = _canonical(
+        {
+            "seq": seq,
+            "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "object_id": object_id,
+            "batch_id": batch_id,
+            "payload": payload,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _actor(by: str | None) -> str:
+    if by and by.strip():
+        return by.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def append(store: Store, *, action: str, payload: dict, actor: str | None = None, object_id=None, batch_id=None) -> AuditRecord:
+    """Append one record to the chain; call inside the transaction that makes the change."""
+    last = store.rows("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS)
+    recorded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    actor = _actor(actor)
+    text = _canonical(payload)
+    digest = _hash(prev, seq, recorded_at, actor, action, object_id, batch_id, text)
+    store.execute(
+        "INSERT INTO audit_log VALUES ($seq, $at, $actor, $action, $object, $batch, $payload, $prev, $hash)",
+        {
+            "seq": seq,
+            "at": recorded_at,
+            "actor": actor,
+            "action": action,
+            "object": object_id,
+            "batch": batch_id,
+            "payload": text,
+            "prev": prev,
+            "hash": digest,
+        },
+    )
+    return AuditRecord(seq, recorded_at, actor, action, object_id, batch_id, text, prev, digest)
+
+
+def _triage_digest(store: Store, batch_id: int) -> tuple[int, str]:
+    changes, digest = store.query_rows("closure/triage_digest", {"batch": batch_id})[0]
+    return int(changes), digest
+
+
+def record_triage_changes(store: Store, batch_id: int, actor: str | None = None) -> AuditRecord | None:
+    """Chain a digest of ``batch_id``'s triage changes (inside the load's transaction)."""
+    changes, digest = _triage_digest(store, batch_id)
+    if not changes:
+        return None
+    return append(
+        store,
+        action="triage_changes",
+        batch_id=batch_id,
+        actor=actor,
+        payload={"changes": changes, "digest": digest},
+    )
+
+
+def _flag_now(store: Store, object_id: str) -> dict:
+    from caselib.domain.closure import closure_flags
+
+    flags = closure_flags(store, objects=[object_id])
+    row = flags.iloc[0].to_dict()
+    return {k: (None if _isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v)) for k, v in row.items()}
+
+
+def _isna(value) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _object_status(store: Store, object_id: str) -> str:
+    return _object_record(store, object_id)[0]
+
+
+def _object_record(store: Store, object_id: str) -> tuple[str, dt.date | None]:
+    """The object's recorded ``(status, closed_on)``, as stored now."""
+    found = store.rows("SELECT status, closed_on FROM objects WHERE object_id = $id", {"id": object_id})
+    if not found:
+        raise CaselibError(f"there is no object {object_id!r}; see the objects with `caselib flags`")
+    return found[0]
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def close_object(store: Store, object_id: str, *, outcome: str, reason: str, by: str | None = None) -> AuditRecord:
+    """Close an object with an outcome and the analyst's reason, recorded in the audit chain.
+
+    The record keeps the closure flag and its figures as they stood at that moment.
+    """
+    if outcome not in CLOSE_OUTCOMES:
+        raise CaselibError(f"outcome {outcome!r} is not one of {', '.join(CLOSE_OUTCOMES)}")
+    if not reason or not reason.strip():
+        raise CaselibError("a reason is required to close an object")
+    status, closed_on = _object_record(store, object_id)
+    if status in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is already {status}; reopen it first")
+    flag = _flag_now(store, object_id)
+    new_status = "withdrawn" if outcome == "withdrawn" else "closed"
+    # The decision takes effect when it is recorded (contract v1.1): as of any earlier day
+    # the object stands as it was; object_decisions() in sql/rules/campaign.sql reads this.
+    today = today_utc()
+    with store.transaction():
+        store.execute(
+            "UPDATE objects SET status = $status, closed_on = $today WHERE object_id = $id",
+            {"status": new_status, "id": object_id, "today": today},
+        )
+        return append(
+            store,
+            action="close",
+            object_id=object_id,
+            actor=by,
+            payload={"outcome": outcome, "reason": reason.strip(), "previous_status": status, "status": new_status,
+                     "previous_closed_on": _day(closed_on), "closed_on": _day(today), "flag": flag},
+        )
+
+
+def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None = None) -> AuditRecord:
+    """Reopen a closed or withdrawn object, recorded in the audit chain."""
+    if not reason or not reason.strip():
+        raise CaselibError("a reason is required to reopen an object")
+    status, closed_on = _object_record(store, object_id)
+    if status not in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is {status}, not closed; there is nothing to reopen")
+    with store.transaction():
+        store.execute(
+            "UPDATE objects SET status = 'open', closed_on = NULL WHERE object_id = $id", {"id": object_id}
+        )
+        return append(
+            store,
+            action="reopen",
+            object_id=object_id,
+            actor=by,
+            payload={"reason": reason.strip(), "previous_status": status, "status": "open",
+                     "previous_closed_on": _day(closed_on), "closed_on": None, "flag": _flag_now(store, object_id)},
+        )
+
+
+def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = None) -> AuditRecord:
+    """Record that an analyst reviewed an open object and keeps it open, and why.
+
+    The object's status does not change; the audit keeps the flag as it stood, so a
+    review that overrode a "ready" flag can be found later.
+    """
+    if not reason or not reason.strip():
+        raise CaselibError("a reason is required to keep an object open")
+    status = _object_status(store, object_id)
+    if status in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is {status}; reopen it instead")
+    flag = _flag_now(store, object_id)
+    with store.transaction():
+        return append(
+            store,
+            action="keep_open",
+            object_id=object_id,
+            actor=by,
+            payload={"reason": reason.strip(), "status": status, "flag": flag},
+        )
+
+
+def verify(store: Store) -> VerifyResult:
+    """Walk the chain from the first record; report the first record edited, removed or moved."""
+    rows = store.rows(
+        "SELECT seq, recorded_at, actor, action, object_id, batch_id, payload, prev_hash, hash FROM audit_log ORDER BY seq"
+    )
+    prev = GENESIS
+    for position, row in enumerate(rows, start=1):
+        record = AuditRecord(*row)
+        if record.seq != position:
+            return VerifyResult(False, len(rows), prev, f"record {position} is missing (the chain jumps to {record.seq}): removed", position)
+        if record.prev_hash != prev:
+            return VerifyResult(
+                False, len(rows), prev, f"record {record.seq} does not follow record {record.seq - 1}: a record was removed or reordered", record.seq
+            )
+        expected = _hash(prev, record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id, record.payload)
+        if expected != record.hash:
+            return VerifyResult(False, len(rows), prev, f"record {record.seq} ({record.action}) was edited", record.seq)
+        if record.action == "triage_changes":
+            stored = json.loads(record.payload)
+            if _triage_digest(store, record.batch_id) != (stored["changes"], stored["digest"]):
+                return VerifyResult(
+                    False, len(rows), prev,
+                    f"the triage history of load batch {record.batch_id} no longer matches audit record {record.seq}: edited or removed",
+                    record.seq,
+                )
+        prev = record.hash
+    unaudited = store.rows(
+        "SELECT DISTINCT batch_id FROM tip_triage_history WHERE batch_id NOT IN "
+        "(SELECT batch_id FROM audit_log WHERE action = 'triage_changes') ORDER BY 1"
+    )
+    if unaudited:
+        return VerifyResult(False, len(rows), prev, f"triage history of load batch {unaudited[0][0]} has no audit record: removed", None)
+    return VerifyResult(True, len(rows), prev)

@@ -1,0 +1,363 @@
+"""Loading contract files into the store: validated, normalised, idempotent, all or nothing.
+
+A load runs in one transaction through temporary tables, each step one set-based
+statement inside DuckDB:
+
+1. read the file into ``_raw`` (text columns ``c0…``; see :mod:`caselib.domain.ingest.readers`);
+2. ``_stage``: contract columns picked by header (and mapping), trimmed, values mapped;
+3. ``_norm``: typed values (UTC timestamps, dates, alpha-3 countries, enums), the reasons a
+   row is rejected, dropped coordinates, pseudonyms;
+4. ``_cmp``: each valid row compared with what is stored: insert, unchanged, update (only
+   the columns the contract lets change) or conflict;
+5. writes, the quarantine, and one ``load_batches`` row whose counts reconcile:
+   read = inserted + updated + unchanged + rejected.
+
+The package is in three parts: :mod:`caselib.domain.ingest.plan` matches the file's headers to
+contract columns, :mod:`caselib.domain.ingest.statements` builds every statement's SQL (pure
+functions; snapshots of their output are under ``tests/snapshots/``), and this module runs
+a load: reading, the transaction, the counting and the summary. The steps stay in this
+module's namespace so that tests can make one of them fail part-way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from caselib.domain import contract
+from caselib.domain.audit import record_triage_changes
+from caselib.domain.contract import Kind
+from caselib.domain.countries import normalise_country
+from caselib.domain.ingest import statements as sql
+from caselib.domain.ingest.mapping import Mapping, read_mapping
+from caselib.domain.ingest.plan import Plan, plan_columns
+from caselib.domain.ingest.progress import LoadProgress
+from caselib.domain.ingest.pseudonym import load_key
+from caselib.domain.ingest.readers import RawFile, detect_format, read_into_store
+from caselib.domain.ingest.statements import Statement
+from caselib.errors import CaselibError, FileLoadError
+from caselib.store import Store
+
+__all__ = ["LoadResult", "load_file"]
+
+PHASES = ("reading", "checking", "writing")
+
+
+@dataclass
+class LoadResult:
+    """What one load did. ``rows_read == inserted + updated + unchanged + rejected``."""
+
+    batch_id: int
+    kind: str
+    file_name: str
+    format: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    ignored_columns: list[str] = field(default_factory=list)
+    contact_columns: list[str] = field(default_factory=list)
+    unrecognised_countries: dict[str, dict] = field(default_factory=dict)
+    coordinates_dropped: int = 0
+    duplicates_in_file: int = 0
+    previous_batch: int | None = None
+    pseudonymized: bool = False
+    seconds: float = 0.0
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.inserted + self.updated + self.unchanged + self.rejected
+
+    def details(self) -> dict:
+        return {
+            "ignored_columns": self.ignored_columns,
+            "contact_columns": self.contact_columns,
+            "unrecognised_countries": self.unrecognised_countries,
+            "coordinates_dropped": self.coordinates_dropped,
+            "duplicates_in_file": self.duplicates_in_file,
+            "previous_batch": self.previous_batch,
+        }
+
+    def summary(self) -> str:
+        """The reconciliation summary printed after every load."""
+        lines = [
+            f"Loaded {self.kind} from {self.file_name} ({self.format}) as batch {self.batch_id} "
+            f"in {self.seconds:.1f} s",
+            f"  read {self.rows_read} = inserted {self.inserted} + updated {self.updated} "
+            f"+ unchanged {self.unchanged} + rejected {self.rejected}"
+            + ("" if self.reconciles else "  (DOES NOT RECONCILE)"),
+        ]
+        if self.previous_batch is not None:
+            lines.append(f"  the same file was loaded before, as batch {self.previous_batch}")
+        if self.duplicates_in_file:
+            lines.append(f"  {self.duplicates_in_file} exact duplicate rows within the file (counted unchanged)")
+        for column, info in self.unrecognised_countries.items():
+            examples = ", ".join(repr(v) for v in info["examples"])
+            lines.append(
+                f"  {info['count']} unrecognised {column} values kept raw (e.g. {examples})"
+            )
+        if self.coordinates_dropped:
+            lines.append(
+                f"  {self.coordinates_dropped} invalid coordinate pairs dropped (tips kept)"
+            )
+        if self.contact_columns:
+            how = "replaced by a keyed pseudonym" if self.pseudonymized else "dropped"
+            lines.append(f"  contact columns {how}: {', '.join(self.contact_columns)}")
+        if self.ignored_columns:
+            lines.append(f"  columns not in the contract, ignored: {', '.join(self.ignored_columns)}")
+        if self.rejected:
+            lines.append(f"  see the rejected rows with: caselib rejected --batch {self.batch_id}")
+        return "\n".join(lines)
+
+
+def load_file(
+    store: Store,
+    kind: str,
+    path: str | Path,
+    *,
+    mapping: str | Path | Mapping | None = None,
+    pseudonymize: bool = False,
+    origin: str = "load",
+    now: dt.datetime | None = None,
+    progress: bool | None = None,
+    loaded_by: str | None = None,
+) -> LoadResult:
+    """Load one contract file of ``kind`` (waves, objects or tips) into ``store``.
+
+    Parameters
+    ----------
+    mapping
+        A mapping file (or parsed :class:`~caselib.domain.ingest.mapping.Mapping`) for foreign exports.
+    pseudonymize
+        Store a keyed pseudonym of the contact columns instead of dropping them.
+    origin
+        ``load`` for analyst data, ``demo`` for the synthetic campaign.
+    now
+        The time of loading (UTC); tips received more than a day after it are rejected.
+    progress
+        Draw a progress bar for loads over a second (None: when stderr is a terminal).
+
+    Returns
+    -------
+    LoadResult
+        The counts of the load, which reconcile; raises :class:`FileLoadError` (and changes
+        nothing) when the file as a whole cannot be loaded.
+    """
+    spec = contract.kind(kind)
+    path = Path(path)
+    if not path.is_file():
+        raise FileLoadError(f"there is no file {path}")
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = read_mapping(mapping)
+    mapping = mapping or Mapping()
+    mapping.check_for(spec)
+    if spec.name == "tips" and not _scalar(store, sql.objects_stored()):
+        raise FileLoadError(
+            f"there are no objects in {store.path.name} yet; load the objects file before tips"
+        )
+    key_params = load_key().params() if pseudonymize else {}
+    started = time.monotonic()
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:  # naive means UTC, as in the files; not the machine's local time
+        now = now.replace(tzinfo=dt.UTC)
+    now = now.astimezone(dt.UTC).replace(tzinfo=None)
+    sha256 = _file_sha256(path)
+    fmt = detect_format(path)
+    # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
+    # large load; with a limit it spills them to disk at little cost in time.
+    _execute(store, sql.memory_limit(_memory_limit()))
+    try:
+        with LoadProgress(f"{spec.name} {path.name}", PHASES, store.query_progress, enabled=progress) as bar:
+            with store.transaction():
+                bar.phase("reading")
+                raw = read_into_store(store, path, fmt)
+                plan = plan_columns(raw.headers, spec, mapping, path.name)
+                bar.phase("checking")
+                result = _load(store, spec, raw, plan, mapping, key_params, now, sha256, bar)
+                result.file_name = path.name
+                result.pseudonymized = pseudonymize
+                result.seconds = time.monotonic() - started
+                if not result.reconciles:  # a bug, never user error: refuse to commit
+                    raise RuntimeError(f"load does not reconcile: {result}")
+                _record_batch(store, spec, path, fmt, sha256, mapping, origin, now, loaded_by, result)
+                if spec.name == "tips" and result.updated:
+                    record_triage_changes(store, result.batch_id, loaded_by)
+                for statement in sql.drop_temporary():
+                    _execute(store, statement)
+    finally:
+        for statement in sql.drop_stage():
+            _execute(store, statement)
+        _execute(store, sql.reset_memory_limit())
+    store.secure_files()
+    return result
+
+
+def _execute(store: Store, statement: Statement | None) -> None:
+    if statement is not None:
+        store.execute(statement.sql, statement.params or None, name=statement.name)
+
+
+def _scalar(store: Store, statement: Statement):
+    return store.scalar(statement.sql, statement.params or None, name=statement.name)
+
+
+def _rows(store: Store, statement: Statement) -> list[tuple]:
+    return store.rows(statement.sql, statement.params or None, name=statement.name)
+
+
+# -- the load -------------------------------------------------------------------------------
+
+
+def _load(store, spec, raw, plan, mapping, key_params, now, sha256, bar) -> LoadResult:
+    batch = int(_scalar(store, sql.batch_number()))
+    _create_stage(store, spec, raw, plan, mapping, bool(key_params))
+    _create_country_map(store, spec)
+    _execute(store, sql.normalise(spec, key_params=key_params, now=now))
+    _execute(store, sql.duplicates(spec))
+    _execute(store, sql.compare(spec))
+    bar.phase("writing")
+    counts = dict(_rows(store, sql.counts()))
+    _write_rejects(store, spec, raw, plan, sha256, batch)
+    _write_changes(store, spec, now, batch)
+    unrecognised = _unrecognised_countries(store, spec)
+    dropped_query = sql.coordinates_dropped(spec)
+    dropped = _scalar(store, dropped_query) if dropped_query else 0
+    previous = _scalar(store, sql.previous_batch(spec, sha256))
+    rejected = (
+        counts.get("invalid", 0)
+        + counts.get("reader", 0)
+        + counts.get("dup_conflict", 0)
+        + counts.get("conflict", 0)
+    )
+    return LoadResult(
+        batch_id=batch,
+        kind=spec.name,
+        file_name="",
+        format=raw.format,
+        rows_read=_scalar(store, sql.raw_records()) + counts.get("reader", 0),
+        inserted=counts.get("insert", 0),
+        updated=counts.get("update", 0),
+        unchanged=counts.get("unchanged", 0) + counts.get("dup_same", 0),
+        rejected=rejected,
+        ignored_columns=plan.ignored,
+        contact_columns=[raw.headers[i] for i in plan.contact],
+        unrecognised_countries=unrecognised,
+        coordinates_dropped=dropped,
+        duplicates_in_file=counts.get("dup_same", 0),
+        previous_batch=previous,
+    )
+
+
+def _create_stage(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping, pseudonymize: bool) -> None:
+    value_rows = mapping.value_rows(spec)
+    _execute(store, sql.value_map())
+    if value_rows:
+        store.register(sql.VALUE_ROWS, _arrow_table(["col", "from_key", "to_value"], value_rows))
+        _execute(store, sql.value_map_fill())
+        store.unregister(sql.VALUE_ROWS)
+    _execute(store, sql.text_macro())
+    _execute(store, sql.stage(spec, plan, mapping, line_numbers=raw.has_line_numbers, pseudonymize=pseudonymize))
+
+
+def _create_country_map(store: Store, spec: Kind) -> None:
+    """Normalise each distinct country spelling once, in Python, with the one country rule."""
+    _execute(store, sql.country_map())
+    values = sql.country_values(spec)
+    if values is None:
+        return
+    distinct = [row[0] for row in _rows(store, values)]
+    if distinct:
+        rows = [(v, normalise_country(v)) for v in distinct]
+        store.register(sql.COUNTRY_ROWS, _arrow_table(["raw", "alpha3"], rows))
+        _execute(store, sql.country_map_fill())
+        store.unregister(sql.COUNTRY_ROWS)
+
+
+def _write_rejects(store: Store, spec: Kind, raw: RawFile, plan: Plan, sha256: str, batch: int) -> None:
+    _execute(store, sql.rejects(spec, raw.headers, plan, batch=batch, sha256=sha256))
+    _execute(store, sql.reader_rejects(spec, plan, batch=batch, sha256=sha256))
+
+
+def _write_changes(store: Store, spec: Kind, now: dt.datetime, batch: int) -> None:
+    _execute(store, sql.inserts(spec, batch=batch))
+    updates = sql.updates(spec, batch=batch)
+    if updates is None:
+        return
+    _execute(store, sql.history(spec, batch=batch, now=now))
+    _execute(store, updates)
+
+
+def _unrecognised_countries(store: Store, spec: Kind) -> dict[str, dict]:
+    found = {}
+    for column in sql.country_columns(spec):
+        rows = _rows(store, sql.unrecognised_examples(column))
+        if rows:
+            total = _scalar(store, sql.unrecognised_count(column))
+            found[column.name] = {"count": int(total), "examples": [r[0] for r in rows]}
+    return found
+
+
+def _record_batch(store, spec, path, fmt, sha256, mapping, origin, now, loaded_by, result) -> None:
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    _execute(
+        store,
+        sql.record_batch(
+            batch=result.batch_id,
+            kind=spec.name,
+            file=str(path.resolve()),
+            sha256=sha256,
+            fmt=fmt,
+            mapping_name=mapping.name,
+            mapping_sha256=mapping.sha256,
+            pseudonymized=result.pseudonymized,
+            origin=origin,
+            read=result.rows_read,
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rejected=result.rejected,
+            details=json.dumps(result.details()),
+            started=now,
+            finished=finished,
+            user=loaded_by or _user(),
+        ),
+    )
+
+
+def _memory_limit() -> str:
+    limit = os.environ.get("CASELIB_LOAD_MEMORY_LIMIT", "1GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", limit, flags=re.IGNORECASE):
+        raise CaselibError(
+            f"CASELIB_LOAD_MEMORY_LIMIT={limit!r} is not a memory size; use a value such as 1GB or 512MB"
+        )
+    return limit
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _arrow_table(names: list[str], rows: list[tuple]):
+    import pyarrow as pa
+
+    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
+

@@ -1,0 +1,788 @@
+"""The SQL of a load, built from the contract: text and named parameters, nothing run.
+
+Each function here is pure. From a record kind (:mod:`caselib.domain.contract`), the
+:class:`~caselib.domain.ingest.plan.Plan` saying which file column feeds which contract column,
+and the load's options, it returns a :class:`Statement`. :func:`caselib.domain.ingest.load_file`
+runs them (the sections below follow a load's steps), and ``tests/snapshots/`` holds what they build for
+typical loads, so a change to the SQL of a load shows as a diff.
+
+No value from a file goes into SQL text. File values are rows of ``_raw`` (and of the
+``_value_rows`` and ``_country_rows`` tables the loader registers), headers and run-time
+values are parameters. What is written into the text is ours: contract column and table
+names (quoted by :func:`~caselib.store.quote_ident`), the reader's column numbers, and
+the words of rejection reasons (string literals, :func:`literal`).
+
+Examples
+--------
+>>> from caselib.domain import contract
+>>> print(duplicates(contract.kind("waves")).sql.splitlines()[0])
+CREATE OR REPLACE TEMP TABLE _dups AS
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from caselib.domain import contract
+from caselib.domain.contract import Column, Kind
+from caselib.domain.countries import language_codes
+from caselib.domain.ingest.mapping import Mapping
+from caselib.domain.ingest.plan import Plan
+from caselib.domain.ingest.pseudonym import HMAC_SQL
+from caselib.store import quote_ident
+
+__all__ = [
+    "COUNTRY_ROWS",
+    "DATE_PATTERN",
+    "TEMP_TABLES",
+    "TIMESTAMP_PATTERN",
+    "VALUE_ROWS",
+    "Statement",
+    "batch_number",
+    "compare",
+    "coordinates_dropped",
+    "counts",
+    "country_columns",
+    "country_map",
+    "country_map_fill",
+    "country_values",
+    "drop_stage",
+    "drop_temporary",
+    "duplicates",
+    "history",
+    "inserts",
+    "literal",
+    "memory_limit",
+    "normalise",
+    "objects_stored",
+    "previous_batch",
+    "raw_records",
+    "reader_rejects",
+    "record_batch",
+    "rejects",
+    "reset_memory_limit",
+    "stage",
+    "text_macro",
+    "unrecognised_count",
+    "unrecognised_examples",
+    "updates",
+    "value_map",
+    "value_map_fill",
+]
+
+TIMESTAMP_PATTERN = (
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?"
+    r" ?(Z|z|[+-]\d{2}(:?\d{2})?)?"
+)
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+# The temporary tables a load leaves behind until it drops them (``_stage`` is a view).
+TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_norm", "_dups", "_cmp")
+# Names under which the loader registers rows it computed in Python (Arrow tables).
+VALUE_ROWS = "_value_rows"
+COUNTRY_ROWS = "_country_rows"
+
+# Spaces, tabs, line breaks and the no-break spaces spreadsheets leave behind, as chr()
+# codes so the SQL text holds no invisible characters; DuckDB folds them to one constant.
+_WHITESPACE = " \t\r\n\u00a0\u2007\u202f\ufeff"
+_WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in _WHITESPACE)
+# A macro, not a view, because views take no parameters; the macro is inlined where it is
+# called, so each column's expression is the same as if written out.
+_TEXT_MACRO = "_contract_text"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement, its named parameters (names without ``$``) and its name
+    (``ingest/<the builder>``), which a failure and ``CASELIB_LOG=debug`` report."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+    name: str = "ingest"
+
+
+def _step(builder):
+    """Names the statements ``builder`` returns after it: ``ingest/normalise``, ..."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        made = builder(*args, **kwargs)
+        name = f"ingest/{builder.__name__}"
+        if isinstance(made, list):
+            return [replace(statement, name=name) for statement in made]
+        return None if made is None else replace(made, name=name)
+
+    return build
+
+
+def literal(text: str) -> str:
+    """One of our own words (a contract name, part of a rejection reason) as a SQL string."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _col(alias: str, name: str) -> str:
+    return f"{alias}.{quote_ident(name)}"
+
+
+def _lines(items: Sequence[str], indent: int = 1, separator: str = ",") -> str:
+    """``items`` one per line, indented by ``indent`` levels of four spaces."""
+    pad = "    " * indent
+    return f"{separator}\n".join(pad + item for item in items)
+
+
+def _conditions(items: Sequence[str], indent: int) -> str:
+    """``items`` joined by AND, one per line (``true`` when there is none)."""
+    if not items:
+        return "true"
+    pad = "    " * indent
+    return "(\n" + f"\n{pad}AND ".join([pad + items[0], *items[1:]]) + "\n" + "    " * (indent - 1) + ")"
+
+
+def _has_coordinates(spec: Kind) -> bool:
+    return "latitude" in spec.names
+
+
+def country_columns(spec: Kind) -> list[Column]:
+    return [c for c in spec.columns if c.type == "country"]
+
+
+def _stored_columns(spec: Kind) -> list[str]:
+    """The table's data columns: each contract column, plus ``<name>_raw`` for countries."""
+    names = []
+    for column in spec.columns:
+        names.append(column.name)
+        if column.type == "country":
+            names.append(f"{column.name}_raw")
+    return names
+
+
+def _fixed_and_updatable(spec: Kind) -> tuple[list[str], list[str]]:
+    """The stored columns a re-delivery must repeat, and those it may change."""
+    fixed, updatable = [], []
+    for column in spec.columns:
+        target = updatable if column.updatable else fixed
+        target.append(column.name)
+        if column.type == "country":
+            target.append(f"{column.name}_raw")
+    return fixed, updatable
+
+
+# -- before the load ------------------------------------------------------------------------
+
+
+@_step
+def objects_stored() -> Statement:
+    """How many objects are stored: tips need them."""
+    return Statement("SELECT count(*) FROM objects")
+
+
+@_step
+def memory_limit(limit: str) -> Statement:
+    """Cap DuckDB's memory for the load's temporary tables (it spills them to disk)."""
+    return Statement("SET memory_limit = $limit", {"limit": limit})
+
+
+@_step
+def reset_memory_limit() -> Statement:
+    return Statement("RESET memory_limit")
+
+
+@_step
+def batch_number() -> Statement:
+    """The load's batch id."""
+    return Statement("SELECT nextval('load_batch_seq')")
+
+
+# -- _stage: contract columns as trimmed text -----------------------------------------------
+
+
+@_step
+def value_map() -> Statement:
+    """``_value_map``: the mapping file's value replacements, filled from :data:`VALUE_ROWS`."""
+    return Statement("CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR)")
+
+
+@_step
+def value_map_fill() -> Statement:
+    return Statement(f"INSERT INTO _value_map SELECT * FROM {VALUE_ROWS}")
+
+
+@_step
+def text_macro() -> Statement:
+    """``_contract_text(v)``: a file value as contract text, trimmed, empty meaning no value."""
+    # Trimming with a character set costs several times a plain scan; most values need none.
+    return Statement(
+        f"CREATE OR REPLACE TEMP MACRO {_TEXT_MACRO}(v) AS nullif(\n"
+        "    -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM\n"
+        "    CASE\n"
+        f"        WHEN contains({_WHITESPACE_SQL}, left(v, 1))\n"
+        f"          OR contains({_WHITESPACE_SQL}, right(v, 1))\n"
+        f"        THEN trim(v, {_WHITESPACE_SQL})\n"
+        "        ELSE v\n"
+        "    END,\n"
+        "    ''\n"
+        ")"
+    )
+
+
+def _value(index: int | None) -> str:
+    """The file's column ``index`` as contract text."""
+    if index is None:
+        return "NULL::VARCHAR"
+    return f"{_TEXT_MACRO}({_col('r', f'c{index}')})"
+
+
+@_step
+def stage(spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool) -> Statement:
+    """``_stage``: one text column per contract column, picked by ``plan``, values mapped.
+
+    ``_rec`` is the record number (from 1, in file order), ``_line`` the line number when
+    the reader knows it, ``_contact`` the text a pseudonym is made of (``column:value`` of
+    the first contact column a row has a value in).
+    """
+    mapped = {c for c, _, _ in mapping.value_rows(spec)}
+    # Temporary tables number their rows from a large base; records count from 1.
+    select = [
+        "r.rowid - (SELECT min(rowid) FROM _raw) + 1 AS _rec",
+        "r._line AS _line" if line_numbers else "NULL::BIGINT AS _line",
+    ]
+    joins = []
+    for column in spec.columns:
+        expr = _value(plan.sources.get(column.name))
+        if column.name in mapped and column.name in plan.sources:
+            alias = quote_ident(f"vm_{column.name}")
+            joins.append(
+                f"LEFT JOIN _value_map {alias}\n"
+                f"    ON {alias}.col = {literal(column.name)} AND {alias}.from_key = lower({expr})"
+            )
+            expr = f"coalesce(nullif({alias}.to_value, ''), {expr})"
+        select.append(f"{expr} AS {quote_ident(column.name)}")
+    if pseudonymize and plan.contact:
+        parts = [
+            f"{literal(name + ':')} || lower({_value(i)})"
+            for i, name in zip(plan.contact, plan.contact_names, strict=True)
+        ]
+        select.append(f"coalesce(\n{_lines(parts, 2)}\n    ) AS _contact")
+    else:
+        select.append("NULL::VARCHAR AS _contact")
+    sql = f"CREATE OR REPLACE TEMP VIEW _stage AS\nSELECT\n{_lines(select)}\nFROM _raw r"
+    return Statement(sql + "".join("\n" + j for j in joins))
+
+
+@_step
+def drop_stage() -> list[Statement]:
+    """Drop the view ``_stage`` and the macro it calls (views outlive a transaction's end)."""
+    return [Statement("DROP VIEW IF EXISTS _stage"), Statement(f"DROP MACRO IF EXISTS {_TEXT_MACRO}")]
+
+
+# -- _country_map: each distinct country spelling, normalised in Python ---------------------
+
+
+@_step
+def country_map() -> Statement:
+    """``_country_map``: raw spelling -> alpha-3 code, filled from :data:`COUNTRY_ROWS`."""
+    return Statement("CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR)")
+
+
+@_step
+def country_values(spec: Kind) -> Statement | None:
+    """The distinct country spellings in ``_stage`` (None when ``spec`` has no country column)."""
+    columns = country_columns(spec)
+    if not columns:
+        return None
+    union = "\n    UNION\n".join(f"    SELECT {quote_ident(c.name)} AS v FROM _stage" for c in columns)
+    return Statement(f"SELECT DISTINCT v\nFROM (\n{union}\n)\nWHERE v IS NOT NULL")
+
+
+@_step
+def country_map_fill() -> Statement:
+    return Statement(f"INSERT INTO _country_map SELECT * FROM {COUNTRY_ROWS}")
+
+
+# -- _norm: typed values and the reasons a row is rejected ----------------------------------
+
+
+def _quoted(expr: str) -> str:
+    """A value shown inside a rejection reason, shortened."""
+    return f"'\"' || left({expr}, 60) || '\"'"
+
+
+@_step
+def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> Statement:
+    """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
+
+    The inner query parses each value once (``p.<name>__v``); the outer one picks the
+    stored values and words the reasons, so no value is parsed twice. ``key_params`` are
+    the pseudonymisation key's parameters (:meth:`caselib.domain.ingest.pseudonym.PseudonymKey.params`),
+    None (or empty) when contact columns are dropped rather than pseudonymised; ``now`` is
+    the time of loading (naive UTC).
+    """
+    pseudonymize = bool(key_params)
+    parsed = ["s.*"]  # inner: the stage's text columns, plus parsed values
+    select = ["p._rec", "p._line"]  # outer: what _norm holds
+    reasons = []
+    joins = []
+    for column in spec.columns:
+        name = column.name
+        ident = quote_ident(name)
+        text, value, source = _col("p", name), _col("p", f"{name}__v"), _col("s", name)
+        parsed_as = quote_ident(f"{name}__v")
+        if column.required:
+            reasons.append(f"CASE WHEN {text} IS NULL THEN {literal('missing ' + name)} END")
+        if column.type == "text":
+            select.append(f"{text} AS {ident}")
+        elif column.type == "enum":
+            default = literal(column.default) if column.default else "NULL"
+            values = f"$values_{name}"
+            select.append(f"coalesce(lower({text}), {default}) AS {ident}")
+            reasons.append(
+                f"CASE WHEN {text} IS NOT NULL AND NOT list_contains({values}, lower({text}))\n"
+                f"            THEN {literal(name + ' ')} || {_quoted(text)} || ' is not one of ' || "
+                f"array_to_string({values}, ', ') END"
+            )
+        elif column.type in ("date", "timestamp"):
+            if column.type == "date":
+                parse = f"CASE WHEN regexp_full_match({source}, $date_pattern) THEN try_cast({source} AS DATE) END"
+                wanted = "a date (YYYY-MM-DD)"
+            else:
+                parse = (
+                    f"CASE WHEN regexp_full_match({source}, $timestamp_pattern)\n"
+                    f"            THEN try_cast(replace({source}, ',', '.') AS TIMESTAMPTZ)::TIMESTAMP END"
+                )
+                wanted = "an ISO 8601 timestamp"
+                reasons.append(
+                    f"CASE WHEN {value} > $now + INTERVAL 1 DAY\n"
+                    f"            THEN {literal(name + ' ')} || {_quoted(text)} "
+                    "|| ' is more than one day after the time of loading' END"
+                )
+            parsed.append(f"{parse} AS {parsed_as}")
+            select.append(f"{value} AS {ident}")
+            reasons.append(
+                f"CASE WHEN {text} IS NOT NULL AND {value} IS NULL\n"
+                f"            THEN {literal(name + ' ')} || {_quoted(text)} || {literal(' is not ' + wanted)} END"
+            )
+        elif column.type == "country":
+            alias = quote_ident(f"cm_{name}")
+            joins.append(f"LEFT JOIN _country_map {alias} ON {alias}.raw = {source}")
+            parsed.append(f"{alias}.alpha3 AS {parsed_as}")
+            select.append(f"{value} AS {ident}")
+            select.append(f"CASE WHEN {value} IS NULL THEN {text} END AS {quote_ident(name + '_raw')}")
+        elif column.type == "language":
+            parsed.append(f"lower(split_part(replace({source}, '_', '-'), '-', 1)) AS {parsed_as}")
+            select.append(f"CASE WHEN list_contains($languages, {value}) THEN {value} END AS {ident}")
+            reasons.append(
+                f"CASE WHEN {text} IS NOT NULL AND NOT list_contains($languages, {value})\n"
+                f"            THEN {literal(name + ' ')} || {_quoted(text)} || ' is not an ISO 639-1 language code' END"
+            )
+    if _has_coordinates(spec):
+        parsed.append(f"try_cast({_col('s', 'latitude')} AS DOUBLE) AS {quote_ident('latitude__v')}")
+        parsed.append(f"try_cast({_col('s', 'longitude')} AS DOUBLE) AS {quote_ident('longitude__v')}")
+        lat, lon = _col("p", "latitude__v"), _col("p", "longitude__v")
+        valid = (
+            f"(\n        {lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180\n"
+            f"        AND isfinite({lat}) AND isfinite({lon})\n    )"
+        )
+        select.append(f"CASE WHEN {valid} THEN {lat} END AS {quote_ident('latitude')}")
+        select.append(f"CASE WHEN {valid} THEN {lon} END AS {quote_ident('longitude')}")
+        select.append(
+            f"({_col('p', 'latitude')} IS NOT NULL OR {_col('p', 'longitude')} IS NOT NULL)"
+            f" AND NOT coalesce({valid}, false) AS _coords_dropped"
+        )
+    if spec.reference:
+        column, target = spec.reference
+        target_key = contract.kind(target).key
+        ref_key = _col("ref", target_key)
+        joins.append(f"LEFT JOIN {quote_ident(target)} ref ON {ref_key} = {_col('s', column)}")
+        parsed.append(f"{ref_key} IS NOT NULL AS _known_reference")
+        reasons.append(
+            f"CASE WHEN {_col('p', column)} IS NOT NULL AND NOT p._known_reference\n"
+            f"            THEN {literal(column + ' ')} || {_quoted(_col('p', column))} "
+            f"|| {literal(' is not a known ' + target[:-1])} END"
+        )
+    select.append(
+        f"{HMAC_SQL.format(value='p._contact')} AS _pseudonym" if pseudonymize else "NULL::VARCHAR AS _pseudonym"
+    )
+    select.append(f"nullif(concat_ws('; ',\n{_lines(reasons, 2)}\n    ), '') AS _reason")
+    inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM _stage s" + "".join(f"\n    {j}" for j in joins)
+    sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
+    return Statement(sql, _normalise_params(spec, key_params or {}, now))
+
+
+def _normalise_params(spec: Kind, key_params: dict, now: dt.datetime) -> dict:
+    params = dict(key_params)
+    for column in spec.columns:
+        if column.type == "enum":
+            params[f"values_{column.name}"] = list(column.values)
+        elif column.type == "date":
+            params["date_pattern"] = DATE_PATTERN
+        elif column.type == "timestamp":
+            params["timestamp_pattern"] = TIMESTAMP_PATTERN
+            params["now"] = now
+        elif column.type == "language":
+            params["languages"] = sorted(language_codes())
+    return params
+
+
+# -- _dups and _cmp: each valid row against the file's others and the stored one ------------
+
+
+@_step
+def duplicates(spec: Kind) -> Statement:
+    """``_dups``: valid rows whose key an earlier row of the file has; ``same`` if identical."""
+    key = quote_ident(spec.key)
+    row_hash = "hash(\n" + _lines([_col("n", c) for c in _stored_columns(spec)], 3) + "\n        )"
+    return Statement(
+        "CREATE OR REPLACE TEMP TABLE _dups AS\n"
+        "WITH dup_keys AS (\n"
+        f"    SELECT {key} AS k, min(_rec) AS first_rec\n"
+        "    FROM _norm\n"
+        "    WHERE _reason IS NULL\n"
+        f"    GROUP BY {key}\n"
+        "    HAVING count(*) > 1\n"
+        "), hashed AS (\n"
+        "    SELECT\n"
+        "        n._rec,\n"
+        "        n._line,\n"
+        f"        {_col('n', spec.key)} AS k,\n"
+        f"        {row_hash} AS h,\n"
+        "        d.first_rec\n"
+        "    FROM _norm n\n"
+        f"    JOIN dup_keys d ON d.k = {_col('n', spec.key)}\n"
+        "    WHERE n._reason IS NULL\n"
+        ")\n"
+        "SELECT h._rec, h._line, h.k, h.first_rec, h.h = f.h AS same\n"
+        "FROM hashed h\n"
+        "JOIN hashed f ON f._rec = h.first_rec\n"
+        "WHERE h._rec <> h.first_rec"
+    )
+
+
+@_step
+def compare(spec: Kind) -> Statement:
+    """``_cmp``: each valid row not a duplicate, as insert, unchanged, update or conflict.
+
+    ``changed`` names the columns a conflict changes (those a re-delivery may not).
+    """
+    fixed, updatable = _fixed_and_updatable(spec)
+
+    def same(columns: list[str]) -> str:
+        return _conditions([f"{_col('n', c)} IS NOT DISTINCT FROM {_col('t', c)}" for c in columns], 3)
+
+    changed = [
+        f"CASE WHEN {_col('n', c)} IS DISTINCT FROM {_col('t', c)} THEN {literal(c)} END" for c in fixed
+    ]
+    return Statement(
+        "CREATE OR REPLACE TEMP TABLE _cmp AS\n"
+        "SELECT\n"
+        "    _rec,\n"
+        "    CASE\n"
+        "        WHEN NOT stored THEN 'insert'\n"
+        "        WHEN same_fixed AND same_updatable THEN 'unchanged'\n"
+        "        WHEN same_fixed THEN 'update'\n"
+        "        ELSE 'conflict'\n"
+        "    END AS action,\n"
+        "    changed\n"
+        "FROM (\n"
+        "    SELECT\n"
+        "        n._rec,\n"
+        f"        {_col('t', spec.key)} IS NOT NULL AS stored,\n"
+        f"        {same(fixed)} AS same_fixed,\n"
+        f"        {same(updatable)} AS same_updatable,\n"
+        f"        concat_ws(', ',\n{_lines(changed, 3)}\n        ) AS changed\n"
+        "    FROM _norm n\n"
+        f"    LEFT JOIN {quote_ident(spec.name)} t ON {_col('t', spec.key)} = {_col('n', spec.key)}\n"
+        "    WHERE n._reason IS NULL AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
+        ")"
+    )
+
+
+@_step
+def counts() -> Statement:
+    """(outcome, rows): ``_cmp``'s actions, ``invalid``, ``dup_same``/``dup_conflict``, ``reader``."""
+    return Statement(
+        "SELECT action, count(*) FROM _cmp GROUP BY action\n"
+        "UNION ALL\n"
+        "SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL\n"
+        "UNION ALL\n"
+        "SELECT CASE WHEN same THEN 'dup_same' ELSE 'dup_conflict' END, count(*) FROM _dups GROUP BY same\n"
+        "UNION ALL\n"
+        "SELECT 'reader', count(*) FROM _reader_rejects"
+    )
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+@_step
+def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str) -> Statement:
+    """Quarantine the rows ``_norm``, ``_dups`` and ``_cmp`` reject, with their raw record.
+
+    The raw record keeps every column but the contact columns, under the file's headers
+    (parameters ``$h<i>``). A row already quarantined from the same file is not repeated.
+    """
+    contact = set(plan.contact)
+    params: dict[str, Any] = {"batch": batch, "kind": spec.name, "sha": sha256}
+    pairs = []
+    for i in range(len(headers)):
+        if i in contact:
+            continue
+        params[f"h{i}"] = str(headers[i])
+        pairs.append(f"$h{i}, {_col('r', f'c{i}')}")
+    raw_json = f"json_object(\n{_lines(pairs, 2)}\n    )" if pairs else "'{}'::JSON"
+    allowed = ", ".join(sorted(c.name for c in spec.columns if c.updatable))
+    key = spec.key
+    appears_again = literal(f'{key} "')
+    redelivery = literal(f'conflict: this re-delivery of {key} "')
+    kept = literal(f" (only {allowed} may change); the stored record was kept")
+    return Statement(
+        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)\n"
+        "SELECT\n"
+        "    $batch,\n"
+        "    $kind,\n"
+        "    x.record_no,\n"
+        "    x.line_no,\n"
+        "    x.reason,\n"
+        f"    {raw_json},\n"
+        "    $sha\n"
+        "FROM (\n"
+        "    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason\n"
+        "    FROM _norm n\n"
+        "    WHERE n._reason IS NOT NULL\n"
+        "    UNION ALL\n"
+        "    SELECT\n"
+        "        d._rec,\n"
+        "        d._line,\n"
+        f"        {appears_again} || d.k || '\" appears again in this file with different values; '\n"
+        "        || 'record ' || d.first_rec || ' was used'\n"
+        "    FROM _dups d\n"
+        "    WHERE NOT d.same\n"
+        "    UNION ALL\n"
+        "    SELECT\n"
+        "        c._rec,\n"
+        "        n._line,\n"
+        f"        {redelivery} || {_col('n', key)}\n"
+        "        || '\" changes ' || c.changed\n"
+        f"        || {kept}\n"
+        "    FROM _cmp c\n"
+        "    JOIN _norm n USING (_rec)\n"
+        "    WHERE c.action = 'conflict'\n"
+        ") x\n"
+        "JOIN (SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS record_no, * FROM _raw) r\n"
+        "    ON r.record_no = x.record_no\n"
+        "WHERE NOT EXISTS (\n"
+        "    SELECT 1 FROM rejected_rows q\n"
+        "    WHERE q.file_sha256 = $sha AND q.kind = $kind\n"
+        "      AND q.record_no = x.record_no AND q.reason = x.reason\n"
+        ")",
+        params,
+    )
+
+
+@_step
+def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statement:
+    """Quarantine the lines the reader could not split (``_reader_rejects``).
+
+    Their text may hold contact data we cannot find, so it is kept only when the file has
+    no contact columns at all.
+    """
+    return Statement(
+        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)\n"
+        "SELECT\n"
+        "    $batch,\n"
+        "    $kind,\n"
+        "    x.record_no,\n"
+        "    x.line_no,\n"
+        "    x.reason || CASE WHEN $keep_text THEN ''\n"
+        "        ELSE '; its text is not kept because the file has contact columns' END,\n"
+        "    CASE WHEN $keep_text THEN json_object('text', x.raw_text) END,\n"
+        "    $sha\n"
+        "FROM _reader_rejects x\n"
+        "WHERE NOT EXISTS (\n"
+        "    SELECT 1 FROM rejected_rows q\n"
+        "    WHERE q.file_sha256 = $sha AND q.kind = $kind\n"
+        "      AND q.line_no IS NOT DISTINCT FROM x.line_no AND q.record_no IS NOT DISTINCT FROM x.record_no\n"
+        "      AND starts_with(q.reason, x.reason)\n"
+        ")",
+        {"batch": batch, "kind": spec.name, "sha": sha256, "keep_text": not plan.contact},
+    )
+
+
+@_step
+def inserts(spec: Kind, *, batch: int) -> Statement:
+    """Insert the rows ``_cmp`` marks ``insert`` (tips with their reporter's pseudonym)."""
+    columns = [quote_ident(c) for c in _stored_columns(spec)]
+    values = [_col("n", c) for c in _stored_columns(spec)]
+    if spec.name == "tips":
+        columns.append("reporter_pseudonym")
+        values.append("n._pseudonym")
+    columns.append("batch_id")
+    values.append("$batch")
+    return Statement(
+        f"INSERT INTO {quote_ident(spec.name)} (\n{_lines(columns)}\n)\n"
+        f"SELECT\n{_lines(values)}\n"
+        "FROM _norm n\n"
+        "JOIN _cmp c USING (_rec)\n"
+        "WHERE c.action = 'insert'",
+        {"batch": batch},
+    )
+
+
+@_step
+def history(spec: Kind, *, batch: int, now: dt.datetime) -> Statement | None:
+    """Record the stored values an update replaces: tips' triage, objects' updatable columns.
+
+    None for a kind without a history table (waves).
+    """
+    params = {"batch": batch, "now": now}
+    if spec.name == "tips":
+        return Statement(
+            "INSERT INTO tip_triage_history\n"
+            "SELECT t.tip_id, $batch, $now, t.triage_status, n.triage_status, t.forwarded_to, n.forwarded_to\n"
+            "FROM _norm n\n"
+            "JOIN _cmp c USING (_rec)\n"
+            "JOIN tips t ON t.tip_id = n.tip_id\n"
+            "WHERE c.action = 'update'",
+            params,
+        )
+    if spec.name == "objects":
+        _, updatable = _fixed_and_updatable(spec)
+        old = [f"{literal(c)}, {_col('t', c)}" for c in updatable]
+        new = [f"{literal(c)}, {_col('n', c)}" for c in updatable]
+        return Statement(
+            "INSERT INTO object_history\n"
+            "SELECT\n"
+            "    t.object_id,\n"
+            "    $batch,\n"
+            "    $now,\n"
+            f"    json_object(\n{_lines(old, 2)}\n    ),\n"
+            f"    json_object(\n{_lines(new, 2)}\n    )\n"
+            "FROM _norm n\n"
+            "JOIN _cmp c USING (_rec)\n"
+            "JOIN objects t ON t.object_id = n.object_id\n"
+            "WHERE c.action = 'update'",
+            params,
+        )
+    return None
+
+
+@_step
+def updates(spec: Kind, *, batch: int) -> Statement | None:
+    """Apply the rows ``_cmp`` marks ``update`` (None when nothing may change)."""
+    _, updatable = _fixed_and_updatable(spec)
+    if not updatable:
+        return None
+    table, key = quote_ident(spec.name), quote_ident(spec.key)
+    assignments = [f"{quote_ident(c)} = {_col('n', c)}" for c in updatable] + ["updated_batch_id = $batch"]
+    return Statement(
+        f"UPDATE {table} SET\n{_lines(assignments)}\n"
+        "FROM (SELECT n.* FROM _norm n JOIN _cmp c USING (_rec) WHERE c.action = 'update') n\n"
+        f"WHERE {table}.{key} = n.{key}",
+        {"batch": batch},
+    )
+
+
+# -- what the summary reports ---------------------------------------------------------------
+
+
+@_step
+def unrecognised_examples(column: Column) -> Statement:
+    """The five commonest spellings of ``column`` (a country column) kept raw, with counts."""
+    raw = quote_ident(f"{column.name}_raw")
+    return Statement(
+        f"SELECT {raw}, count(*) AS n\n"
+        "FROM _norm\n"
+        f"WHERE _reason IS NULL AND {raw} IS NOT NULL\n"
+        "GROUP BY 1\n"
+        "ORDER BY n DESC, 1\n"
+        "LIMIT 5"
+    )
+
+
+@_step
+def unrecognised_count(column: Column) -> Statement:
+    """How many valid rows keep ``column`` (a country column) raw."""
+    raw = quote_ident(f"{column.name}_raw")
+    return Statement(f"SELECT count(*) FROM _norm WHERE _reason IS NULL AND {raw} IS NOT NULL")
+
+
+@_step
+def coordinates_dropped(spec: Kind) -> Statement | None:
+    """How many rows lost an invalid coordinate pair (None for a kind without coordinates)."""
+    if not _has_coordinates(spec):
+        return None
+    return Statement("SELECT count(*) FROM _norm WHERE _coords_dropped")
+
+
+@_step
+def previous_batch(spec: Kind, sha256: str) -> Statement:
+    """The last batch that loaded the same file as ``spec`` (NULL when none did)."""
+    return Statement(
+        "SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind",
+        {"sha": sha256, "kind": spec.name},
+    )
+
+
+@_step
+def raw_records() -> Statement:
+    """How many records the reader split into fields."""
+    return Statement("SELECT count(*) FROM _raw")
+
+
+@_step
+def record_batch(
+    *,
+    batch: int,
+    kind: str,
+    file: str,
+    sha256: str,
+    fmt: str,
+    mapping_name: str | None,
+    mapping_sha256: str | None,
+    pseudonymized: bool,
+    origin: str,
+    read: int,
+    inserted: int,
+    updated: int,
+    unchanged: int,
+    rejected: int,
+    details: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    user: str,
+) -> Statement:
+    """The ``load_batches`` row of a load (``details`` is JSON text)."""
+    return Statement(
+        "INSERT INTO load_batches VALUES (\n"
+        "    $batch, $kind, $file, $sha, $fmt, $mapping_name, $mapping_sha, $pseudo, $origin,\n"
+        "    $read, $inserted, $updated, $unchanged, $rejected, $details, $started, $finished, $user\n"
+        ")",
+        {
+            "batch": batch,
+            "kind": kind,
+            "file": file,
+            "sha": sha256,
+            "fmt": fmt,
+            "mapping_name": mapping_name,
+            "mapping_sha": mapping_sha256,
+            "pseudo": pseudonymized,
+            "origin": origin,
+            "read": read,
+            "inserted": inserted,
+            "updated": updated,
+            "unchanged": unchanged,
+            "rejected": rejected,
+            "details": details,
+            "started": started,
+            "finished": finished,
+            "user": user,
+        },
+    )
+
+
+@_step
+def drop_temporary() -> list[Statement]:
+    """Drop the load's temporary tables (:data:`TEMP_TABLES`)."""
+    return [Statement(f"DROP TABLE IF EXISTS {table}") for table in TEMP_TABLES]

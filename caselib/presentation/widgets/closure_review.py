@@ -1,0 +1,183 @@
+"""The closure review: the queue of objects flagged ready, their evidence, and the decisions."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+
+import ipywidgets as W
+import pandas as pd
+
+from caselib.domain.filters import TipFilter
+from caselib.domain.rules import as_of_day
+from caselib.presentation.widgets.common import View, figure_widget
+from caselib.presentation.widgets.tip_table import TipTable
+from caselib.store.session import Session
+
+__all__ = ["ClosureReview"]
+
+
+def _same_cell(a, b) -> bool:
+    """Equality of two table cells, missing values (None, NaN, NA) all alike."""
+    if pd.isna(a) or pd.isna(b):
+        return bool(pd.isna(a) and pd.isna(b))
+    return bool(a == b)
+
+
+class ClosureReview(View):
+    """The queue of objects flagged ready, with their evidence and the decision buttons.
+
+    Close, keep open and reopen each need a reason; each writes one record to the audit
+    chain, and the queue is recomputed at once.
+    """
+
+    def __init__(self, session: Session, *, as_of: dt.date | None = None, by: str | None = None,
+                 ready_only: bool = True) -> None:
+        self.session = session
+        self.as_of = as_of
+        self.by = by
+        self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure")
+        self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="340px"))
+        from caselib.presentation.figures.live import LiveChoropleth, LiveConsensus
+
+        self.consensus = figure_widget()
+        self._consensus = LiveConsensus(self.consensus)
+        self.map = figure_widget()
+        self._map = LiveChoropleth(self.map, label="countable tips")
+        self.reasons = W.HTML()
+        self.tips = TipTable(session, page_size=10)
+        self.outcome = W.Dropdown(options=["origin_established", "widely_distributed", "exhausted", "withdrawn"],
+                                  description="Outcome")
+        self.reason = W.Textarea(placeholder="Reason for the decision (required, kept in the audit)",
+                                 layout=W.Layout(width="100%", height="60px"))
+        self.close_button = W.Button(description="Close object", button_style="danger")
+        self.keep_button = W.Button(description="Keep open")
+        self.reopen_button = W.Button(description="Reopen")
+        self.message = W.HTML()
+        self.flags = pd.DataFrame()
+        # Typing the (required) reason is the first step of every decision: the session
+        # takes the write connection then, not when the button is pressed.
+        self.reason.observe(self._reason_typed, names="value")
+        self.close_button.on_click(lambda _: self.decide("close"))
+        self.keep_button.on_click(lambda _: self.decide("keep_open"))
+        self.reopen_button.on_click(lambda _: self.decide("reopen"))
+        self._listing = False
+        self.queue.observe(lambda change: None if self._listing else self.show(change["new"]), names="value")
+        self.ready_only.observe(lambda _: self._list_queue(), names="value")
+        self.widget = W.HBox(
+            [
+                W.VBox([self.ready_only, self.queue]),
+                W.VBox([self.reasons, W.HBox([self.consensus, self.map]), self.tips.widget,
+                        W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button]),
+                        self.reason, self.message], layout=W.Layout(flex="1")),
+            ]
+        )
+        self.refresh()
+
+    def refresh(self, select: str | None = None) -> None:
+        """Recompute every flag and every object's evidence, then list the queue."""
+        from caselib.domain.closure import evaluate_flags, flag_figures
+        from caselib.domain.geography import origin_consensus
+
+        self._as_of = as_of_day(self.as_of)
+        with self.session.reading() as store:
+            self._figures = flag_figures(store, as_of=self._as_of)
+            # Every object's evidence at once (one scan), so that selecting one queries only its tips.
+            self.consensus_frame = origin_consensus(store, as_of=self._as_of)
+        self.flags = evaluate_flags(self._figures, as_of=self._as_of)
+        self._list_queue(select, force=True)
+
+    def _recompute(self, object_id: str) -> None:
+        """After a decision on ``object_id``: its flag from its new status and the tip figures
+        the view already has (a decision changes no tip; a load shows on the next refresh)."""
+        from caselib.domain.closure import evaluate_flags, with_object_state
+
+        with self.session.reading() as store:
+            self._figures = with_object_state(store, self._figures, object_id, as_of=self._as_of)
+        new = evaluate_flags(self._figures[self._figures["object_id"] == object_id], as_of=self._as_of).iloc[0]
+        at = self.flags.index[self.flags["object_id"] == object_id][0]
+        for column in self.flags.columns:  # in place: only status, outcome, reasons… differ
+            if not _same_cell(self.flags.at[at, column], new[column]):
+                self.flags.at[at, column] = new[column]
+
+    def _list_queue(self, select: str | None = None, *, force: bool = False) -> None:
+        self._flag_rows = self.flags.set_index("object_id")
+        # Objects not yet published on the as-of day have nothing to review as of that day.
+        listed = self.flags[self.flags["outcome"] != "not_published"]
+        shown = listed[listed["ready"]] if self.ready_only.value else listed
+        options = [(f"{r.object_id} · {r.outcome.replace('_', ' ')}", r.object_id) for r in shown.itertuples()]
+        before = self.queue.value
+        current = select or before
+        ids = [o for _, o in options]
+        # Quiet while listing: new options first move the selection to the first object,
+        # and each move would show that object's evidence. Shown once, below.
+        self._listing = True
+        try:
+            self.queue.options = options
+            self.queue.value = current if current in ids else (ids[0] if ids else None)
+        finally:
+            self._listing = False
+        if force or self.queue.value != before or self.queue.value is None:
+            self.show(self.queue.value)
+
+    def show(self, object_id: str | None) -> None:
+        if object_id is None:
+            self.reasons.value = "<i>No object in the queue.</i>"
+            return
+        flag = self._show_reasons(object_id)
+        consensus = self.consensus_frame[self.consensus_frame["object_id"] == object_id]
+        if flag["outcome"] in ("origin_established", "widely_distributed", "exhausted"):
+            self.outcome.value = flag["outcome"]
+        self._consensus.show(consensus, object_id)
+        self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
+        self.tips.show(TipFilter(objects=(object_id,)))
+
+    def _show_reasons(self, object_id: str):
+        flag = self._flag_rows.loc[object_id]
+        self.reasons.value = (
+            f"<h3>{html.escape(object_id)} · {html.escape(str(flag['title']))}</h3>"
+            f"<p><b>{html.escape(flag['outcome'].replace('_', ' '))}</b> "
+            f"({'ready' if flag['ready'] else 'not ready'}; status {html.escape(str(flag['status']))}): "
+            f"{html.escape(str(flag['reasons']))}</p>"
+        )
+        return flag
+
+    def _reason_typed(self, change) -> None:
+        from caselib.errors import StoreError
+
+        if change["new"].strip():
+            with contextlib.suppress(StoreError):  # another process writing: the decision will say so
+                self.session.prepare_writing()
+
+    def decide(self, action: str) -> None:
+        """Record a decision on the selected object (``close``, ``keep_open`` or ``reopen``)."""
+        from caselib.domain import audit
+        from caselib.errors import CaselibError
+
+        object_id = self.queue.value
+        if object_id is None:
+            self.message.value = "Select an object first."
+            return
+        try:
+            with self.session.writing() as store:
+                if action == "close":
+                    audit.close_object(store, object_id, outcome=self.outcome.value, reason=self.reason.value, by=self.by)
+                elif action == "reopen":
+                    audit.reopen_object(store, object_id, reason=self.reason.value, by=self.by)
+                else:
+                    audit.keep_open(store, object_id, reason=self.reason.value, by=self.by)
+        except CaselibError as error:
+            self.message.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+            return
+        done = {"close": "closed", "reopen": "reopened", "keep_open": "kept open"}[action]
+        self.message.value = f"{html.escape(object_id)} {done}; the decision is in the audit."
+        if self._as_of < as_of_day(None):
+            self.message.value += (
+                f" It takes effect today: as of {self._as_of.day} {self._as_of:%B %Y} it stands as it was."
+            )
+        self.reason.value = ""
+        self._recompute(object_id)
+        self._list_queue()
+        if self.queue.value == object_id:  # still selected: its status and reasons changed, not its evidence
+            self._show_reasons(object_id)

@@ -1,0 +1,466 @@
+"""The store: the only module that talks to DuckDB.
+
+Everything else in caselib hands SQL text (loaded by name from ``caselib/sql``) and named
+parameters to a :class:`Store`, and gets pandas frames or plain tuples back. Keeping the
+engine behind this one class is what lets a later team mode put shared case state on
+PostgreSQL while DuckDB stays the analytic engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from caselib.config import configure_logging
+from caselib.errors import QueryError, StoreError
+
+__all__ = ["Store", "others_waiting", "quote_ident", "sql_text", "SCHEMA_VERSION"]
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+# At DEBUG (CASELIB_LOG=debug) every query is logged with its name and duration.
+_log = logging.getLogger(__name__)
+
+
+class TipSource(Protocol):
+    """Chooses tips for a query: a declared SELECT over tips and its named parameters."""
+
+    def sql(self) -> tuple[str, dict[str, Any]]: ...
+
+# Every tip, one row each: what a query reading {{filtered_tips}} gets without a filter, and
+# what caselib.domain.filters.TipFilter narrows.
+ALL_TIPS = "SELECT t.* FROM tips AS t"
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB SQL; the one place identifiers from files meet SQL text."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+_INCLUDE = re.compile(r"\{\{include ([a-z0-9_/]+)\}\}")
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``caselib/sql/<name>.sql``, e.g. ``sql_text("ingest/tips_normalise")``.
+
+    ``{{include other/name}}`` in it is replaced by that file's text: SQL that several
+    queries share (``response/_wave_days``).
+    """
+    path = resources.files("caselib").joinpath(f"sql/{name}.sql")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyError(f"no query named {name!r}") from None
+    return _INCLUDE.sub(lambda match: sql_text(match.group(1)).rstrip(), text)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("caselib").joinpath("sql/schema")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"schema migrations are not numbered 1..n: {versions}")
+    return found
+
+
+SCHEMA_VERSION = len(_migrations())
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _label(name: str | None, sql: str) -> str:
+    """How the log names a statement: its query name, else the start of its SQL."""
+    if name is not None:
+        return name
+    text = " ".join(sql.split())
+    return "sql: " + (text if len(text) <= 60 else text[:57] + "...")
+
+
+def _friendly(error: duckdb.Error, path: Path) -> StoreError:
+    text = str(error)
+    if "lock" in text.lower():
+        locked = StoreError(
+            f"the database {path} is in use by another process (DuckDB allows one writer); "
+            "wait for it to finish or close it, then try again"
+        )
+        locked.locked = True
+        return locked
+    return StoreError(f"cannot open the database {path}: {_first_line(error)}")
+
+
+# Called with a database path when this process already has that file open with another
+# configuration (read-only beside read-write): each may close idle connections of its own
+# (caselib.store.session registers one), after which the open is tried again.
+_IN_PROCESS_HOLDERS: list = []
+
+
+def on_in_process_conflict(release) -> None:
+    """Register ``release(path) -> bool``: close this process's idle connections to ``path``."""
+    _IN_PROCESS_HOLDERS.append(release)
+
+
+def _in_process_conflict(error: duckdb.Error) -> bool:
+    return "different configuration" in str(error)
+
+
+def _marker_prefix(path: Path) -> str:
+    return path.name + ".wanted."
+
+
+@contextlib.contextmanager
+def _waiting_marker(path: Path) -> Iterator:
+    """Yields ``mark()``: it creates ``<db>.wanted.<pid>`` (once); removed on the way out."""
+    created: list[Path] = []
+
+    def mark() -> None:
+        if created:
+            return
+        marker = path.with_name(_marker_prefix(path) + str(os.getpid()))
+        with contextlib.suppress(OSError):  # a directory we may not write to: we just wait
+            marker.touch()
+            created.append(marker)
+
+    try:
+        yield mark
+    finally:
+        for marker in created:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
+def others_waiting(path: str | os.PathLike[str]) -> bool:
+    """Whether another live process is waiting to open the database at ``path``.
+
+    Markers of processes that died while waiting are removed.
+    """
+    path = Path(path)
+    prefix = _marker_prefix(path)
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return False
+    for marker in candidates:
+        pid_text = marker.name[len(prefix):]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+            continue
+        except PermissionError:
+            pass  # alive, another user's
+        return True
+    return False
+
+
+def _lock_wait() -> float:
+    """Seconds to wait for another process's lock: ``CASELIB_LOCK_WAIT``, default 10."""
+    value = os.environ.get("CASELIB_LOCK_WAIT", "10")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise StoreError(f"CASELIB_LOCK_WAIT must be a number of seconds, not {value!r}") from None
+    return max(0.0, seconds)
+
+
+class Store:
+    """A DuckDB database file holding one campaign's waves, objects, tips and load history.
+
+    Parameters
+    ----------
+    path
+        The database file. Created (owner-only) with the current schema when missing,
+        unless ``read_only``.
+    read_only
+        Open without taking the write lock, so several readers can work beside a loader
+        between its loads.
+    wait
+        Seconds to keep retrying while another process holds the file (default
+        ``CASELIB_LOCK_WAIT``, else 10): DuckDB lets one process write, or several read.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, wait: float | None = None) -> None:
+        configure_logging()
+        self.path = Path(path).expanduser().resolve()
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"there is no database at {self.path}; run `caselib demo` or `caselib load` first"
+            )
+        created = not self.path.exists()
+        if created:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        config = {
+            # Air-gapped machines: never try to download an extension. Everything we use
+            # (json, parquet, icu) is statically linked into the Python package.
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+            "allow_community_extensions": "false",
+        }
+        self._con = self._connect(config, wait if wait is not None else _lock_wait())
+        # query_progress() only reports while the progress bar is enabled; we draw our own.
+        # Naive timestamps in files mean UTC, and day boundaries are UTC days.
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = true")
+        self._con.execute("SET enable_progress_bar_print = false")
+        if created:
+            self.secure_files()
+        if not read_only:
+            self._migrate()
+        else:
+            self._check_version()
+        # The campaign's rules as macros every query calls (sql/rules/campaign.sql); they
+        # are bound to the tables, so they come once the schema is in place.
+        self.execute(sql_text("rules/campaign"), name="rules/campaign")
+
+    def _connect(self, config: dict, wait: float):
+        """Connect; while another process holds the file, retry for up to ``wait`` seconds.
+
+        While it waits, a marker file says so (see :func:`others_waiting`): a session in
+        the process holding the file then lets go of it.
+        """
+        with _waiting_marker(self.path) as mark:
+            return self._connect_retrying(config, wait, mark)
+
+    def _connect_retrying(self, config: dict, wait: float, mark):
+        deadline = time.monotonic() + wait
+        delay = 0.02
+        released = False
+        while True:
+            old_umask = os.umask(0o077)
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+            except duckdb.Error as error:
+                if _in_process_conflict(error) and not released:
+                    # A session of this process holds the file the other way; an idle one lets go.
+                    released = any([release(self.path) for release in _IN_PROCESS_HOLDERS])
+                    if released:
+                        continue
+                if _in_process_conflict(error):
+                    raise StoreError(
+                        f"this process already has {self.path} open "
+                        f"{'read-write' if self.read_only else 'read-only'} and in use; "
+                        "close that store or session first"
+                    ) from None
+                friendly = _friendly(error, self.path)
+                if not friendly.locked or time.monotonic() + delay > deadline:
+                    raise friendly from None
+            finally:
+                os.umask(old_umask)
+            mark()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards."""
+        self._con.close()
+        if not self.read_only:
+            self.secure_files()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def secure_files(self) -> None:
+        """Make the database and its write-ahead log readable by the owner only."""
+        for candidate in (self.path, self.path.with_name(self.path.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(candidate, 0o600)
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The version of the schema applied to this database (0 for an empty file)."""
+        # Asked directly (information_schema took longer than the rest of opening the file).
+        try:
+            return int(self.scalar("SELECT coalesce(max(version), 0) FROM main.schema_version"))
+        except duckdb.CatalogException:
+            return 0
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database {self.path} has schema version {version}, newer than this "
+                f"caselib knows ({SCHEMA_VERSION}); upgrade caselib"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"the database {self.path} has schema version {version}; open it once for "
+                "writing (for example `caselib status`) to upgrade it"
+            )
+
+    def _migrate(self) -> None:
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            self._check_version()
+        for version, name, text in _migrations():
+            if version <= current:
+                continue
+            with self.transaction():
+                self._con.execute(text)
+                self._con.execute(
+                    "INSERT INTO schema_version VALUES ($v, $n, now()::TIMESTAMP)",
+                    {"v": version, "n": name},
+                )
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _query(self, name: str | None, sql: str) -> Iterator[None]:
+        """Times the statement run inside (logged at DEBUG) and names its failure.
+
+        A DuckDB error of a named statement becomes a :class:`~caselib.errors.QueryError`
+        carrying the name and the SQL, DuckDB's exception as its cause. Unnamed ad-hoc SQL
+        keeps DuckDB's exception: callers catch particular ones (``CatalogException``).
+        """
+        started = time.perf_counter()
+        try:
+            yield
+        except duckdb.Error as error:
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("%s failed after %.1f ms", _label(name, sql), (time.perf_counter() - started) * 1000)
+            if name is None or isinstance(error, duckdb.InterruptException):
+                raise
+            raise QueryError(name, sql, _first_line(error)) from error
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s %.1f ms", _label(name, sql), (time.perf_counter() - started) * 1000)
+
+    def _result(self, sql: str, params: Params):
+        return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+
+    def execute(self, sql: str, params: Params = None, *, name: str | None = None) -> None:
+        """Run one statement (or several, without parameters) for its effect.
+
+        With ``name``, a failure raises :class:`~caselib.errors.QueryError` naming it (as
+        for :meth:`rows`, :meth:`scalar` and :meth:`df`); without, DuckDB's own error.
+        """
+        with self._query(name, sql):
+            self._result(sql, params)
+
+    def run(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run the named query file for its effect, statement by statement.
+
+        Each statement receives only the named parameters it mentions.
+        """
+        for statement in self._con.extract_statements(sql_text(name)):
+            text = statement.query
+            used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", text)}
+            self.execute(text, used or None, name=name)
+
+    def rows(self, sql: str, params: Params = None, *, name: str | None = None) -> list[tuple[Any, ...]]:
+        """All result rows as tuples."""
+        with self._query(name, sql):
+            return self._result(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Params = None, *, name: str | None = None) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        with self._query(name, sql):
+            result = self._result(sql, params)
+            row = result.fetchone()
+            result.complete()
+        return None if row is None else row[0]
+
+    def df(self, sql: str, params: Params = None, *, name: str | None = None):
+        """The result as a pandas DataFrame."""
+        with self._query(name, sql):
+            return self._result(sql, params).df()
+
+    def query_df(self, name: str, params: Params = None, *, tips: TipSource | None = None):
+        """The named query's result as a pandas DataFrame.
+
+        A query that reads ``{{filtered_tips}}`` gets the tips chosen by ``tips`` (an object
+        with ``sql()`` returning a declared SELECT and its parameters, e.g.
+        :class:`caselib.domain.filters.TipFilter`); every query receives only the parameters it uses.
+        The filter's parameters and ``params`` must not share a name (the filter's start
+        with ``tips_``): a clash raises :class:`~caselib.errors.QueryError`, as does a
+        failure in DuckDB.
+        """
+        return self.df(*self._named(name, params, tips), name=name)
+
+    def query_rows(self, name: str, params: Params = None, *, tips: TipSource | None = None) -> list[tuple[Any, ...]]:
+        """The named query's result as tuples (as :meth:`query_df`, without building a frame)."""
+        return self.rows(*self._named(name, params, tips), name=name)
+
+    def _named(self, name: str, params: Params, tips: TipSource | None) -> tuple[str, dict[str, Any] | None]:
+        text = sql_text(name)
+        params = dict(params or {})
+        if "{{filtered_tips}}" in text:
+            select, tip_params = tips.sql() if tips is not None else (ALL_TIPS, {})
+            text = text.replace("{{filtered_tips}}", f"({select})")
+            shared = sorted(set(params) & set(tip_params))
+            if shared:
+                raise QueryError(
+                    name,
+                    text,
+                    f"the caller and the tip filter both give the parameter{'s' if len(shared) > 1 else ''} "
+                    + ", ".join("$" + k for k in shared),
+                )
+            params.update(tip_params)
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", text)}
+        return text, used or None
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table or temporary table, in order."""
+        result = self._con.execute(f"SELECT * FROM {quote_ident(table)} LIMIT 0")
+        names = [d[0] for d in result.description]
+        result.complete()
+        return names
+
+    def register(self, name: str, data: Any) -> None:
+        """Expose an Arrow table or pandas frame to SQL under ``name`` until unregistered."""
+        self._con.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
+    def query_progress(self) -> float:
+        """Percent done of the running statement, or -1 when none runs; safe from another thread."""
+        return self._con.query_progress()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together, or none does."""
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file."""
+        self._con.execute("CHECKPOINT")
