@@ -127,7 +127,8 @@ def _days(value) -> float:
 
 
 def campaign_figures(store: Store, *, as_of: dt.date | None = None, wave: str | None = None,
-                     k: int | None = DEFAULT_K, rules=None, flags=None, countries=None) -> dict:
+                     k: int | None = DEFAULT_K, rules=None, flags=None, countries=None,
+                     numbers: Kpis | None = None) -> dict:
     """The headline figures as plain data (what the report embeds as ``caselib-figures``).
 
     Returns a dict: ``as_of`` (ISO date), ``wave``, ``k``; ``objects`` (``published``,
@@ -137,7 +138,8 @@ def campaign_figures(store: Store, *, as_of: dt.date | None = None, wave: str | 
     ``share``, ``per_million``, ``suppressed``; the three figures None when suppressed),
     over the tips of ``wave``'s window (all tips without one) received by the as-of day.
     ``countries`` may pass the two frames of
-    :func:`caselib.domain.geography.tips_by_country_both` already computed for the same tips.
+    :func:`caselib.domain.geography.tips_by_country_both` already computed for the same tips,
+    and ``numbers`` the :func:`kpis` of the same day, wave and ``k``.
     """
     from caselib.domain.closure import closure_flags
     from caselib.domain.filters import TipFilter
@@ -146,7 +148,8 @@ def campaign_figures(store: Store, *, as_of: dt.date | None = None, wave: str | 
     as_of = as_of_day(as_of)
     if flags is None:
         flags = closure_flags(store, as_of=as_of, rules=rules)
-    numbers = kpis(store, as_of=as_of, wave=wave, k=k, flags=flags)
+    if numbers is None:
+        numbers = kpis(store, as_of=as_of, wave=wave, k=k, flags=flags)
     if countries is None:
         countries = tips_by_country_both(store, TipFilter(wave=wave, received_to=as_of), k=k)
     rows = []

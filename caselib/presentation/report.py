@@ -151,7 +151,8 @@ def build_report(
     numbers = kpis(store, as_of=as_of, wave=wave, k=k, flags=flags)
     reporters, suggested = tips_by_country_both(store, tips, k=k)
     # The figures as data, from the same functions as the dashboard's tiles and `caselib status`.
-    data = campaign_figures(store, as_of=as_of, wave=wave, k=k, flags=flags, countries=(reporters, suggested))
+    data = campaign_figures(store, as_of=as_of, wave=wave, k=k, flags=flags, countries=(reporters, suggested),
+                            numbers=numbers)
 
     # -- summary ---------------------------------------------------------------------
     waves_so_far = int((launches["launched_on"] <= as_of).sum())
