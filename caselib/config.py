@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -10,6 +11,38 @@ from pathlib import Path
 from caselib.errors import CaselibError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def owner_only():
+    """Files and folders created inside are readable by their owner only (0600, 0700),
+    whatever the umask: reports, exports and folders hold case data."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def write_private(path: Path, data: bytes | str) -> Path:
+    """Write ``path`` owner-only and all at once: a temporary file beside it, then a rename
+    (a reader never sees half a file, and a failure leaves the old one)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with owner_only():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if isinstance(data, bytes):
+                temporary.write_bytes(data)
+            else:
+                temporary.write_text(data, encoding="utf-8")
+            os.chmod(temporary, 0o600)  # a leftover temporary from before may have had another mode
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
+    return path
 
 
 def project_root() -> Path:

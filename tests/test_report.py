@@ -158,3 +158,18 @@ def test_notebook_and_cli_write_the_same_report(demo_db, tmp_path):
         else:
             os.environ["CASELIB_DB"] = env_before
     assert from_notebook.read_bytes() == from_cli.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["report.html", "new-folder/report.html"])
+def test_the_report_is_written_owner_only_whatever_the_umask(demo_db, tmp_path, name):
+    out = tmp_path / name
+    previous = os.umask(0o022)
+    try:
+        result = run("--db", str(demo_db), "report", "--as-of", AS_OF, "-o", str(out))
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    if "/" in name:
+        assert out.parent.stat().st_mode & 0o777 == 0o700
+    assert not list(out.parent.glob(".*.tmp"))

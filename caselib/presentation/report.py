@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from caselib.config import write_private
 from caselib.domain.closure import ClosureRules, closure_flags
 from caselib.domain.filters import TipFilter, date_range_caption
 from caselib.domain.rules import DEFAULT_K, as_of_day, count_text, hide_small
@@ -358,13 +359,9 @@ def write_report(report: Report, path: str | os.PathLike[str]) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise CaselibError(f"the report is written as .html or .pdf, not {path.suffix or 'a file without suffix'}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         return write_pdf(report.html, path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(report.html, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_private(path, report.html)
 
 
 def chromium_path() -> str | None:
@@ -397,7 +394,5 @@ def write_pdf(page: str, path: Path) -> Path:
         if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise CaselibError(f"Chromium could not print the report to PDF: {last}")
-        temporary = path.with_name(f".{path.name}.tmp")
-        shutil.copyfile(target, temporary)
-        os.replace(temporary, path)
+        write_private(path, target.read_bytes())
     return path
