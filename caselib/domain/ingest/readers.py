@@ -161,14 +161,23 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
 
 
 def _read_parquet(store: Store, path: Path, fmt: str) -> RawFile:
+    import pyarrow.parquet as pq
+
     try:
-        headers = [
+        # DuckDB renames a repeated column (``reporter_email``, ``REPORTER_EMAIL``: names are
+        # case-insensitive in SQL) to ``reporter_email_1``; its names address the columns,
+        # the file's own names (read from its footer) are the headers the plan matches, so
+        # a repeated contact column is still known for one.
+        names = [
             row[0]
             for row in store.rows("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)},
                                   name="ingest/read_parquet")
         ]
+        headers = list(pq.ParquetFile(path).schema_arrow.names)
+        if len(headers) != len(names):
+            raise FileLoadError(f"{path.name} has nested columns the reader cannot tell apart")
         projection = ", ".join(
-            f"CAST({quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(headers)
+            f"CAST({quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(names)
         )
         store.execute(
             f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM read_parquet($path)",

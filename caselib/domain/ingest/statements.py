@@ -583,10 +583,12 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
 
 @_step
 def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statement:
-    """Quarantine the lines the reader could not split (``_reader_rejects``).
+    """Quarantine the records the reader could not split (``_reader_rejects``).
 
-    Their text may hold contact data we cannot find, so it is kept only when the file has
-    no contact columns at all.
+    Nothing of their text is kept, only their length: a record that could not be split
+    into fields has no columns to tell contact data by (a ragged CSV line's extra field, a
+    JSON Lines line that is not an object), so any of its values may be an address or a
+    phone number. The line number and the file's SHA-256 find it in the file.
     """
     return Statement(
         "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)\n"
@@ -595,9 +597,8 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
         "    $kind,\n"
         "    x.record_no,\n"
         "    x.line_no,\n"
-        "    x.reason || CASE WHEN $keep_text THEN ''\n"
-        "        ELSE '; its text is not kept because the file has contact columns' END,\n"
-        "    CASE WHEN $keep_text THEN json_object('text', x.raw_text) END,\n"
+        "    x.reason,\n"
+        "    json_object('length', x.length),\n"
         "    $sha\n"
         "FROM _reader_rejects x\n"
         "WHERE NOT EXISTS (\n"
@@ -606,7 +607,7 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
         "      AND q.line_no IS NOT DISTINCT FROM x.line_no AND q.record_no IS NOT DISTINCT FROM x.record_no\n"
         "      AND starts_with(q.reason, x.reason)\n"
         ")",
-        {"batch": batch, "kind": spec.name, "sha": sha256, "keep_text": not plan.contact},
+        {"batch": batch, "kind": spec.name, "sha": sha256},
     )
 
 

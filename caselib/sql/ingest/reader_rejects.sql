@@ -2,5 +2,5 @@ CREATE OR REPLACE TEMP TABLE _reader_rejects (
     record_no BIGINT,
     line_no   BIGINT,
     reason    VARCHAR,
-    raw_text  VARCHAR
+    length    BIGINT   -- the record's length in characters: nothing of its text is kept
 );

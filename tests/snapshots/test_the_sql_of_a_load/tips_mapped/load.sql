@@ -315,16 +315,15 @@ WHERE NOT EXISTS (
       AND q.record_no = x.record_no AND q.reason = x.reason
 );
 
--- rejected lines of the reader (parameters: $batch, $keep_text, $kind, $sha)
+-- rejected lines of the reader (parameters: $batch, $kind, $sha)
 INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
 SELECT
     $batch,
     $kind,
     x.record_no,
     x.line_no,
-    x.reason || CASE WHEN $keep_text THEN ''
-        ELSE '; its text is not kept because the file has contact columns' END,
-    CASE WHEN $keep_text THEN json_object('text', x.raw_text) END,
+    x.reason,
+    json_object('length', x.length),
     $sha
 FROM _reader_rejects x
 WHERE NOT EXISTS (

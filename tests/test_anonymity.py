@@ -1,0 +1,194 @@
+"""Tipsters were promised anonymity: contact data planted in every shape a file can hold it
+is found nowhere afterwards: not in the quarantine, not in `caselib rejected`, not in the
+database file or its WAL, not in the report.
+
+Each secret is distinct and long, so that a hit is unambiguous, and the tables are queried
+as well as the bytes read (DuckDB may compress strings in its blocks).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from caselib import Store, load_file
+from caselib.cli import cli
+from caselib.store import quote_ident
+from conftest import OBJECTS, WAVES, write_csv
+
+SECRETS = [
+    "secret-1@example.org",
+    "+44 7700 900123",
+    "secret-3-jane.roe@example.net",
+    "+49 151 23456789",
+    "secret-5-john.q@example.com",
+    "198.51.100.77",
+    "Secretina Verylongname",
+    "secret-8-max@example.de",
+]
+
+
+def _campaign(db: Path, tmp_path: Path) -> None:
+    with Store(db) as store:
+        load_file(store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
+        load_file(store, "objects", write_csv(tmp_path / "objects.csv", OBJECTS), progress=False)
+
+
+def _load(db: Path, path: Path, *, pseudonymize: bool = False):
+    with Store(db) as store:
+        return load_file(store, "tips", path, progress=False, pseudonymize=pseudonymize)
+
+
+def _everything_stored(db: Path) -> str:
+    with Store(db) as store:
+        tables = [r[0] for r in store.rows("SELECT table_name FROM duckdb_tables() ORDER BY 1")]
+        return "\n".join(repr(store.rows(f"SELECT * FROM {quote_ident(t)}")) for t in tables).lower()
+
+
+def _rejected_json(db: Path) -> str:
+    result = CliRunner().invoke(cli, ["--db", str(db), "rejected", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _files_under(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def assert_no_secret(db: Path, secrets: list[str], *, files_in: Path | None = None) -> None:
+    exported = _rejected_json(db).lower()
+    json.loads(exported)
+    stored = _everything_stored(db)
+    on_disk = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*") if p.is_file())
+    if files_in is not None:
+        on_disk += _files_under(files_in)
+    for secret in secrets:
+        assert secret.lower() not in exported, f"{secret} in `caselib rejected`"
+        assert secret.lower() not in stored, f"{secret} in a table"
+        assert secret.encode() not in on_disk, f"{secret} in a file"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "db" / "case.duckdb"
+    path.parent.mkdir()
+    _campaign(path, tmp_path)
+    return path
+
+
+# -- item 1: the quarantine --------------------------------------------------------------------
+
+
+def test_a_json_lines_line_that_is_not_an_object_keeps_none_of_its_text(db, tmp_path):
+    path = tmp_path / "tips.jsonl"
+    good = {"tip_id": "J1", "object_id": "G01", "received_at": "2017-06-01"}
+    path.write_text(
+        json.dumps(good) + "\n"
+        # not JSON at all: a broken object with contact fields
+        + '{"tip_id": "J2", "reporter_email": "secret-1@example.org", "reporter_phone": "+44 7700 900123"\n'
+        # JSON, but an array of objects, not an object
+        + '[{"tip_id": "J3", "contact": "secret-3-jane.roe@example.net"}]\n'
+        # JSON, a bare string
+        + '"+49 151 23456789"\n'
+    )
+    result = _load(db, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (4, 1, 3)
+    with Store(db) as store:
+        rows = store.rows("SELECT line_no, reason, raw_record FROM rejected_rows ORDER BY line_no")
+    assert [r[0] for r in rows] == [2, 3, 4]
+    for line_no, reason, raw in rows:
+        assert reason == f"line {line_no} is not a JSON object"
+        assert set(json.loads(raw)) == {"length"}  # its length only, nothing of its content
+    assert_no_secret(db, SECRETS[:4])
+
+
+def test_a_json_array_element_that_is_not_an_object_keeps_none_of_its_text(db, tmp_path):
+    path = tmp_path / "tips.json"
+    path.write_text(json.dumps([
+        {"tip_id": "A1", "object_id": "G01", "received_at": "2017-06-01"},
+        "secret-5-john.q@example.com",
+        [{"reporter_ip": "198.51.100.77"}],
+    ]))
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (1, 2)
+    assert_no_secret(db, ["secret-5-john.q@example.com", "198.51.100.77"])
+
+
+def test_a_csv_line_the_reader_cannot_split_keeps_none_of_its_text(db, tmp_path):
+    # No contact column in the header, but the extra field of a ragged line is an address.
+    path = tmp_path / "tips.csv"
+    path.write_text(
+        "tip_id,object_id,received_at\n"
+        "C1,G01,2017-06-01\n"
+        "C2,G01,2017-06-01,secret-8-max@example.de\n"
+        '"C3,G01,2017-06-01,Secretina Verylongname\n'
+    )
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (1, 2) and result.reconciles
+    with Store(db) as store:
+        raws = [json.loads(r[0]) for r in store.rows("SELECT raw_record FROM rejected_rows ORDER BY line_no")]
+    assert all(set(raw) == {"length"} for raw in raws)
+    assert_no_secret(db, ["secret-8-max@example.de", "Secretina Verylongname"])
+
+
+def _parquet(path: Path, names: list[str], columns: list[list]) -> Path:
+    table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], names=names)
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.mark.parametrize("pseudonymize", [False, True])
+def test_parquet_duplicate_and_case_variant_contact_columns_are_all_removed(db, tmp_path, pseudonymize):
+    path = _parquet(
+        tmp_path / "tips.parquet",
+        ["tip_id", "object_id", "received_at", "reporter_email", "reporter_email", "REPORTER_EMAIL",
+         "Reporter_Phone", "reporter_phone"],
+        [
+            ["P1", "P2"],
+            ["G01", "G99"],  # P2 names an unknown object: it goes to the quarantine
+            ["2017-06-01", "2017-06-01"],
+            ["secret-1@example.org", "secret-3-jane.roe@example.net"],
+            ["secret-5-john.q@example.com", "secret-8-max@example.de"],
+            ["Secretina Verylongname", "198.51.100.77"],
+            ["+44 7700 900123", "+49 151 23456789"],
+            ["+44 7700 900999", "+49 151 99999999"],
+        ],
+    )
+    result = _load(db, path, pseudonymize=pseudonymize)
+    assert (result.inserted, result.rejected) == (1, 1)
+    assert len(result.contact_columns) == 5 and result.ignored_columns == []
+    with Store(db) as store:
+        [(raw,)] = store.rows("SELECT raw_record FROM rejected_rows")
+        assert set(json.loads(raw)) == {"tip_id", "object_id", "received_at"}
+        pseudonyms = store.rows("SELECT reporter_pseudonym FROM tips")
+    assert (pseudonyms[0][0] is not None) == pseudonymize
+    assert_no_secret(db, [*SECRETS, "+44 7700 900999", "+49 151 99999999"])
+
+
+def test_csv_duplicate_and_case_variant_contact_columns_are_all_removed(db, tmp_path):
+    path = tmp_path / "tips.csv"
+    path.write_text(
+        "tip_id,object_id,received_at,reporter_email,REPORTER_EMAIL, Reporter_Email \n"
+        "D1,G99,2017-06-01,secret-1@example.org,secret-3-jane.roe@example.net,secret-5-john.q@example.com\n"
+    )
+    result = _load(db, path, pseudonymize=True)
+    assert result.rejected == 1
+    assert_no_secret(db, SECRETS[:1] + SECRETS[2:5:2])
+
+
+def test_json_lines_case_variant_contact_keys_are_all_removed(db, tmp_path):
+    path = tmp_path / "tips.jsonl"
+    rows = [
+        {"tip_id": "K1", "object_id": "G99", "received_at": "2017-06-01",
+         "reporter_email": "secret-1@example.org", "REPORTER_EMAIL": "secret-3-jane.roe@example.net"},
+        {"tip_id": "K2", "object_id": "G01", "received_at": "2017-06-01", "Contact": "+44 7700 900123"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (1, 1)
+    assert_no_secret(db, [SECRETS[0], SECRETS[1], SECRETS[2]])
