@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -267,3 +268,64 @@ def test_every_command_and_option_is_documented_in_the_readme():
     assert missing == []
     for variable in ("CASELIB_DB", "CASELIB_PSEUDONYM_KEY", "CASELIB_PSEUDONYM_KEY_FILE", "CASELIB_LOAD_MEMORY_LIMIT", "CASELIB_LOCK_WAIT", "CASELIB_LOG", "PORT"):
         assert variable in readme
+
+
+# -- damaged files and paths that are not a caselib database ------------------------------
+
+BLOCK_START = 12_288  # DuckDB's file header and its two database headers come first
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory) -> Path:
+    from caselib.domain.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("small-demo")
+    return build_demo(folder / "demo.duckdb", tips=4000, seed=5, progress=False).db_path
+
+
+def damaged_copy(source: Path, target: Path, *, flip_at: int | None = None, truncate_to: int | None = None) -> Path:
+    target.write_bytes(source.read_bytes())
+    if flip_at is not None:
+        with target.open("r+b") as f:
+            f.seek(flip_at)
+            data = f.read(64)
+            f.seek(flip_at)
+            f.write(bytes(b ^ 0xFF for b in data))
+    if truncate_to is not None:
+        os.truncate(target, truncate_to)
+    return target
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"flip_at": BLOCK_START + 100},  # the first block: the catalogue, read on opening
+        {"truncate_to": 5000},  # inside the headers
+        {"truncate_to": "half"},  # opens; the blocks past the end fail in a query
+    ],
+    ids=["flipped-block", "truncated-header", "truncated-blocks"],
+)
+def test_a_damaged_database_is_one_line_at_once_and_not_called_locked(small_demo, tmp_path, damage):
+    if damage.get("truncate_to") == "half":
+        damage = {"truncate_to": small_demo.stat().st_size // 2}
+    db = damaged_copy(small_demo, tmp_path / "damaged.duckdb", **damage)
+    for command in (["status"], ["flags"], ["rejected"]):
+        result = run("--db", str(db), *command, env={"CASELIB_LOCK_WAIT": "30"})
+        if result.returncode == 0:
+            continue  # this command did not read a damaged block
+        assert_one_line_error(result, contains="is damaged")
+        assert "restore it from a backup" in result.stderr
+        assert "in use by another process" not in result.stderr
+    # at least the objects' figures read every block of the tips
+    assert run("--db", str(db), "flags", env={"CASELIB_LOCK_WAIT": "30"}).returncode == 1
+
+
+def test_a_damaged_database_fails_without_waiting_for_a_lock(small_demo, tmp_path):
+    from caselib.errors import StoreError
+
+    db = damaged_copy(small_demo, tmp_path / "damaged.duckdb", flip_at=BLOCK_START + 100)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="is damaged") as raised:
+        Store(db, read_only=True, wait=30)
+    assert time.monotonic() - started < 5
+    assert not raised.value.locked

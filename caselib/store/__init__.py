@@ -97,15 +97,37 @@ def _label(name: str | None, sql: str) -> str:
     return "sql: " + (text if len(text) <= 60 else text[:57] + "...")
 
 
+# DuckDB's words for another process holding the file (IO Error: Could not set lock on
+# file "…": Conflicting lock is held in … (PID …)), and for a file it cannot trust. Matched
+# precisely: a loose "lock" also matched "Corrupt … in block" and sent a damaged file into
+# ten seconds of waiting before calling it "in use".
+_LOCK_CONFLICT = "Could not set lock on file"
+_DAMAGED = ("Corrupt database file", "Could not read enough bytes from file")
+
+
+def _is_damage(error: BaseException) -> bool:
+    text = str(error)
+    return any(words in text for words in _DAMAGED)
+
+
+def _damaged(error: BaseException, path: Path) -> StoreError:
+    return StoreError(
+        f"the database {path} is damaged ({_first_line(error)}); restore it from a backup, "
+        "or move it aside and start a new one"
+    )
+
+
 def _friendly(error: duckdb.Error, path: Path) -> StoreError:
     text = str(error)
-    if "lock" in text.lower():
+    if _LOCK_CONFLICT in text:
         locked = StoreError(
             f"the database {path} is in use by another process (DuckDB allows one writer); "
             "wait for it to finish or close it, then try again"
         )
         locked.locked = True
         return locked
+    if _is_damage(error):
+        return _damaged(error, path)
     return StoreError(f"cannot open the database {path}: {_first_line(error)}")
 
 
@@ -351,6 +373,8 @@ class Store:
         except duckdb.Error as error:
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("%s failed after %.1f ms", _label(name, sql), (time.perf_counter() - started) * 1000)
+            if _is_damage(error):  # not a bug in the query: the file is damaged
+                raise _damaged(error, self.path) from error
             if name is None or isinstance(error, duckdb.InterruptException):
                 raise
             raise QueryError(name, sql, _first_line(error)) from error
