@@ -32,7 +32,8 @@ dashboard: setup
 	$(VENV)/bin/caselib demo --if-missing
 	JUPYTER_PATH=$(CURDIR)/dashboards$${JUPYTER_PATH:+:$$JUPYTER_PATH} $(VENV)/bin/voila \
 	  dashboards/management.ipynb --Voila.ip=127.0.0.1 --port=$(DASHBOARD_PORT) --no-browser \
-	  --template=caselib --strip_sources=True --show_tracebacks=False
+	  --template=caselib --strip_sources=True --show_tracebacks=False \
+	  --VoilaConfiguration.multi_kernel_manager_class=caselib.presentation.dashboard_kernels.DashboardKernelManager
 
 # Lint first: a ruff finding fails `make test` before the (long) test suite starts.
 LINTED := caselib tests benchmarks data/boundaries

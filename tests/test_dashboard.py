@@ -137,6 +137,44 @@ def test_the_browser_cannot_execute_code_in_the_dashboard_kernel(browser, dashbo
     assert attack_replies == 0 and not marker.exists()  # the execute_request never reached it
 
 
+def test_the_browser_can_neither_stop_the_kernel_nor_read_server_paths(browser, dashboard):
+    """A shutdown_request over the websocket is ignored (the kernel still answers afterwards),
+    and malformed widget messages bring back no traceback, no server path."""
+    report = browser.open_page(dashboard, timeout=180_000)
+    page = report.page
+    page.wait_for_selector(".caselib-tiles", timeout=180_000)
+    config = json.loads(page.evaluate("() => document.getElementById('jupyter-config-data').textContent"))
+    replies = page.evaluate(
+        """async (url) => {
+            const ws = new WebSocket(url);
+            const replies = [];
+            await new Promise((ok, no) => { ws.onopen = ok; ws.onerror = no; });
+            ws.onmessage = (e) => replies.push(typeof e.data === 'string' ? e.data : 'binary');
+            const message = (id, type, channel, content) => JSON.stringify({
+                header: {msg_id: id, msg_type: type, username: 'x', session: 'x', date: new Date().toISOString(),
+                         version: '5.3'},
+                parent_header: {}, metadata: {}, channel: channel, buffers: [], content: content});
+            ws.send(message('stop-1', 'shutdown_request', 'control', {restart: false}));
+            ws.send(message('stop-2', 'shutdown_request', 'shell', {restart: true}));
+            ws.send(message('bad-1', 'comm_msg', 'shell', {comm_id: 'no-such-comm', data: {method: 'update'}}));
+            ws.send(message('bad-2', 'comm_open', 'shell', {comm_id: 'x', target_name: 'jupyter.widget',
+                                                           data: {state: {_model_name: 'NoSuchModel'}}}));
+            ws.send(message('bad-3', 'comm_msg', 'shell', {comm_id: 'x', data: 42}));
+            await new Promise((ok) => setTimeout(ok, 3000));
+            ws.send(message('alive', 'kernel_info_request', 'shell', {}));
+            await new Promise((ok) => setTimeout(ok, 2000));
+            ws.close();
+            return replies;
+        }""",
+        dashboard.replace("http", "ws") + f"api/kernels/{config['kernelId']}/channels?session_id={uuid.uuid4()}",
+    )
+    assert [r for r in replies if '"alive"' in r and "kernel_info_reply" in r]  # still running
+    assert not [r for r in replies if "shutdown_reply" in r]
+    joined = "\n".join(replies)
+    for leak in ("Traceback", "site-packages", str(ROOT), ".venv"):
+        assert leak not in joined
+
+
 def test_dashboard_keeps_working_while_a_large_load_runs(dashboard_db, tmp_path):
     """The dashboard's queries in a loop beside a load in another process: no error, and the
     counts are those from before the load or after it, never in between."""
