@@ -38,9 +38,11 @@ def write_private(path: Path, data: bytes | str) -> Path:
                 temporary.write_text(data, encoding="utf-8")
             os.chmod(temporary, 0o600)  # a leftover temporary from before may have had another mode
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as error:
             with contextlib.suppress(OSError):
                 temporary.unlink()
+            if isinstance(error, OSError):  # a full disk, a read-only folder: say so, leave nothing
+                raise CaselibError(f"cannot write {path}: {error.strerror or error}") from None
             raise
     return path
 
