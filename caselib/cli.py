@@ -44,7 +44,7 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a folder or a foreign file: the Store says so in one line
     default=None,
     help="Database file (default: $CASELIB_DB, else data/caselib.duckdb).",
 )

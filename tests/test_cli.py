@@ -329,3 +329,48 @@ def test_a_damaged_database_fails_without_waiting_for_a_lock(small_demo, tmp_pat
         Store(db, read_only=True, wait=30)
     assert time.monotonic() - started < 5
     assert not raised.value.locked
+
+
+def _not_a_database(tmp_path: Path, kind: str) -> Path:
+    if kind == "csv":
+        return write_csv(tmp_path / "waves.csv", WAVES)
+    if kind == "parquet":
+        import pandas as pd
+
+        path = tmp_path / "waves.parquet"
+        pd.DataFrame(WAVES).to_parquet(path)
+        return path
+    if kind == "text":
+        path = tmp_path / "notes.txt"
+        path.write_text("not a database\n")
+        return path
+    path = tmp_path / "folder"
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "text", "folder"])
+def test_a_db_path_that_is_not_a_database_is_refused_untouched(tmp_path, files, kind):
+    target = _not_a_database(tmp_path, kind)
+    os.chmod(target, 0o755 if kind == "folder" else 0o644)
+    before = None if kind == "folder" else target.read_bytes()
+    for args in (["load", "waves", str(files["waves"])], ["status"]):
+        result = run("--db", str(target), *args)
+        assert_one_line_error(result, contains="not a caselib database")
+        assert "Loaded" not in result.stdout
+    assert (target.stat().st_mode & 0o777) == (0o755 if kind == "folder" else 0o644)
+    if before is not None:
+        assert target.read_bytes() == before
+    # and through the environment, as a folder once gave a usage message
+    result = run("status", env={"CASELIB_DB": str(target)})
+    assert_one_line_error(result, contains="not a caselib database")
+
+
+def test_an_empty_file_becomes_a_new_database(tmp_path, files):
+    target = tmp_path / "made-by-mktemp.duckdb"
+    target.touch()
+    assert_one_line_error(run("--db", str(target), "status"), contains="there is no database")
+    run("--db", str(target), "load", "waves", str(files["waves"]), check_ok=True)
+    with Store(target, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM waves") == len(WAVES)
+    assert (target.stat().st_mode & 0o777) == 0o600

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import re
+import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
@@ -208,6 +209,47 @@ def _lock_wait() -> float:
     return max(0.0, seconds)
 
 
+# Every DuckDB database file carries this at offset 8 of its first header.
+_DUCKDB_MAGIC = b"DUCK"
+_MAGIC_AT = 8
+
+
+def _database_file(path: Path, *, read_only: bool) -> bool:
+    """Whether ``path`` holds a DuckDB database; False for a new path (or an empty file,
+    removed when opening for writing so that DuckDB creates the database in its place).
+
+    Anything else (a CSV or Parquet file named by mistake, a folder) is refused before
+    DuckDB touches it: DuckDB would open such a path as an empty in-memory database, so a
+    load would report success and keep nothing, and closing would chmod someone's file.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise StoreError(f"cannot open the database {path}: {error.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(f"{path} is a folder, not a caselib database; name a database file (e.g. {path / 'caselib.duckdb'})")
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(f"{path} is not a regular file, so not a caselib database; name a database file or a new path")
+    if info.st_size == 0:
+        if not read_only:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return False
+    try:
+        with path.open("rb") as f:
+            header = f.read(_MAGIC_AT + len(_DUCKDB_MAGIC))
+    except OSError as error:
+        raise StoreError(f"cannot open the database {path}: {error.strerror}") from None
+    if header[_MAGIC_AT:] != _DUCKDB_MAGIC:
+        raise StoreError(
+            f"{path} is not a caselib database (it is not a DuckDB file; a CSV or Parquet file "
+            "is loaded with `caselib load`); name a database file or a new path"
+        )
+    return True
+
+
 class Store:
     """A DuckDB database file holding one campaign's waves, objects, tips and load history.
 
@@ -228,11 +270,11 @@ class Store:
         configure_logging()
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
-        if read_only and not self.path.exists():
+        created = not _database_file(self.path, read_only=read_only)
+        if read_only and created:
             raise StoreError(
                 f"there is no database at {self.path}; run `caselib demo` or `caselib load` first"
             )
-        created = not self.path.exists()
         if created:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = {
