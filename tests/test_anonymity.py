@@ -192,3 +192,51 @@ def test_json_lines_case_variant_contact_keys_are_all_removed(db, tmp_path):
     result = _load(db, path)
     assert (result.inserted, result.rejected) == (1, 1)
     assert_no_secret(db, [SECRETS[0], SECRETS[1], SECRETS[2]])
+
+
+# -- item 2: the report's "Rejected rows by reason" ------------------------------------------
+
+HOSTILE = 'x" jane.doe@example.com +44 7700 900123 "'
+
+
+def test_the_report_groups_rejects_by_the_reason_without_its_values(db, tmp_path):
+    from caselib.presentation.report import rejection_reasons
+
+    path = write_csv(tmp_path / "tips.csv", [
+        {"tip_id": "H1", "object_id": "G01", "received_at": "2017-06-01", "channel": HOSTILE},
+        {"tip_id": "H2", "object_id": HOSTILE, "received_at": HOSTILE, "language": HOSTILE},
+        {"tip_id": HOSTILE, "object_id": "G01", "received_at": "2017-06-01", "triage_status": "new"},
+        {"tip_id": HOSTILE, "object_id": "G02", "received_at": "2017-06-01", "triage_status": "new"},
+    ])
+    result = _load(db, path)
+    assert result.rejected == 3
+    with Store(db) as store:
+        frame = rejection_reasons(store)
+        stored = store.rows("SELECT reason FROM rejected_rows")
+    assert any("jane.doe@example.com" in r[0] for r in stored)  # the quarantine keeps the value
+    shown = " ".join(frame["reason"])
+    for secret in ("jane.doe", "example.com", "7700", "900123"):
+        assert secret not in shown, frame
+    assert set(frame["reason"]) == {
+        'channel "…" is not one of web, email, phone, social, other',
+        'received_at "…" is not an ISO 8601 timestamp; language "…" is not an ISO 639-1 language code; '
+        'object_id "…" is not a known object',
+        'tip_id "…" appears again in this file with different values',
+    }
+
+
+def test_reasons_quarantined_before_templates_existed_get_one_without_values(db):
+    from caselib.presentation.report import rejection_reasons
+    from caselib.store import sql_text
+
+    backfill = sql_text("schema/003_reason_templates").split("UPDATE", 1)[1]
+    old = f'channel "{HOSTILE[:60]}" is not one of web; missing tip_id'
+    with Store(db) as store:
+        store.execute(
+            "INSERT INTO rejected_rows VALUES (1, 'tips', 1, NULL, $r, NULL, 'sha', NULL),"
+            " (1, 'tips', NULL, 7, 'line 7 is not a JSON object', NULL, 'sha', NULL)",
+            {"r": old},
+        )
+        store.execute("UPDATE" + backfill)
+        frame = rejection_reasons(store)
+    assert set(frame["reason"]) == {'channel "…', "line … is not a JSON object"}

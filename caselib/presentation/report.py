@@ -285,11 +285,7 @@ def build_report(
 
     # -- data quality ----------------------------------------------------------------
     loads = pd.DataFrame(status["recent_loads"])
-    reasons = store.df(
-        # Values quoted in a reason come from the file: masked, so no tip content reaches management.
-        "SELECT regexp_replace(reason, '\"[^\"]*\"', '…', 'g') AS reason, count(*) AS rows "
-        "FROM rejected_rows GROUP BY 1 ORDER BY rows DESC, reason LIMIT 15"
-    )
+    reasons = rejection_reasons(store)
     quality = [
         f"<p>The database holds {status['waves']:,} waves, {status['objects']:,} objects and {status['tips']:,} "
         f"tips from {status['loads']:,} loads; {status['rejected_rows']:,} rows were rejected and kept in "
@@ -333,6 +329,21 @@ def build_report(
         f"{sections}</body></html>\n"
     )
     return Report(html=page, as_of=as_of, wave=wave, k=k, figures=figures.count)
+
+
+def rejection_reasons(store, limit: int = 15):
+    """Rejected rows by reason, as (reason, rows): grouped by the reason's template.
+
+    A reason shows the values it is about, and a value holds whatever the file held (a tip's
+    text, an address, a quote); the template is the loader's wording with every value left
+    out (``channel "…" is not one of …``), stored beside the reason, so nothing from a file
+    reaches management by construction rather than by masking text.
+    """
+    return store.df(
+        "SELECT coalesce(reason_template, '(a reason without a template)') AS reason, count(*) AS rows "
+        "FROM rejected_rows GROUP BY 1 ORDER BY rows DESC, reason LIMIT $limit",
+        {"limit": limit},
+    )
 
 
 def _json_block(data: dict) -> str:

@@ -310,6 +310,18 @@ def _quoted(expr: str) -> str:
     return f"'\"' || left({expr}, 60) || '\"'"
 
 
+def _because(condition: str, column: str, value: str, rest: str) -> tuple[str, str]:
+    """A rejection reason about ``value`` of ``column`` when ``condition`` holds, and its
+    template: the same wording with ``"…"`` for the value. Both come from this one wording,
+    so the template is the reason without anything from the file, by construction; the
+    report groups by it (a value may hold anything, quotes included)."""
+
+    def word(shown: str) -> str:
+        return f"CASE WHEN {condition}\n            THEN {literal(column + ' ')} || {shown} || {rest} END"
+
+    return word(_quoted(value)), word(literal('"…"'))
+
+
 @_step
 def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
@@ -331,18 +343,18 @@ def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> State
         text, value, source = _col("p", name), _col("p", f"{name}__v"), _col("s", name)
         parsed_as = quote_ident(f"{name}__v")
         if column.required:
-            reasons.append(f"CASE WHEN {text} IS NULL THEN {literal('missing ' + name)} END")
+            missing = f"CASE WHEN {text} IS NULL THEN {literal('missing ' + name)} END"
+            reasons.append((missing, missing))
         if column.type == "text":
             select.append(f"{text} AS {ident}")
         elif column.type == "enum":
             default = literal(column.default) if column.default else "NULL"
             values = f"$values_{name}"
             select.append(f"coalesce(lower({text}), {default}) AS {ident}")
-            reasons.append(
-                f"CASE WHEN {text} IS NOT NULL AND NOT list_contains({values}, lower({text}))\n"
-                f"            THEN {literal(name + ' ')} || {_quoted(text)} || ' is not one of ' || "
-                f"array_to_string({values}, ', ') END"
-            )
+            reasons.append(_because(
+                f"{text} IS NOT NULL AND NOT list_contains({values}, lower({text}))",
+                name, text, f"' is not one of ' || array_to_string({values}, ', ')",
+            ))
         elif column.type in ("date", "timestamp"):
             if column.type == "date":
                 parse = f"CASE WHEN regexp_full_match({source}, $date_pattern) THEN try_cast({source} AS DATE) END"
@@ -353,17 +365,13 @@ def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> State
                     f"            THEN try_cast(replace({source}, ',', '.') AS TIMESTAMPTZ)::TIMESTAMP END"
                 )
                 wanted = "an ISO 8601 timestamp"
-                reasons.append(
-                    f"CASE WHEN {value} > $now + INTERVAL 1 DAY\n"
-                    f"            THEN {literal(name + ' ')} || {_quoted(text)} "
-                    "|| ' is more than one day after the time of loading' END"
-                )
+                reasons.append(_because(
+                    f"{value} > $now + INTERVAL 1 DAY",
+                    name, text, literal(" is more than one day after the time of loading"),
+                ))
             parsed.append(f"{parse} AS {parsed_as}")
             select.append(f"{value} AS {ident}")
-            reasons.append(
-                f"CASE WHEN {text} IS NOT NULL AND {value} IS NULL\n"
-                f"            THEN {literal(name + ' ')} || {_quoted(text)} || {literal(' is not ' + wanted)} END"
-            )
+            reasons.append(_because(f"{text} IS NOT NULL AND {value} IS NULL", name, text, literal(" is not " + wanted)))
         elif column.type == "country":
             alias = quote_ident(f"cm_{name}")
             joins.append(f"LEFT JOIN _country_map {alias} ON {alias}.raw = {source}")
@@ -373,10 +381,10 @@ def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> State
         elif column.type == "language":
             parsed.append(f"lower(split_part(replace({source}, '_', '-'), '-', 1)) AS {parsed_as}")
             select.append(f"CASE WHEN list_contains($languages, {value}) THEN {value} END AS {ident}")
-            reasons.append(
-                f"CASE WHEN {text} IS NOT NULL AND NOT list_contains($languages, {value})\n"
-                f"            THEN {literal(name + ' ')} || {_quoted(text)} || ' is not an ISO 639-1 language code' END"
-            )
+            reasons.append(_because(
+                f"{text} IS NOT NULL AND NOT list_contains($languages, {value})",
+                name, text, literal(" is not an ISO 639-1 language code"),
+            ))
     if _has_coordinates(spec):
         parsed.append(f"try_cast({_col('s', 'latitude')} AS DOUBLE) AS {quote_ident('latitude__v')}")
         parsed.append(f"try_cast({_col('s', 'longitude')} AS DOUBLE) AS {quote_ident('longitude__v')}")
@@ -397,15 +405,15 @@ def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> State
         ref_key = _col("ref", target_key)
         joins.append(f"LEFT JOIN {quote_ident(target)} ref ON {ref_key} = {_col('s', column)}")
         parsed.append(f"{ref_key} IS NOT NULL AS _known_reference")
-        reasons.append(
-            f"CASE WHEN {_col('p', column)} IS NOT NULL AND NOT p._known_reference\n"
-            f"            THEN {literal(column + ' ')} || {_quoted(_col('p', column))} "
-            f"|| {literal(' is not a known ' + target[:-1])} END"
-        )
+        reasons.append(_because(
+            f"{_col('p', column)} IS NOT NULL AND NOT p._known_reference",
+            column, _col("p", column), literal(" is not a known " + target[:-1]),
+        ))
     select.append(
         f"{HMAC_SQL.format(value='p._contact')} AS _pseudonym" if pseudonymize else "NULL::VARCHAR AS _pseudonym"
     )
-    select.append(f"nullif(concat_ws('; ',\n{_lines(reasons, 2)}\n    ), '') AS _reason")
+    select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
+    select.append(f"nullif(concat_ws('; ',\n{_lines([t for _, t in reasons], 2)}\n    ), '') AS _reason_template")
     inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM _stage s" + "".join(f"\n    {j}" for j in joins)
     sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
     return Statement(sql, _normalise_params(spec, key_params or {}, now))
@@ -520,6 +528,9 @@ def counts() -> Statement:
 def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str) -> Statement:
     """Quarantine the rows ``_norm``, ``_dups`` and ``_cmp`` reject, with their raw record.
 
+    Each reason comes with its template (``reason_template``): the same wording with every
+    value from the file left out (``"…"``), which the report groups by.
+
     The raw record keeps every column but the contact columns, under the file's headers
     (parameters ``$h<i>``). A row already quarantined from the same file is not repeated.
     """
@@ -538,7 +549,8 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
     redelivery = literal(f'conflict: this re-delivery of {key} "')
     kept = literal(f" (only {allowed} may change); the stored record was kept")
     return Statement(
-        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)\n"
+        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, "
+        "reason_template)\n"
         "SELECT\n"
         "    $batch,\n"
         "    $kind,\n"
@@ -546,9 +558,10 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
         "    x.line_no,\n"
         "    x.reason,\n"
         f"    {raw_json},\n"
-        "    $sha\n"
+        "    $sha,\n"
+        "    x.template\n"
         "FROM (\n"
-        "    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason\n"
+        "    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason, n._reason_template AS template\n"
         "    FROM _norm n\n"
         "    WHERE n._reason IS NOT NULL\n"
         "    UNION ALL\n"
@@ -556,7 +569,8 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
         "        d._rec,\n"
         "        d._line,\n"
         f"        {appears_again} || d.k || '\" appears again in this file with different values; '\n"
-        "        || 'record ' || d.first_rec || ' was used'\n"
+        "        || 'record ' || d.first_rec || ' was used',\n"
+        f"        {appears_again} || '…\" appears again in this file with different values'\n"
         "    FROM _dups d\n"
         "    WHERE NOT d.same\n"
         "    UNION ALL\n"
@@ -565,7 +579,8 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
         "        n._line,\n"
         f"        {redelivery} || {_col('n', key)}\n"
         "        || '\" changes ' || c.changed\n"
-        f"        || {kept}\n"
+        f"        || {kept},\n"
+        f"        {redelivery} || '…\" changes ' || c.changed || {kept}\n"
         "    FROM _cmp c\n"
         "    JOIN _norm n USING (_rec)\n"
         "    WHERE c.action = 'conflict'\n"
@@ -591,7 +606,8 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
     phone number. The line number and the file's SHA-256 find it in the file.
     """
     return Statement(
-        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)\n"
+        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, "
+        "reason_template)\n"
         "SELECT\n"
         "    $batch,\n"
         "    $kind,\n"
@@ -599,7 +615,8 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
         "    x.line_no,\n"
         "    x.reason,\n"
         "    json_object('length', x.length),\n"
-        "    $sha\n"
+        "    $sha,\n"
+        "    x.template\n"
         "FROM _reader_rejects x\n"
         "WHERE NOT EXISTS (\n"
         "    SELECT 1 FROM rejected_rows q\n"

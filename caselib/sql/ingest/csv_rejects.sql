@@ -4,10 +4,11 @@
 INSERT INTO _reader_rejects
 SELECT NULL AS record_no,
        line AS line_no,
-       'line ' || line || ' could not be read as CSV: ' || lower(string_agg(DISTINCT error_type, ', ')) ||
+       'line ' || line || ' could not be read as CSV: ' || lower(string_agg(DISTINCT error_type, ', ' ORDER BY error_type)) ||
            coalesce(' (' || first(error_message ORDER BY error_message) FILTER (
                WHERE error_type IN ('TOO MANY COLUMNS', 'MISSING COLUMNS', 'UNQUOTED VALUE', 'INVALID ENCODING')
            ) || ')', '') AS reason,
+       'line … could not be read as CSV: ' || lower(string_agg(DISTINCT error_type, ', ' ORDER BY error_type)) AS template,
        length(first(csv_line)) AS length
 FROM _csv_rejects
 GROUP BY line;

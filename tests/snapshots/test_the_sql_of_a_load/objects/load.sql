@@ -84,7 +84,22 @@ SELECT
             THEN 'closed_on ' || '"' || left(p."closed_on", 60) || '"' || ' is not a date (YYYY-MM-DD)' END,
         CASE WHEN p."wave_id" IS NOT NULL AND NOT p._known_reference
             THEN 'wave_id ' || '"' || left(p."wave_id", 60) || '"' || ' is not a known wave' END
-    ), '') AS _reason
+    ), '') AS _reason,
+    nullif(concat_ws('; ',
+        CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,
+        CASE WHEN p."title" IS NULL THEN 'missing title' END,
+        CASE WHEN p."first_published" IS NULL THEN 'missing first_published' END,
+        CASE WHEN p."first_published" IS NOT NULL AND p."first_published__v" IS NULL
+            THEN 'first_published ' || '"…"' || ' is not a date (YYYY-MM-DD)' END,
+        CASE WHEN p."status" IS NOT NULL AND NOT list_contains($values_status, lower(p."status"))
+            THEN 'status ' || '"…"' || ' is not one of ' || array_to_string($values_status, ', ') END,
+        CASE WHEN p."identified_on" IS NOT NULL AND p."identified_on__v" IS NULL
+            THEN 'identified_on ' || '"…"' || ' is not a date (YYYY-MM-DD)' END,
+        CASE WHEN p."closed_on" IS NOT NULL AND p."closed_on__v" IS NULL
+            THEN 'closed_on ' || '"…"' || ' is not a date (YYYY-MM-DD)' END,
+        CASE WHEN p."wave_id" IS NOT NULL AND NOT p._known_reference
+            THEN 'wave_id ' || '"…"' || ' is not a known wave' END
+    ), '') AS _reason_template
 FROM (
     SELECT
         s.*,
@@ -186,7 +201,7 @@ UNION ALL
 SELECT 'reader', count(*) FROM _reader_rejects;
 
 -- rejected rows (parameters: $batch, $h0, $h1, $h2, $h3, $h4, $h5, $h6, $h7, $h8, $h9, $kind, $sha)
-INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
+INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
 SELECT
     $batch,
     $kind,
@@ -205,9 +220,10 @@ SELECT
         $h8, r."c8",
         $h9, r."c9"
     ),
-    $sha
+    $sha,
+    x.template
 FROM (
-    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason
+    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason, n._reason_template AS template
     FROM _norm n
     WHERE n._reason IS NOT NULL
     UNION ALL
@@ -215,7 +231,8 @@ FROM (
         d._rec,
         d._line,
         'object_id "' || d.k || '" appears again in this file with different values; '
-        || 'record ' || d.first_rec || ' was used'
+        || 'record ' || d.first_rec || ' was used',
+        'object_id "' || '…" appears again in this file with different values'
     FROM _dups d
     WHERE NOT d.same
     UNION ALL
@@ -224,7 +241,8 @@ FROM (
         n._line,
         'conflict: this re-delivery of object_id "' || n."object_id"
         || '" changes ' || c.changed
-        || ' (only closed_on, description, identified_on, origin_country, status may change); the stored record was kept'
+        || ' (only closed_on, description, identified_on, origin_country, status may change); the stored record was kept',
+        'conflict: this re-delivery of object_id "' || '…" changes ' || c.changed || ' (only closed_on, description, identified_on, origin_country, status may change); the stored record was kept'
     FROM _cmp c
     JOIN _norm n USING (_rec)
     WHERE c.action = 'conflict'
@@ -238,7 +256,7 @@ WHERE NOT EXISTS (
 );
 
 -- rejected lines of the reader (parameters: $batch, $kind, $sha)
-INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
+INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
 SELECT
     $batch,
     $kind,
@@ -246,7 +264,8 @@ SELECT
     x.line_no,
     x.reason,
     json_object('length', x.length),
-    $sha
+    $sha,
+    x.template
 FROM _reader_rejects x
 WHERE NOT EXISTS (
     SELECT 1 FROM rejected_rows q

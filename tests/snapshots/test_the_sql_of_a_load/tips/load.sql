@@ -117,7 +117,24 @@ SELECT
             THEN 'triage_status ' || '"' || left(p."triage_status", 60) || '"' || ' is not one of ' || array_to_string($values_triage_status, ', ') END,
         CASE WHEN p."object_id" IS NOT NULL AND NOT p._known_reference
             THEN 'object_id ' || '"' || left(p."object_id", 60) || '"' || ' is not a known object' END
-    ), '') AS _reason
+    ), '') AS _reason,
+    nullif(concat_ws('; ',
+        CASE WHEN p."tip_id" IS NULL THEN 'missing tip_id' END,
+        CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,
+        CASE WHEN p."received_at" IS NULL THEN 'missing received_at' END,
+        CASE WHEN p."received_at__v" > $now + INTERVAL 1 DAY
+            THEN 'received_at ' || '"…"' || ' is more than one day after the time of loading' END,
+        CASE WHEN p."received_at" IS NOT NULL AND p."received_at__v" IS NULL
+            THEN 'received_at ' || '"…"' || ' is not an ISO 8601 timestamp' END,
+        CASE WHEN p."channel" IS NOT NULL AND NOT list_contains($values_channel, lower(p."channel"))
+            THEN 'channel ' || '"…"' || ' is not one of ' || array_to_string($values_channel, ', ') END,
+        CASE WHEN p."language" IS NOT NULL AND NOT list_contains($languages, p."language__v")
+            THEN 'language ' || '"…"' || ' is not an ISO 639-1 language code' END,
+        CASE WHEN p."triage_status" IS NOT NULL AND NOT list_contains($values_triage_status, lower(p."triage_status"))
+            THEN 'triage_status ' || '"…"' || ' is not one of ' || array_to_string($values_triage_status, ', ') END,
+        CASE WHEN p."object_id" IS NOT NULL AND NOT p._known_reference
+            THEN 'object_id ' || '"…"' || ' is not a known object' END
+    ), '') AS _reason_template
 FROM (
     SELECT
         s.*,
@@ -252,7 +269,7 @@ UNION ALL
 SELECT 'reader', count(*) FROM _reader_rejects;
 
 -- rejected rows (parameters: $batch, $h0, $h1, $h2, $h3, $h4, $h5, $h6, $h7, $h8, $h9, $h10, $h11, $h12, $h13, $h14, $h15, $kind, $sha)
-INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
+INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
 SELECT
     $batch,
     $kind,
@@ -277,9 +294,10 @@ SELECT
         $h14, r."c14",
         $h15, r."c15"
     ),
-    $sha
+    $sha,
+    x.template
 FROM (
-    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason
+    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason, n._reason_template AS template
     FROM _norm n
     WHERE n._reason IS NOT NULL
     UNION ALL
@@ -287,7 +305,8 @@ FROM (
         d._rec,
         d._line,
         'tip_id "' || d.k || '" appears again in this file with different values; '
-        || 'record ' || d.first_rec || ' was used'
+        || 'record ' || d.first_rec || ' was used',
+        'tip_id "' || '…" appears again in this file with different values'
     FROM _dups d
     WHERE NOT d.same
     UNION ALL
@@ -296,7 +315,8 @@ FROM (
         n._line,
         'conflict: this re-delivery of tip_id "' || n."tip_id"
         || '" changes ' || c.changed
-        || ' (only forwarded_to, triage_status may change); the stored record was kept'
+        || ' (only forwarded_to, triage_status may change); the stored record was kept',
+        'conflict: this re-delivery of tip_id "' || '…" changes ' || c.changed || ' (only forwarded_to, triage_status may change); the stored record was kept'
     FROM _cmp c
     JOIN _norm n USING (_rec)
     WHERE c.action = 'conflict'
@@ -310,7 +330,7 @@ WHERE NOT EXISTS (
 );
 
 -- rejected lines of the reader (parameters: $batch, $kind, $sha)
-INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
+INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
 SELECT
     $batch,
     $kind,
@@ -318,7 +338,8 @@ SELECT
     x.line_no,
     x.reason,
     json_object('length', x.length),
-    $sha
+    $sha,
+    x.template
 FROM _reader_rejects x
 WHERE NOT EXISTS (
     SELECT 1 FROM rejected_rows q

@@ -52,7 +52,13 @@ SELECT
         CASE WHEN p."launched_on" IS NULL THEN 'missing launched_on' END,
         CASE WHEN p."launched_on" IS NOT NULL AND p."launched_on__v" IS NULL
             THEN 'launched_on ' || '"' || left(p."launched_on", 60) || '"' || ' is not a date (YYYY-MM-DD)' END
-    ), '') AS _reason
+    ), '') AS _reason,
+    nullif(concat_ws('; ',
+        CASE WHEN p."wave_id" IS NULL THEN 'missing wave_id' END,
+        CASE WHEN p."launched_on" IS NULL THEN 'missing launched_on' END,
+        CASE WHEN p."launched_on" IS NOT NULL AND p."launched_on__v" IS NULL
+            THEN 'launched_on ' || '"…"' || ' is not a date (YYYY-MM-DD)' END
+    ), '') AS _reason_template
 FROM (
     SELECT
         s.*,
@@ -131,7 +137,7 @@ UNION ALL
 SELECT 'reader', count(*) FROM _reader_rejects;
 
 -- rejected rows (parameters: $batch, $h0, $h1, $h2, $h3, $kind, $sha)
-INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
+INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
 SELECT
     $batch,
     $kind,
@@ -144,9 +150,10 @@ SELECT
         $h2, r."c2",
         $h3, r."c3"
     ),
-    $sha
+    $sha,
+    x.template
 FROM (
-    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason
+    SELECT n._rec AS record_no, n._line AS line_no, n._reason AS reason, n._reason_template AS template
     FROM _norm n
     WHERE n._reason IS NOT NULL
     UNION ALL
@@ -154,7 +161,8 @@ FROM (
         d._rec,
         d._line,
         'wave_id "' || d.k || '" appears again in this file with different values; '
-        || 'record ' || d.first_rec || ' was used'
+        || 'record ' || d.first_rec || ' was used',
+        'wave_id "' || '…" appears again in this file with different values'
     FROM _dups d
     WHERE NOT d.same
     UNION ALL
@@ -163,7 +171,8 @@ FROM (
         n._line,
         'conflict: this re-delivery of wave_id "' || n."wave_id"
         || '" changes ' || c.changed
-        || ' (only name, notes may change); the stored record was kept'
+        || ' (only name, notes may change); the stored record was kept',
+        'conflict: this re-delivery of wave_id "' || '…" changes ' || c.changed || ' (only name, notes may change); the stored record was kept'
     FROM _cmp c
     JOIN _norm n USING (_rec)
     WHERE c.action = 'conflict'
@@ -177,7 +186,7 @@ WHERE NOT EXISTS (
 );
 
 -- rejected lines of the reader (parameters: $batch, $kind, $sha)
-INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256)
+INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
 SELECT
     $batch,
     $kind,
@@ -185,7 +194,8 @@ SELECT
     x.line_no,
     x.reason,
     json_object('length', x.length),
-    $sha
+    $sha,
+    x.template
 FROM _reader_rejects x
 WHERE NOT EXISTS (
     SELECT 1 FROM rejected_rows q
