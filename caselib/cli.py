@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,25 +22,46 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe found here, not at exit beyond our reach
+            return result
+        except BrokenPipeError:
+            _closed_pipe()
         except CaselibError as error:
-            click.echo(f"caselib: error: {error}", err=True)
+            _say(f"caselib: error: {error}")
             sys.exit(1)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
-            click.echo("caselib: interrupted; nothing was changed by the unfinished step", err=True)
+            _say("caselib: interrupted; nothing was changed by the unfinished step")
             sys.exit(130)
         except Exception as error:  # a bug: still one line, the traceback only on request
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            click.echo(
-                f"caselib: internal error: {type(error).__name__}: {first} "
-                "(run with --debug for the traceback)",
-                err=True,
-            )
+            _say(f"caselib: internal error: {type(error).__name__}: {first} (run with --debug for the traceback)")
             sys.exit(3)
+
+
+# The exit status of a command whose reader stopped reading (`caselib rejected | head -1`):
+# 128 + SIGPIPE, what a Unix tool killed by the signal gives, so `set -o pipefail` still
+# tells a cut-short listing from a whole one.
+EXIT_CLOSED_PIPE = 141
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a closed stderr (`2>&1 | head -1`) does not turn it into a traceback."""
+    with contextlib.suppress(BrokenPipeError):
+        click.echo(line, err=True)
+
+
+def _closed_pipe() -> None:
+    """Stop quietly: nothing more can reach the reader, and nothing is wrong with the data."""
+    # Python flushes stdout once more at exit; pointed at /dev/null that flush cannot fail.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 @click.group(cls=_Group)

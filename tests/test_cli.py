@@ -374,3 +374,27 @@ def test_an_empty_file_becomes_a_new_database(tmp_path, files):
     with Store(target, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM waves") == len(WAVES)
     assert (target.stat().st_mode & 0o777) == 0o600
+
+
+# -- a reader that stops reading -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["rejected"], ["flags"], ["status"], ["rejected", "--format", "csv"], ["flags", "--format", "json"]])
+def test_a_closed_pipe_ends_the_command_quietly(small_demo, command):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: every write meets EPIPE
+    try:
+        result = subprocess.run([*CASELIB, "--db", str(small_demo), *command], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
+
+
+def test_head_reading_one_line_gives_no_traceback(small_demo):
+    shell = f"set -o pipefail; {' '.join(CASELIB)} --db {small_demo} flags | head -1"
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
+    assert result.stdout.count("\n") == 1
+    assert result.stderr == ""
+    assert result.returncode in (0, 141)  # 0 when the whole listing fitted in the pipe first
