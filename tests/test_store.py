@@ -219,3 +219,24 @@ def test_caselib_log_sets_the_level_and_refuses_an_unknown_one(db_path, monkeypa
     monkeypatch.setenv("CASELIB_LOG", "loud")
     with pytest.raises(CaselibError, match="CASELIB_LOG must be debug, info or warning, not 'loud'"):
         Store(db_path)
+
+
+def test_what_a_writing_store_creates_is_owner_only_whatever_the_umask(tmp_path):
+    """The database, its folder and the WAL DuckDB writes later are 0600/0700 with a umask
+    of 022; the process's umask comes back when the last writing store closes."""
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "new" / "folder" / "case.duckdb"
+        first = Store(path)
+        second = Store(tmp_path / "other.duckdb")
+        first.execute("CREATE TABLE scratch AS SELECT range AS n FROM range(1000)")
+        wal = path.with_name(path.name + ".wal")
+        assert wal.exists() and wal.stat().st_mode & 0o777 == 0o600
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+        first.close()
+        assert os.umask(0o022) == 0o077  # the other store still writes
+        second.close()
+        assert os.umask(0o022) == 0o022
+    finally:
+        os.umask(previous)

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import stat
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
@@ -250,6 +251,24 @@ def _database_file(path: Path, *, read_only: bool) -> bool:
     return True
 
 
+_PRIVATE = {"writers": 0, "umask": None}
+_PRIVATE_LOCK = threading.Lock()
+
+
+def _private_files(opening: bool) -> None:
+    """Count the stores of this process that may write; while there is one, the umask is 077."""
+    with _PRIVATE_LOCK:
+        if opening:
+            if _PRIVATE["writers"] == 0:
+                _PRIVATE["umask"] = os.umask(0o077)
+            _PRIVATE["writers"] += 1
+        else:
+            _PRIVATE["writers"] -= 1
+            if _PRIVATE["writers"] == 0 and _PRIVATE["umask"] is not None:
+                os.umask(_PRIVATE["umask"])
+                _PRIVATE["umask"] = None
+
+
 class Store:
     """A DuckDB database file holding one campaign's waves, objects, tips and load history.
 
@@ -270,11 +289,26 @@ class Store:
         configure_logging()
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
+        self._private = False
         created = not _database_file(self.path, read_only=read_only)
         if read_only and created:
             raise StoreError(
                 f"there is no database at {self.path}; run `caselib demo` or `caselib load` first"
             )
+        if not read_only:
+            # DuckDB creates the WAL, and spill files, when it writes: while this store may
+            # write, whatever this process creates is owner-only (the umask is the process's;
+            # it is restored when the last writing store closes).
+            _private_files(True)
+            self._private = True
+        try:
+            self._open(created, wait)
+        except BaseException:
+            self._release_private()
+            raise
+
+    def _open(self, created: bool, wait: float | None) -> None:
+        read_only = self.read_only
         if created:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = {
@@ -345,6 +379,12 @@ class Store:
         self._con.close()
         if not self.read_only:
             self.secure_files()
+        self._release_private()
+
+    def _release_private(self) -> None:
+        if self._private:
+            self._private = False
+            _private_files(False)
 
     def __enter__(self) -> Store:
         return self
