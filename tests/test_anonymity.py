@@ -240,3 +240,98 @@ def test_reasons_quarantined_before_templates_existed_get_one_without_values(db)
         store.execute("UPDATE" + backfill)
         frame = rejection_reasons(store)
     assert set(frame["reason"]) == {'channel "…', "line … is not a JSON object"}
+
+
+# -- item 3: spill files ---------------------------------------------------------------------
+
+KILL_KEY = "kill-test-key-0123456789abcdef"
+
+
+def _key_bytes(key: str) -> list[bytes]:
+    from caselib.domain.ingest.pseudonym import PseudonymKey
+
+    pads = PseudonymKey(key.encode()).params()
+    return [key.encode(), pads["hmac_ipad"], pads["hmac_opad"]]
+
+
+def _big_tips(path: Path, rows: int) -> Path:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tip_id", "object_id", "received_at", "tip_text", "reporter_email", "reporter_phone"])
+        for i in range(rows):
+            writer.writerow([f"T{i}", "G01", "2017-06-01T10:00:00Z", f"text {i} " * 3,
+                             f"tipster-{i}-secret@example.org", f"+44 7700 9{i:06d}"])
+    return path
+
+
+def _hits(folder: Path, needles: list[bytes]) -> dict[str, int]:
+    found = {}
+    for file in sorted(folder.rglob("*")):
+        if file.is_file():
+            data = file.read_bytes()
+            count = sum(data.count(n) for n in needles)
+            if count:
+                found[str(file.relative_to(folder))] = count
+    return found
+
+
+def _spilled(folder: Path) -> bool:
+    return any(f.is_file() and f.suffix == ".tmp" and f.stat().st_size > 0 for f in folder.rglob("*"))
+
+
+def test_a_killed_spilling_load_leaves_no_contact_value_nor_the_key_on_disk(db, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = _big_tips(tmp_path / "big.csv", 1_500_000)
+    env = {**os.environ, "CASELIB_LOAD_MEMORY_LIMIT": "150MB", "CASELIB_PSEUDONYM_KEY": KILL_KEY}
+    load = subprocess.Popen(
+        [sys.executable, "-m", "caselib", "--db", str(db), "load", "tips", str(path), "--pseudonymize", "--no-progress"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    started = time.monotonic()
+    while load.poll() is None and time.monotonic() - started < 120:
+        if time.monotonic() - started > 3 and _spilled(db.parent):
+            break
+        time.sleep(0.1)
+    assert load.poll() is None, "the load ended before it spilled"
+    spill = [p for p in db.parent.iterdir() if p.is_dir()]
+    assert spill and all(p.stat().st_mode & 0o777 == 0o700 for p in spill), spill
+    load.send_signal(signal.SIGKILL)
+    load.wait()
+    needles = [b"-secret@example.org", b"+44 7700 9", *_key_bytes(KILL_KEY)]
+    assert _hits(db.parent, needles), "the killed load left nothing to sweep: the test spilled too little"
+    with Store(db):  # the next open sweeps what the killed load left
+        pass
+    assert _hits(db.parent, needles) == {}
+    assert sorted(p.name for p in db.parent.iterdir()) == ["case.duckdb"]
+
+
+def test_a_spilling_load_that_fails_or_succeeds_leaves_no_spill_behind(db, tmp_path, monkeypatch):
+    import caselib.domain.ingest as ingest
+
+    monkeypatch.setenv("CASELIB_LOAD_MEMORY_LIMIT", "60MB")
+    monkeypatch.setenv("CASELIB_PSEUDONYM_KEY", KILL_KEY)
+    path = _big_tips(tmp_path / "big.csv", 400_000)
+    needles = [b"-secret@example.org", b"+44 7700 9", *_key_bytes(KILL_KEY)]
+    with Store(db) as store:
+        original = ingest._write_changes
+
+        def fail(*args, **kwargs):
+            assert _spilled(db.parent), "the load did not spill: the test proves nothing"
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(ingest, "_write_changes", fail)
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            load_file(store, "tips", path, progress=False, pseudonymize=True)
+        assert _hits(db.parent, needles) == {}
+        monkeypatch.setattr(ingest, "_write_changes", original)
+        result = load_file(store, "tips", path, progress=False, pseudonymize=True)
+        assert result.inserted == 400_000
+        assert _hits(db.parent, needles) == {}
+    assert sorted(p.name for p in db.parent.iterdir()) == ["case.duckdb"]

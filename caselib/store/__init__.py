@@ -12,7 +12,10 @@ import contextlib
 import logging
 import os
 import re
+import secrets
+import shutil
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -251,6 +254,69 @@ def _database_file(path: Path, *, read_only: bool) -> bool:
     return True
 
 
+# -- spill folders -------------------------------------------------------------------------
+#
+# DuckDB writes what does not fit in memory (a large load's temporary tables, which hold the
+# file's values) to a temporary directory, ``<db>.tmp`` by default, shared by every process
+# and left behind by a killed one. Each connection gets its own instead, created owner-only
+# beside the database: DuckDB deletes a temporary table's spill files when the table is
+# dropped (a load drops its tables, or its transaction rolls them back), the folder goes
+# when the store closes, and the next open sweeps folders a killed process left.
+
+
+def _spill_prefix(path: Path) -> str:
+    return f".{path.name}.spill-"
+
+
+def _new_spill_folder(path: Path) -> Path:
+    """A new owner-only (0700, whatever the umask) spill folder for one connection to ``path``."""
+    folder = path.parent / f"{_spill_prefix(path)}{os.getpid()}-{secrets.token_hex(6)}"
+    try:
+        os.mkdir(folder, 0o700)
+    except OSError:  # a read-only folder (a database opened read-only from shared media)
+        return Path(tempfile.mkdtemp(prefix="caselib-spill-"))  # 0700
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_spill_folders(path: Path, *, keep: Path | None = None, writing: bool = False) -> list[Path]:
+    """Remove the spill folders of ``path`` that no open connection uses; return them.
+
+    A folder is stale when its process is gone (a killed load). While ``writing`` (this
+    process holds the write lock, so no other process has the file open) every folder but
+    ``keep`` is stale, and so is DuckDB's default ``<db>.tmp``.
+    """
+    prefix = _spill_prefix(path)
+    removed = []
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry == keep:
+            continue
+        if entry.name.startswith(prefix):
+            pid = entry.name[len(prefix):].split("-", 1)[0]
+            if not writing and (not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid))):
+                continue
+        elif not (writing and entry.name == path.name + ".tmp"):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
 _PRIVATE = {"writers": 0, "umask": None}
 _PRIVATE_LOCK = threading.Lock()
 
@@ -290,6 +356,7 @@ class Store:
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
         self._private = False
+        self._spill: Path | None = None
         created = not _database_file(self.path, read_only=read_only)
         if read_only and created:
             raise StoreError(
@@ -318,7 +385,14 @@ class Store:
             "autoload_known_extensions": "false",
             "allow_community_extensions": "false",
         }
-        self._con = self._connect(config, wait if wait is not None else _lock_wait())
+        self._spill = _new_spill_folder(self.path)
+        config["temp_directory"] = str(self._spill)
+        try:
+            self._con = self._connect(config, wait if wait is not None else _lock_wait())
+        except BaseException:
+            self._remove_spill()
+            raise
+        sweep_spill_folders(self.path, keep=self._spill, writing=not read_only)
         # query_progress() only reports while the progress bar is enabled; we draw our own.
         # Naive timestamps in files mean UTC, and day boundaries are UTC days.
         self._con.execute("SET TimeZone = 'UTC'")
@@ -377,9 +451,15 @@ class Store:
     def close(self) -> None:
         """Close the connection; the store cannot be used afterwards."""
         self._con.close()
+        self._remove_spill()
         if not self.read_only:
             self.secure_files()
         self._release_private()
+
+    def _remove_spill(self) -> None:
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
 
     def _release_private(self) -> None:
         if self._private:
