@@ -274,8 +274,14 @@ def audit() -> None:
 def verify(ctx) -> None:
     """Check the audit chain; report the first record edited, removed or reordered."""
     from caselib.domain.audit import verify as verify_chain
+    from caselib.errors import SchemaAltered
 
-    with _store(ctx.parent, read_only=True) as store:
+    try:
+        store = _store(ctx.parent, read_only=True)
+    except SchemaAltered as error:  # a dropped audit table stops the opening already
+        click.echo(f"caselib: audit chain broken: {error}", err=True)
+        sys.exit(4)
+    with store:
         result = verify_chain(store)
     if result.ok:
         click.echo(f"Audit chain intact: {result.records} records; head {result.head}")

@@ -15,6 +15,11 @@ class StoreError(CaselibError):
     locked = False  # True when another process holds the file
 
 
+class SchemaAltered(StoreError):
+    """A table or column the schema version promises is missing or changed: tampering or
+    damage (``caselib audit verify`` reports it as a broken chain)."""
+
+
 class FileLoadError(CaselibError):
     """A file cannot be loaded as a whole (unreadable, unknown format, missing columns)."""
 

@@ -354,3 +354,59 @@ def test_removing_the_newest_record_shows_only_in_the_head_hash(chain_store):
     # and the chain goes on from the shortened head as if nothing had happened
     reopen_object(chain_store, "G01", reason="recheck", by="ana")
     assert verify(chain_store).ok and record(chain_store, 4)["prev_hash"] == result.head
+
+
+# -- tampering that is not a plain edit: verify still reports a broken chain ----------------
+
+
+def forge(store: Store, seq: int, **fields) -> None:
+    """Set ``fields`` of record ``seq`` and recompute its hash, as a careful forger would."""
+    row = {**record(store, seq), **fields}
+    digest = audit._hash(row["prev_hash"], seq, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], row["payload"])
+    sets = ", ".join(f"{name} = ${name}" for name in fields)
+    store.execute(f"UPDATE audit_log SET {sets}, hash = $hash WHERE seq = $seq", {**fields, "hash": digest, "seq": seq})
+
+
+@pytest.mark.parametrize(
+    ("seq", "fields"),
+    [
+        (2, {"payload": "not json"}),  # the triage record
+        (2, {"payload": "[1, 2]"}),
+        (2, {"payload": '{"changes": 2}'}),
+        (2, {"payload": '{"changes": "two", "digest": null}'}),
+        (4, {"payload": "not json"}),  # the newest close: no later record links to it
+        (4, {"payload": '"a string"'}),
+    ],
+    ids=["triage-not-json", "triage-a-list", "triage-no-digest", "triage-wrong-types", "close-not-json", "close-a-string"],
+)
+def test_a_forged_payload_that_is_not_the_records_json_is_a_broken_chain(chain_store, seq, fields):
+    forge(chain_store, seq, **fields)
+    assert_broken(chain_store, seq, f"record {seq}", "edited")
+
+
+def test_a_triage_record_forged_to_name_no_batch_is_a_broken_chain(chain_store):
+    forge(chain_store, 2, batch_id=None)
+    assert_broken(chain_store, 2, "record 2")
+
+
+@pytest.mark.parametrize(
+    ("sql", "part"),
+    [
+        ("DROP TABLE audit_log", "audit_log"),
+        ("DROP TABLE tip_triage_history", "tip_triage_history"),
+        ("ALTER TABLE audit_log DROP COLUMN actor", "audit_log"),
+        ("ALTER TABLE audit_log RENAME TO old_log", "audit_log"),
+    ],
+)
+def test_a_dropped_or_altered_audit_table_is_a_broken_chain(chain_store, sql, part):
+    chain_store.execute(sql)
+    result = verify(chain_store)
+    assert not result.ok
+    assert part in result.problem and "dropped or altered" in result.problem
+    assert "\n" not in result.problem
+
+
+def test_a_record_whose_time_was_removed_is_a_broken_chain(chain_store):
+    chain_store.execute("ALTER TABLE audit_log ALTER recorded_at DROP NOT NULL")
+    chain_store.execute("UPDATE audit_log SET recorded_at = NULL WHERE seq = 3")
+    assert_broken(chain_store, 3, "record 3", "edited")

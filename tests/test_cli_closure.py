@@ -174,3 +174,39 @@ def test_audit_verify_fails_on_a_tampered_chain_naming_the_record(db):
     assert result.returncode == 4, (result.stdout, result.stderr)
     assert result.stderr.strip() == "caselib: audit chain broken: record 1 (close) was edited"
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def _forge(store: Store, seq: int, payload: str) -> None:
+    from caselib.domain import audit
+
+    names = store.columns("audit_log")
+    row = dict(zip(names, store.rows("SELECT * FROM audit_log WHERE seq = $s", {"s": seq})[0], strict=True))
+    digest = audit._hash(row["prev_hash"], seq, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], payload)
+    store.execute("UPDATE audit_log SET payload = $p, hash = $h WHERE seq = $s", {"p": payload, "h": digest, "s": seq})
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda store: _forge(store, 2, "not json"),  # the triage record, hash recomputed
+        lambda store: _forge(store, 3, "{not json"),  # the newest close, hash recomputed
+        lambda store: store.execute("UPDATE audit_log SET payload = '{not json' WHERE seq = 1"),
+        lambda store: store.execute("DROP TABLE audit_log"),
+        lambda store: store.execute("DROP TABLE tip_triage_history"),
+        lambda store: store.execute("ALTER TABLE audit_log DROP COLUMN actor"),
+    ],
+    ids=["triage-not-json", "close-forged-not-json", "close-edited-not-json", "dropped-audit-log", "dropped-triage-history", "dropped-column"],
+)
+def test_audit_verify_exits_4_whatever_was_tampered(db, tmp_path, tamper):
+    redelivery = [tip("A0", triage_status="duplicate", reporter_country="DE")]
+    with Store(db) as store:
+        close_object(store, "G01", outcome="exhausted", reason="quiet", by="ana")
+        load_file(store, "tips", write_csv(tmp_path / "redelivery.csv", redelivery), progress=False)
+        close_object(store, "G02", outcome="exhausted", reason="quiet too", by="ana")
+        assert [r[0] for r in store.rows("SELECT action FROM audit_log ORDER BY seq")] == ["close", "triage_changes", "close"]
+        tamper(store)
+    result = run("--db", db, "audit", "verify")
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("caselib: audit chain broken: "), result.stderr
+    assert result.stdout == ""

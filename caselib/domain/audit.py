@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 
 from caselib.domain.rules import today_utc
-from caselib.errors import CaselibError
+from caselib.errors import CaselibError, QueryError
 from caselib.store import Store
 
 __all__ = [
@@ -240,10 +240,51 @@ def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = Non
         )
 
 
+class _Unreadable(Exception):
+    """A table verify reads was dropped or altered: tampering too, not a bug."""
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(f"the table {table} cannot be read ({reason}): dropped or altered")
+
+
+def _read(store: Store, table: str, sql: str, params=None) -> list[tuple]:
+    try:
+        return store.rows(sql, params, name=f"audit/verify {table}")
+    except QueryError as error:
+        raise _Unreadable(table, error.reason) from None
+
+
+def _payload(record: AuditRecord) -> dict | None:
+    """The record's payload as the JSON object every record holds; None when it is not one."""
+    try:
+        value = json.loads(record.payload)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    if record.action == "triage_changes" and not (
+        isinstance(value.get("changes"), int) and isinstance(value.get("digest"), str) and isinstance(record.batch_id, int)
+    ):
+        return None
+    return value
+
+
 def verify(store: Store) -> VerifyResult:
-    """Walk the chain from the first record; report the first record edited, removed or moved."""
-    rows = store.rows(
-        "SELECT seq, recorded_at, actor, action, object_id, batch_id, payload, prev_hash, hash FROM audit_log ORDER BY seq"
+    """Walk the chain from the first record; report the first record edited, removed or moved.
+
+    Whatever was tampered with (a record, its payload, or the tables themselves) gives a
+    result that is not ``ok``, never an exception.
+    """
+    try:
+        return _verify(store)
+    except _Unreadable as error:
+        return VerifyResult(False, 0, GENESIS, str(error), None)
+
+
+def _verify(store: Store) -> VerifyResult:
+    rows = _read(
+        store, "audit_log",
+        "SELECT seq, recorded_at, actor, action, object_id, batch_id, payload, prev_hash, hash FROM audit_log ORDER BY seq",
     )
     prev = GENESIS
     for position, row in enumerate(rows, start=1):
@@ -254,21 +295,35 @@ def verify(store: Store) -> VerifyResult:
             return VerifyResult(
                 False, len(rows), prev, f"record {record.seq} does not follow record {record.seq - 1}: a record was removed or reordered", record.seq
             )
-        expected = _hash(prev, record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id, record.payload)
+        try:
+            expected = _hash(prev, record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id, record.payload)
+        except (AttributeError, TypeError, ValueError):  # a field emptied or of another type
+            expected = None
         if expected != record.hash:
             return VerifyResult(False, len(rows), prev, f"record {record.seq} ({record.action}) was edited", record.seq)
+        stored = _payload(record)
+        if stored is None:
+            return VerifyResult(
+                False, len(rows), prev,
+                f"record {record.seq} ({record.action}) was edited: its payload is not the record's JSON (its hash was recomputed)",
+                record.seq,
+            )
         if record.action == "triage_changes":
-            stored = json.loads(record.payload)
-            if _triage_digest(store, record.batch_id) != (stored["changes"], stored["digest"]):
+            try:
+                digest = _triage_digest(store, record.batch_id)
+            except QueryError as error:
+                raise _Unreadable("tip_triage_history", error.reason) from None
+            if digest != (stored["changes"], stored["digest"]):
                 return VerifyResult(
                     False, len(rows), prev,
                     f"the triage history of load batch {record.batch_id} no longer matches audit record {record.seq}: edited or removed",
                     record.seq,
                 )
         prev = record.hash
-    unaudited = store.rows(
+    unaudited = _read(
+        store, "tip_triage_history",
         "SELECT DISTINCT batch_id FROM tip_triage_history WHERE batch_id NOT IN "
-        "(SELECT batch_id FROM audit_log WHERE action = 'triage_changes') ORDER BY 1"
+        "(SELECT batch_id FROM audit_log WHERE action = 'triage_changes') ORDER BY 1",
     )
     if unaudited:
         return VerifyResult(False, len(rows), prev, f"triage history of load batch {unaudited[0][0]} has no audit record: removed", None)

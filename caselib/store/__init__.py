@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import duckdb
 
 from caselib.config import configure_logging
-from caselib.errors import QueryError, StoreError
+from caselib.errors import QueryError, SchemaAltered, StoreError
 
 __all__ = ["Store", "others_waiting", "quote_ident", "sql_text", "SCHEMA_VERSION"]
 
@@ -406,7 +406,15 @@ class Store:
             self._check_version()
         # The campaign's rules as macros every query calls (sql/rules/campaign.sql); they
         # are bound to the tables, so they come once the schema is in place.
-        self.execute(sql_text("rules/campaign"), name="rules/campaign")
+        try:
+            self.execute(sql_text("rules/campaign"), name="rules/campaign")
+        except QueryError as error:
+            # The schema version promises the tables; one is missing or changed by hand.
+            self.close()
+            raise SchemaAltered(
+                f"the database {self.path} lacks a table or column of its schema ({error.reason}): "
+                "it was dropped or altered; restore the database from a backup"
+            ) from None
 
     def _connect(self, config: dict, wait: float):
         """Connect; while another process holds the file, retry for up to ``wait`` seconds.
