@@ -306,6 +306,9 @@ def test_a_killed_spilling_load_leaves_no_contact_value_nor_the_key_on_disk(db, 
     load.wait()
     needles = [b"-secret@example.org", b"+44 7700 9", *_key_bytes(KILL_KEY)]
     assert _hits(db.parent, needles), "the killed load left nothing to sweep: the test spilled too little"
+    # The key never went into DuckDB (the pseudonym is a Python function), so even the
+    # leftovers of a killed load hold neither it nor its padded forms.
+    assert _hits(db.parent, _key_bytes(KILL_KEY)) == {}
     with Store(db):  # the next open sweeps what the killed load left
         pass
     assert _hits(db.parent, needles) == {}
@@ -335,3 +338,30 @@ def test_a_spilling_load_that_fails_or_succeeds_leaves_no_spill_behind(db, tmp_p
         assert result.inserted == 400_000
         assert _hits(db.parent, needles) == {}
     assert sorted(p.name for p in db.parent.iterdir()) == ["case.duckdb"]
+
+
+def test_the_pseudonym_key_is_never_handed_to_duckdb(db, tmp_path, monkeypatch):
+    """Whatever DuckDB is given (SQL text, parameters) it may write to a spill file; the key
+    and its padded forms are in none of it, so no spill can hold them."""
+    import hashlib
+    import hmac
+
+    monkeypatch.setenv("CASELIB_PSEUDONYM_KEY", KILL_KEY)
+    given: list[bytes] = []
+    original = Store._result
+
+    def recording(self, sql, params):
+        given.append(sql.encode())
+        given.extend(v if isinstance(v, bytes) else repr(v).encode() for v in (params or {}).values())
+        return original(self, sql, params)
+
+    monkeypatch.setattr(Store, "_result", recording)
+    path = write_csv(tmp_path / "tips.csv", [{"tip_id": "K1", "object_id": "G01", "received_at": "2017-06-01",
+                                               "reporter_email": "secret-1@example.org"}])
+    _load(db, path, pseudonymize=True)
+    everything = b"\n".join(given)
+    for needle in _key_bytes(KILL_KEY):
+        assert needle not in everything
+    with Store(db) as store:
+        [(pseudonym,)] = store.rows("SELECT reporter_pseudonym FROM tips")
+    assert pseudonym == hmac.new(KILL_KEY.encode(), b"reporter_email:secret-1@example.org", hashlib.sha256).hexdigest()

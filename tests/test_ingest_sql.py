@@ -30,7 +30,6 @@ from caselib.domain.filters import TipFilter
 from caselib.domain.ingest import statements as sql
 from caselib.domain.ingest.mapping import Mapping, read_mapping
 from caselib.domain.ingest.plan import plan_columns
-from caselib.domain.ingest.pseudonym import PseudonymKey
 from caselib.domain.ingest.statements import Statement
 from conftest import write_csv
 
@@ -243,7 +242,6 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     """
     spec = contract.kind(scenario.kind)
     plan = plan_columns(scenario.headers, spec, mapping, "file.csv")
-    key = PseudonymKey(b"not the key of any load").params() if scenario.pseudonymize else {}
     batch, sha256 = 7, "0" * 64
     steps: list[tuple[str, Statement | None]] = []
     if spec.name == "tips":
@@ -261,7 +259,7 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     if values is not None:
         steps.append(("the country spellings, to normalise in Python", values))
         steps.append(("_country_map: the normalised spellings", sql.country_map_fill()))
-    steps.append(("_norm", sql.normalise(spec, key_params=key, now=NOW)))
+    steps.append(("_norm", sql.normalise(spec, pseudonymize=scenario.pseudonymize, now=NOW)))
     steps.append(("_dups", sql.duplicates(spec)))
     steps.append(("_cmp", sql.compare(spec)))
     steps.append(("the counts", sql.counts()))

@@ -639,6 +639,18 @@ class Store:
     def unregister(self, name: str) -> None:
         self._con.unregister(name)
 
+    def create_function(self, name: str, function: Any) -> None:
+        """Expose a vectorised Python function VARCHAR -> VARCHAR (Arrow arrays in and out)
+        to SQL under ``name`` until removed: what it holds (a key) stays in Python."""
+        self._con.create_function(
+            name, function, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
+            type="arrow", null_handling="special", side_effects=False,
+        )
+
+    def remove_function(self, name: str) -> None:
+        with contextlib.suppress(duckdb.InvalidInputException):
+            self._con.remove_function(name)
+
     def query_progress(self) -> float:
         """Percent done of the running statement, or -1 when none runs; safe from another thread."""
         return self._con.query_progress()

@@ -39,7 +39,7 @@ from caselib.domain.ingest import statements as sql
 from caselib.domain.ingest.mapping import Mapping, read_mapping
 from caselib.domain.ingest.plan import Plan, plan_columns
 from caselib.domain.ingest.progress import LoadProgress
-from caselib.domain.ingest.pseudonym import load_key
+from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION, load_key
 from caselib.domain.ingest.readers import RawFile, detect_format, read_into_store
 from caselib.domain.ingest.statements import Statement
 from caselib.errors import CaselibError, FileLoadError
@@ -163,7 +163,7 @@ def load_file(
         raise FileLoadError(
             f"there are no objects in {store.path.name} yet; load the objects file before tips"
         )
-    key_params = load_key().params() if pseudonymize else {}
+    key = load_key() if pseudonymize else None
     started = time.monotonic()
     now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:  # naive means UTC, as in the files; not the machine's local time
@@ -174,6 +174,8 @@ def load_file(
     # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
     # large load; with a limit it spills them to disk at little cost in time.
     _execute(store, sql.memory_limit(_memory_limit()))
+    if key is not None:  # the key stays in Python: DuckDB calls this function, never sees the key
+        store.create_function(PSEUDONYM_FUNCTION, key.function())
     try:
         with LoadProgress(f"{spec.name} {path.name}", PHASES, store.query_progress, enabled=progress) as bar:
             with store.transaction():
@@ -181,7 +183,7 @@ def load_file(
                 raw = read_into_store(store, path, fmt)
                 plan = plan_columns(raw.headers, spec, mapping, path.name)
                 bar.phase("checking")
-                result = _load(store, spec, raw, plan, mapping, key_params, now, sha256, bar)
+                result = _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar)
                 result.file_name = path.name
                 result.pseudonymized = pseudonymize
                 result.seconds = time.monotonic() - started
@@ -196,6 +198,8 @@ def load_file(
         for statement in sql.drop_stage():
             _execute(store, statement)
         _execute(store, sql.reset_memory_limit())
+        if key is not None:
+            store.remove_function(PSEUDONYM_FUNCTION)
     store.secure_files()
     return result
 
@@ -216,11 +220,11 @@ def _rows(store: Store, statement: Statement) -> list[tuple]:
 # -- the load -------------------------------------------------------------------------------
 
 
-def _load(store, spec, raw, plan, mapping, key_params, now, sha256, bar) -> LoadResult:
+def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> LoadResult:
     batch = int(_scalar(store, sql.batch_number()))
-    _create_stage(store, spec, raw, plan, mapping, bool(key_params))
+    _create_stage(store, spec, raw, plan, mapping, pseudonymize)
     _create_country_map(store, spec)
-    _execute(store, sql.normalise(spec, key_params=key_params, now=now))
+    _execute(store, sql.normalise(spec, pseudonymize=pseudonymize, now=now))
     _execute(store, sql.duplicates(spec))
     _execute(store, sql.compare(spec))
     bar.phase("writing")

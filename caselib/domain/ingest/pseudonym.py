@@ -1,4 +1,4 @@
-"""Keyed pseudonyms for contact data (HMAC-SHA-256), computed inside DuckDB.
+"""Keyed pseudonyms for contact data (HMAC-SHA-256), computed in Python.
 
 Tipsters were promised anonymity, so a contact value is never stored. With
 ``--pseudonymize`` the loader stores ``HMAC(key, "<column>:<value>")`` instead, which lets
@@ -6,11 +6,17 @@ an analyst see that two tips came from the same sender without learning who it w
 key stays outside the database: `CASELIB_PSEUDONYM_KEY` holds it, or the key file named by
 `CASELIB_PSEUDONYM_KEY_FILE` (default ``~/.config/caselib/pseudonym.key``), which is created
 owner-only with a random key on first use.
+
+The key never goes into DuckDB, not even as a query parameter: DuckDB may write what a
+query holds to its spill files, and the padded key found there gives the key back. A load
+registers :data:`PSEUDONYM_FUNCTION`, a vectorised Python function holding the key, which
+the load's SQL calls on the contact text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -18,22 +24,44 @@ from dataclasses import dataclass
 from caselib.config import pseudonym_key_path
 from caselib.errors import CaselibError
 
-__all__ = ["PseudonymKey", "load_key", "HMAC_SQL"]
+__all__ = ["PSEUDONYM_FUNCTION", "PseudonymKey", "load_key"]
 
-# HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)); the padded keys are parameters, so the
-# key never appears in SQL text and the whole column is hashed in one set-based statement.
-HMAC_SQL = "sha256($hmac_opad || unhex(sha256($hmac_ipad || encode({value}))))"
+# The SQL name of the function a load registers (:meth:`PseudonymKey.function`).
+PSEUDONYM_FUNCTION = "_caselib_pseudonym"
 
 _BLOCK = 64
 
 
 @dataclass(frozen=True)
 class PseudonymKey:
-    """An HMAC-SHA-256 key, with the padded inner and outer keys the SQL needs."""
+    """An HMAC-SHA-256 key; :meth:`function` is what a load registers to pseudonymise."""
 
     key: bytes
 
+    def __repr__(self) -> str:  # never print the key
+        return "PseudonymKey(...)"
+
+    def pseudonym(self, text: str) -> str:
+        """HMAC-SHA-256 of ``text`` under the key, as lower-case hex."""
+        return hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def function(self):
+        """A vectorised (Arrow) function VARCHAR -> VARCHAR: each value's pseudonym, NULL kept."""
+        import pyarrow as pa
+
+        key = self.key
+
+        def pseudonyms(values):
+            return pa.array(
+                [None if v is None else hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest()
+                 for v in values.to_pylist()],
+                pa.string(),
+            )
+
+        return pseudonyms
+
     def params(self) -> dict[str, bytes]:
+        """The padded inner and outer keys of the HMAC (what a scan for the key looks for)."""
         key = hashlib.sha256(self.key).digest() if len(self.key) > _BLOCK else self.key
         key = key.ljust(_BLOCK, b"\0")
         return {

@@ -32,7 +32,7 @@ from caselib.domain.contract import Column, Kind
 from caselib.domain.countries import language_codes
 from caselib.domain.ingest.mapping import Mapping
 from caselib.domain.ingest.plan import Plan
-from caselib.domain.ingest.pseudonym import HMAC_SQL
+from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION
 from caselib.store import quote_ident
 
 __all__ = [
@@ -323,16 +323,15 @@ def _because(condition: str, column: str, value: str, rest: str) -> tuple[str, s
 
 
 @_step
-def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> Statement:
+def normalise(spec: Kind, *, pseudonymize: bool, now: dt.datetime) -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
 
     The inner query parses each value once (``p.<name>__v``); the outer one picks the
-    stored values and words the reasons, so no value is parsed twice. ``key_params`` are
-    the pseudonymisation key's parameters (:meth:`caselib.domain.ingest.pseudonym.PseudonymKey.params`),
-    None (or empty) when contact columns are dropped rather than pseudonymised; ``now`` is
-    the time of loading (naive UTC).
+    stored values and words the reasons, so no value is parsed twice. With ``pseudonymize``
+    the pseudonym is :data:`~caselib.domain.ingest.pseudonym.PSEUDONYM_FUNCTION` of the
+    contact text (a Python function the loader registers: the key never enters DuckDB);
+    ``now`` is the time of loading (naive UTC).
     """
-    pseudonymize = bool(key_params)
     parsed = ["s.*"]  # inner: the stage's text columns, plus parsed values
     select = ["p._rec", "p._line"]  # outer: what _norm holds
     reasons = []
@@ -410,17 +409,17 @@ def normalise(spec: Kind, *, key_params: dict | None, now: dt.datetime) -> State
             column, _col("p", column), literal(" is not a known " + target[:-1]),
         ))
     select.append(
-        f"{HMAC_SQL.format(value='p._contact')} AS _pseudonym" if pseudonymize else "NULL::VARCHAR AS _pseudonym"
+        f"{PSEUDONYM_FUNCTION}(p._contact) AS _pseudonym" if pseudonymize else "NULL::VARCHAR AS _pseudonym"
     )
     select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
     select.append(f"nullif(concat_ws('; ',\n{_lines([t for _, t in reasons], 2)}\n    ), '') AS _reason_template")
     inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM _stage s" + "".join(f"\n    {j}" for j in joins)
     sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
-    return Statement(sql, _normalise_params(spec, key_params or {}, now))
+    return Statement(sql, _normalise_params(spec, now))
 
 
-def _normalise_params(spec: Kind, key_params: dict, now: dt.datetime) -> dict:
-    params = dict(key_params)
+def _normalise_params(spec: Kind, now: dt.datetime) -> dict:
+    params: dict[str, Any] = {}
     for column in spec.columns:
         if column.type == "enum":
             params[f"values_{column.name}"] = list(column.values)

@@ -69,7 +69,7 @@ WHERE v IS NOT NULL;
 -- _country_map: the normalised spellings
 INSERT INTO _country_map SELECT * FROM _country_rows;
 
--- _norm (parameters: $hmac_ipad, $hmac_opad, $languages, $now, $timestamp_pattern, $values_channel, $values_triage_status)
+-- _norm (parameters: $languages, $now, $timestamp_pattern, $values_channel, $values_triage_status)
 CREATE OR REPLACE TEMP TABLE _norm AS
 SELECT
     p._rec,
@@ -103,7 +103,7 @@ SELECT
         p."latitude__v" BETWEEN -90 AND 90 AND p."longitude__v" BETWEEN -180 AND 180
         AND isfinite(p."latitude__v") AND isfinite(p."longitude__v")
     ), false) AS _coords_dropped,
-    sha256($hmac_opad || unhex(sha256($hmac_ipad || encode(p._contact)))) AS _pseudonym,
+    _caselib_pseudonym(p._contact) AS _pseudonym,
     nullif(concat_ws('; ',
         CASE WHEN p."tip_id" IS NULL THEN 'missing tip_id' END,
         CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,
