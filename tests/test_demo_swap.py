@@ -132,8 +132,10 @@ def test_a_forced_rebuild_killed_at_any_step_of_the_swap_leaves_the_old_or_the_n
         now = contents(db)  # opens: present, complete, and no foreign WAL beside it
         assert now in ("analyst", "demo"), kill_after
         backups = [p for p in folder.glob("case.duckdb.bak-*") if not p.name.endswith(".wal")]
-        with Store(backups[0] if now == "demo" else db, read_only=True) as store:  # the old data, WAL and all
-            assert store.scalar("SELECT value FROM meta WHERE key = 'wal_marker'") == "last transaction"
+        assert now == "analyst" or len(backups) == 1
+        for old in ([db] if now == "analyst" else []) + backups:  # the old data, last transaction and all
+            with Store(old, read_only=True) as store:
+                assert store.scalar("SELECT value FROM meta WHERE key = 'wal_marker'") == "last transaction"
 
 
 WATCHER = textwrap.dedent(
@@ -190,7 +192,7 @@ def test_a_reader_polling_during_a_forced_rebuild_always_finds_a_whole_database(
     assert not wal(db).exists()
 
 
-def test_the_old_wal_goes_with_the_backup_and_never_beside_the_new_database(tmp_path):
+def test_the_old_wal_is_kept_in_the_backup_and_never_left_beside_the_new_database(tmp_path):
     db = analyst_database(tmp_path, wal_marker="only in the WAL")
     result = subprocess.run(
         [*CASELIB, "--db", str(db), "demo", "--tips", str(TIPS), "--force", "--no-progress"],
@@ -203,11 +205,24 @@ def test_the_old_wal_goes_with_the_backup_and_never_beside_the_new_database(tmp_
     assert contents(db) == "demo"
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM meta WHERE key = 'wal_marker'") == 0
-    [backup] = [p for p in tmp_path.glob("case.duckdb.bak-*") if not p.name.endswith(".wal")]
-    assert wal(backup).exists() and stat.S_IMODE(wal(backup).stat().st_mode) == 0o600
+    [backup] = tmp_path.glob("case.duckdb.bak-*")  # the WAL was folded into the old file first
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     with Store(backup, read_only=True) as store:
         assert store.scalar("SELECT value FROM meta WHERE key = 'wal_marker'") == "only in the WAL"
         assert store.scalar("SELECT count(*) FROM waves") == len(WAVES)
+
+
+def test_a_backup_made_while_a_wal_is_there_takes_the_wal_along_and_leaves_the_path_whole(tmp_path):
+    db = analyst_database(tmp_path, wal_marker="in the WAL")
+    backup = demo_module._keep_backup(db)  # the case of a WAL that appeared after the fold
+    assert wal(backup).exists() and wal(db).exists()  # the path is untouched
+    for path in (backup, wal(backup)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = demo_module._keep_backup(db)  # a second backup in the same second gets its own name
+    assert again != backup and again.exists()
+    for path in (backup, db):
+        with Store(path, read_only=True) as store:
+            assert store.scalar("SELECT value FROM meta WHERE key = 'wal_marker'") == "in the WAL"
 
 
 def test_a_demo_rebuild_over_a_demo_with_a_wal_opens_cleanly(tmp_path):

@@ -94,13 +94,19 @@ def _swap_in(building: Path, db_path: Path, *, force: bool) -> Path | None:
     """Move the complete database ``building`` onto ``db_path`` in one ``os.replace``, so
     that the path always holds the old database or the new one; return the backup made.
 
-    While it swaps it holds the old database open read-only, so that no other process can
-    write it meanwhile, and it looks again at what the old database holds. Its WAL goes
-    with the backup (or, for a demo, away) before the new file arrives: an old WAL beside
-    the new file would be replayed into it, or make it unopenable.
+    A WAL a crash left is first folded into the old file. While it swaps it holds the old
+    database open read-only, so that no other process can write it meanwhile, and it looks
+    again at what the old database holds. A WAL that appeared all the same goes with the
+    backup (or, for a demo, away) before the new file arrives: an old WAL beside the new
+    file would be replayed into it, or make it unopenable.
     """
     os.chmod(building, 0o600)  # owner-only whatever the umask
     _fsync(building)
+    if db_path.exists() and _wal(db_path).exists():
+        # A crash left the old database's last transactions in its WAL: fold them into the
+        # file (DuckDB's own recovery), so that the old database is whole in one file.
+        with Store(db_path) as store:
+            store.checkpoint()
     with contextlib.ExitStack() as hold:
         contents = "empty"
         if db_path.exists():
