@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,38 @@ from caselib.errors import CaselibError
 from caselib.presentation.export import safe_csv
 
 __all__ = ["cli"]
+
+
+# Characters that would drive the terminal or forge a line if data printed them raw: C0
+# and C1 controls (ESC starts escape sequences, CSI is one by itself), line and paragraph
+# separators, and the bidirectional controls that reorder what a line appears to say.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(value) -> str:
+    """``value`` as text safe to print: each unsafe character as its escape (``\\x1b``, ``\\n``)."""
+    def escape(match: re.Match) -> str:
+        char = match.group()
+        return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+    return _UNSAFE.sub(escape, str(value))
+
+
+def _shown_json(text: str) -> str:
+    """JSON text with every unsafe character in its strings written as ``\\uXXXX``: the same
+    data, safe to print (JSON escapes the C0 controls itself; raw line breaks are layout)."""
+    return _UNSAFE.sub(lambda match: match.group() if match.group() in "\n\r\t" else f"\\u{ord(match.group()):04x}", text)
+
+
+def _shown_csv(text: str) -> str:
+    """CSV as written to a file or pipe; escaped only when it goes to a terminal."""
+    return _shown_lines(text) if sys.stdout.isatty() else text
+
+
+def _shown_lines(text: str) -> str:
+    """Several lines of our own, each escaped (a summary's lines stay lines)."""
+    return "\n".join(_shown(line) for line in text.split("\n"))
 
 
 class _Group(click.Group):
@@ -28,7 +61,7 @@ class _Group(click.Group):
         except BrokenPipeError:
             _closed_pipe()
         except CaselibError as error:
-            _say(f"caselib: error: {error}")
+            _say(f"caselib: error: {_shown(error)}")
             sys.exit(1)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -39,7 +72,7 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            _say(f"caselib: internal error: {type(error).__name__}: {first} (run with --debug for the traceback)")
+            _say(f"caselib: internal error: {type(error).__name__}: {_shown(first)} (run with --debug for the traceback)")
             sys.exit(3)
 
 
@@ -98,7 +131,7 @@ def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, p
 
     with _store(ctx) as store:
         result = load_file(store, kind, file, mapping=mapping, pseudonymize=pseudonymize, progress=progress)
-    click.echo(result.summary())
+    click.echo(_shown_lines(result.summary()))
 
 
 @cli.command()
@@ -114,15 +147,15 @@ def demo(ctx, tips: int, seed: int, waves_config: Path | None, force: bool, if_m
     from caselib.domain.demo import build_demo
 
     if if_missing and Path(ctx.obj["db"]).exists():
-        click.echo(f"Database {ctx.obj['db']} exists; not building the demo.")
+        click.echo(f"Database {_shown(ctx.obj['db'])} exists; not building the demo.")
         return
 
     result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress)
     for load_result in result.loads:
-        click.echo(load_result.summary())
+        click.echo(_shown_lines(load_result.summary()))
     if result.backup:
-        click.echo(f"The previous database was kept as {result.backup}")
-    click.echo(f"Demo database (synthetic data) ready at {result.db_path}")
+        click.echo(f"The previous database was kept as {_shown(result.backup)}")
+    click.echo(f"Demo database (synthetic data) ready at {_shown(result.db_path)}")
 
 
 @cli.command()
@@ -136,9 +169,9 @@ def status(ctx, fmt: str, as_of: str | None) -> None:
     with _store(ctx, read_only=True) as store:
         info = database_status(store, as_of=as_of if as_of in (None, "today") else _date(as_of))
     if fmt == "json":
-        click.echo(json.dumps(info, indent=2, default=str))
+        click.echo(_shown_json(json.dumps(info, indent=2, default=str)))
         return
-    click.echo(f"Database: {info['database']} (schema {info['schema_version']}, {info['contents']} data)")
+    click.echo(f"Database: {_shown(info['database'])} (schema {info['schema_version']}, {info['contents']} data)")
     for key in ("waves", "objects", "tips", "rejected_rows", "triage_changes", "loads"):
         click.echo(f"  {key.replace('_', ' '):<15}{info[key]:>12,}")
     if "campaign" in info:
@@ -152,9 +185,9 @@ def status(ctx, fmt: str, as_of: str | None) -> None:
         click.echo("Recent loads:")
         for row in info["recent_loads"]:
             click.echo(
-                f"  #{row['batch_id']:<4} {row['started_at']}  {row['kind']:<7} {row['file_name']}  "
+                f"  #{row['batch_id']:<4} {row['started_at']}  {row['kind']:<7} {_shown(row['file_name'])}  "
                 f"read {row['rows_read']} = +{row['inserted']} ~{row['updated']} "
-                f"={row['unchanged']} x{row['rejected']}  ({row['origin']}, {row['loaded_by']})"
+                f"={row['unchanged']} x{row['rejected']}  ({_shown(row['origin'])}, {_shown(row['loaded_by'])})"
             )
 
 
@@ -172,17 +205,17 @@ def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
     with _store(ctx, read_only=True) as store:
         frame = rejected_rows(store, batch=batch, limit=limit)
     if fmt == "csv":
-        click.echo(safe_csv(frame), nl=False)
+        click.echo(_shown_csv(safe_csv(frame)), nl=False)
     elif fmt == "json":
-        click.echo(frame.to_json(orient="records", indent=2, force_ascii=False))
+        click.echo(_shown_json(frame.to_json(orient="records", indent=2, force_ascii=False)))
     elif frame.empty:
         click.echo("No rejected rows." if batch is None else f"No rejected rows in batch {batch}.")
     else:
         for row in frame.itertuples(index=False):
             where = f"line {row.line_no}" if pd.isna(row.record_no) else f"record {row.record_no}"
-            click.echo(f"batch {row.batch_id} {row.kind} {row.file_name} {where}: {row.reason}")
+            click.echo(f"batch {row.batch_id} {row.kind} {_shown(row.file_name)} {where}: {_shown(row.reason)}")
             if isinstance(row.raw_record, str):
-                click.echo(f"    {row.raw_record[:200]}")
+                click.echo(f"    {_shown(row.raw_record[:200])}")
         click.echo(f"{len(frame)} rejected rows")
 
 
@@ -220,18 +253,18 @@ def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
     with _store(ctx, read_only=True) as store:
         frame = closure_flags(store, as_of=_date(as_of), rules=base.with_overrides(**thresholds), ready_only=ready_only)
     if fmt == "csv":
-        click.echo(safe_csv(frame.assign(ready=frame["ready"].map({True: "true", False: "false"}))), nl=False)
+        click.echo(_shown_csv(safe_csv(frame.assign(ready=frame["ready"].map({True: "true", False: "false"})))), nl=False)
     elif fmt == "json":
         # last_tip_on is a day; pandas would write it as a midnight timestamp
         days = [d.isoformat() if hasattr(d, "isoformat") else None for d in frame["last_tip_on"]]
-        click.echo(frame.assign(last_tip_on=days).to_json(orient="records", indent=2, force_ascii=False))
+        click.echo(_shown_json(frame.assign(last_tip_on=days).to_json(orient="records", indent=2, force_ascii=False)))
     elif frame.empty:
         click.echo("No objects ready for closure." if ready_only else "No objects.")
     else:
         for row in frame.itertuples(index=False):
             mark = "READY" if row.ready else "     "
-            origin = f" -> {row.origin_country}" if isinstance(row.origin_country, str) else ""
-            click.echo(f"{mark} {row.object_id:<8} {row.outcome}{origin}: {row.reasons}")
+            origin = f" -> {_shown(row.origin_country)}" if isinstance(row.origin_country, str) else ""
+            click.echo(f"{mark} {_shown(row.object_id):<8} {row.outcome}{origin}: {_shown(row.reasons)}")
         click.echo(f"{int(frame['ready'].sum())} of {len(frame)} objects ready for closure")
 
 
@@ -247,7 +280,7 @@ def close(ctx, object_id: str, outcome: str, reason: str, by: str | None) -> Non
 
     with _store(ctx) as store:
         record = close_object(store, object_id, outcome=outcome, reason=reason, by=by)
-    click.echo(f"Closed {object_id} ({outcome}); audit record {record.seq} by {record.actor}")
+    click.echo(f"Closed {_shown(object_id)} ({outcome}); audit record {record.seq} by {_shown(record.actor)}")
 
 
 @cli.command()
@@ -261,7 +294,7 @@ def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
 
     with _store(ctx) as store:
         record = reopen_object(store, object_id, reason=reason, by=by)
-    click.echo(f"Reopened {object_id}; audit record {record.seq} by {record.actor}")
+    click.echo(f"Reopened {_shown(object_id)}; audit record {record.seq} by {_shown(record.actor)}")
 
 
 @cli.group()
@@ -279,7 +312,7 @@ def verify(ctx) -> None:
     try:
         store = _store(ctx.parent, read_only=True)
     except SchemaAltered as error:  # a dropped audit table stops the opening already
-        click.echo(f"caselib: audit chain broken: {error}", err=True)
+        click.echo(f"caselib: audit chain broken: {_shown(error)}", err=True)
         sys.exit(4)
     with store:
         result = verify_chain(store)
@@ -287,7 +320,7 @@ def verify(ctx) -> None:
         click.echo(f"Audit chain intact: {result.records} records; head {result.head}")
         click.echo("Note the head hash outside the database: removing the newest records cannot be detected otherwise.")
         return
-    click.echo(f"caselib: audit chain broken: {result.problem}", err=True)
+    click.echo(f"caselib: audit chain broken: {_shown(result.problem)}", err=True)
     sys.exit(4)
 
 
@@ -308,4 +341,4 @@ def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path) -> No
     with _store(ctx, read_only=True) as store:
         built = build_report(store, as_of=_date(as_of), wave=wave, k=k)
     path = built.write(output)
-    click.echo(f"Report written to {path} ({path.stat().st_size / 1e6:.1f} MB, {built.figures} figures)")
+    click.echo(f"Report written to {_shown(path)} ({path.stat().st_size / 1e6:.1f} MB, {built.figures} figures)")

@@ -410,3 +410,44 @@ def test_a_record_whose_time_was_removed_is_a_broken_chain(chain_store):
     chain_store.execute("ALTER TABLE audit_log ALTER recorded_at DROP NOT NULL")
     chain_store.execute("UPDATE audit_log SET recorded_at = NULL WHERE seq = 3")
     assert_broken(chain_store, 3, "record 3", "edited")
+
+
+# -- what the audit keeps is visible text ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("\u200b", "a reason is required to close an object"),  # a zero-width space only
+        ("\u200b\u2060\ufeff ", "a reason is required to close an object"),
+        ("\u3164\u2800", "a reason is required to close an object"),  # Hangul filler, braille blank
+        ("police\x1b[2Kconfirmed", "must not hold control characters (it holds U+001B)"),
+        ("quiet\u202eredlof", "must not hold control characters (it holds U+202E)"),
+        ("first\u2028second", "must not hold control characters"),
+    ],
+)
+def test_a_reason_must_be_visible_text_without_control_characters(case_store, reason, message):
+    before = log(case_store)
+    with pytest.raises(CaselibError, match=re.escape(message)) as error:
+        close_object(case_store, "G01", outcome="exhausted", reason=reason, by="ana")
+    assert "\n" not in str(error.value)
+    for refused in (lambda: audit.keep_open(case_store, "G01", reason=reason, by="ana"),):
+        with pytest.raises(CaselibError):
+            refused()
+    assert log(case_store) == before
+
+
+def test_a_reason_may_hold_paragraphs_and_keeps_them(case_store):
+    close_object(case_store, "G01", outcome="exhausted", reason="quiet for a year.\r\nNo leads left.", by="ana")
+    assert json.loads(record(case_store, 1)["payload"])["reason"] == "quiet for a year.\nNo leads left."
+
+
+@pytest.mark.parametrize("by", ["eve\nroot", "eve\x1b[31m", "\u200b", "ana\u202e"])
+def test_a_name_with_control_characters_or_nothing_visible_is_refused(case_store, by):
+    with pytest.raises(CaselibError, match="the name of who decides"):
+        close_object(case_store, "G01", outcome="exhausted", reason="quiet", by=by)
+    assert log(case_store) == []
+    close_object(case_store, "G01", outcome="exhausted", reason="quiet", by="ana")
+    with pytest.raises(CaselibError, match="the name of who decides"):
+        reopen_object(case_store, "G01", reason="recheck", by=by)
+    assert len(log(case_store)) == 1

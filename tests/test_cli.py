@@ -398,3 +398,42 @@ def test_head_reading_one_line_gives_no_traceback(small_demo):
     assert result.stdout.count("\n") == 1
     assert result.stderr == ""
     assert result.returncode in (0, 141)  # 0 when the whole listing fitted in the pipe first
+
+
+# -- data cannot drive the terminal or forge a line -----------------------------------------
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e"
+
+
+def _unsafe_in(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 0x20 and c not in "\n") or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2028"]
+
+
+def test_control_characters_from_files_are_shown_escaped(tmp_path):
+    db = tmp_path / "case.duckdb"
+    objects = [dict(OBJECTS[0], title="soap" + ESCAPES), *OBJECTS[1:]]
+    evil_name = tmp_path / "tips\x1b[31m\nbatch 99 tips forged.csv line 1: all fine.csv"
+    tips = [tip("T1"), tip("T2", received_at="soon" + ESCAPES), tip("T3", object_id="G9\x1b[8m")]
+    run("--db", str(db), "load", "waves", str(write_csv(tmp_path / "waves.csv", WAVES)), check_ok=True)
+    run("--db", str(db), "load", "objects", str(write_csv(tmp_path / "objects.csv", objects)), check_ok=True)
+    loaded = run("--db", str(db), "load", "tips", str(write_csv(evil_name, tips)), check_ok=True)
+    assert "batch 99 tips forged" not in [line.strip() for line in loaded.stdout.splitlines()]
+    for args in (["status"], ["rejected"], ["flags"], ["flags", "--format", "json"], ["rejected", "--format", "json"],
+                 ["status", "--format", "json"]):
+        result = run("--db", str(db), *args, check_ok=True)
+        assert _unsafe_in(result.stdout) == [], (args, result.stdout)
+        assert not any(line.startswith("batch 99") for line in result.stdout.splitlines()), args
+        if "json" in args:
+            json.loads(result.stdout)  # still JSON, the same data
+    rejected = run("--db", str(db), "rejected", check_ok=True).stdout
+    assert "\\x1b[31m\\nbatch 99" in rejected and "\\x9b31m" in rejected
+    titles = {row["object_id"]: row["title"] for row in json.loads(run("--db", str(db), "flags", "--format", "json").stdout)}
+    assert titles["G01"] == "soap" + ESCAPES  # escaped in the text, not changed in the data
+    # to a file or pipe, CSV is left to safe_csv (formula-safe export), not escaped again
+    assert "\\x1b" not in run("--db", str(db), "flags", "--format", "csv").stdout
+
+
+def test_an_error_naming_a_value_from_a_file_is_escaped(tmp_path):
+    result = run("--db", str(tmp_path / "case.duckdb"), "close", "G\x1b[2J\nforged", "--outcome", "exhausted", "--reason", "x")
+    assert_one_line_error(result, contains="there is no object")
+    assert _unsafe_in(result.stderr.rstrip("\n")) == []

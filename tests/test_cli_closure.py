@@ -210,3 +210,13 @@ def test_audit_verify_exits_4_whatever_was_tampered(db, tmp_path, tamper):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("caselib: audit chain broken: "), result.stderr
     assert result.stdout == ""
+
+
+def test_a_forged_line_from_by_is_refused_in_one_line(db):
+    result = run("--db", db, "close", "G01", "--outcome", "exhausted", "--reason", "quiet", "--by", "eve\nClosed G02 (exhausted); audit record 2 by root")
+    assert_one_line_error(result, contains="the name of who decides (--by) must not hold control characters")
+    assert result.stdout == ""
+    result = run("--db", db, "close", "G01", "--outcome", "exhausted", "--reason", "\u200b")
+    assert_one_line_error(result, contains="a reason is required to close an object")
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM audit_log") == 0

@@ -15,6 +15,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
 
 from caselib.domain.rules import today_utc
@@ -30,6 +31,7 @@ __all__ = [
     "record_triage_changes",
     "reopen_object",
     "verify",
+    "visible_text",
 ]
 
 GENESIS = "0" * 64
@@ -79,9 +81,53 @@ def _hash(prev_hash: str, seq: int, recorded_at: dt.datetime, actor: str, action
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+# Characters that look like nothing: a text made only of these (a zero-width space, a
+# Hangul filler, a braille blank) says nothing, however long.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+# Bidirectional controls reorder how a line reads; with the C0/C1 controls (Cc) they are
+# refused in what the audit keeps.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible_text(value: str | None, what: str, *, purpose: str = "", line_breaks: bool = False) -> str:
+    """``value`` stripped, when it is a visible text the audit may keep; else a CaselibError.
+
+    Visible: at least one letter, digit, punctuation mark or symbol that shows. Refused:
+    control characters (escape sequences, and line breaks unless ``line_breaks``: a
+    review's reason may hold paragraphs, a name may not), line and paragraph separators and
+    bidirectional controls. ``what`` names the text in the message ("a reason", with the
+    ``purpose`` "to close an object"). The one definition used for reasons (close,
+    reopen, keep open; the CLI and the closure review widget) and for names.
+    """
+    text = (value or "").strip()
+    if line_breaks:
+        text = text.replace("\r\n", "\n")  # a browser's textarea sends CRLF
+    if not any(unicodedata.category(c)[0] in "LNPS" and c not in _INVISIBLE for c in text):
+        raise CaselibError(
+            f"{what} is required{' ' + purpose if purpose else ''}: "
+            "it must hold visible characters, not only spaces or invisible ones"
+        )
+    allowed = "\n\t" if line_breaks else ""
+    bad = next(
+        (c for c in text
+         if c not in allowed and (unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI)),
+        None,
+    )
+    if bad is not None:
+        raise CaselibError(
+            f"{what} must not hold control characters (it holds U+{ord(bad):04X}); "
+            + ("write it as plain text" if line_breaks else "write it on one line as plain text")
+        )
+    return text
+
+
+def _reason(reason: str | None, doing: str) -> str:
+    return visible_text(reason, "a reason", purpose=f"to {doing}", line_breaks=True)
+
+
 def _actor(by: str | None) -> str:
     if by and by.strip():
-        return by.strip()
+        return visible_text(by, "the name of who decides (--by)")
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -172,8 +218,7 @@ def close_object(store: Store, object_id: str, *, outcome: str, reason: str, by:
     """
     if outcome not in CLOSE_OUTCOMES:
         raise CaselibError(f"outcome {outcome!r} is not one of {', '.join(CLOSE_OUTCOMES)}")
-    if not reason or not reason.strip():
-        raise CaselibError("a reason is required to close an object")
+    reason, by = _reason(reason, "close an object"), _actor(by)
     status, closed_on = _object_record(store, object_id)
     if status in ("closed", "withdrawn"):
         raise CaselibError(f"object {object_id} is already {status}; reopen it first")
@@ -192,15 +237,14 @@ def close_object(store: Store, object_id: str, *, outcome: str, reason: str, by:
             action="close",
             object_id=object_id,
             actor=by,
-            payload={"outcome": outcome, "reason": reason.strip(), "previous_status": status, "status": new_status,
+            payload={"outcome": outcome, "reason": reason, "previous_status": status, "status": new_status,
                      "previous_closed_on": _day(closed_on), "closed_on": _day(today), "flag": flag},
         )
 
 
 def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None = None) -> AuditRecord:
     """Reopen a closed or withdrawn object, recorded in the audit chain."""
-    if not reason or not reason.strip():
-        raise CaselibError("a reason is required to reopen an object")
+    reason, by = _reason(reason, "reopen an object"), _actor(by)
     status, closed_on = _object_record(store, object_id)
     if status not in ("closed", "withdrawn"):
         raise CaselibError(f"object {object_id} is {status}, not closed; there is nothing to reopen")
@@ -213,7 +257,7 @@ def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None =
             action="reopen",
             object_id=object_id,
             actor=by,
-            payload={"reason": reason.strip(), "previous_status": status, "status": "open",
+            payload={"reason": reason, "previous_status": status, "status": "open",
                      "previous_closed_on": _day(closed_on), "closed_on": None, "flag": _flag_now(store, object_id)},
         )
 
@@ -224,8 +268,7 @@ def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = Non
     The object's status does not change; the audit keeps the flag as it stood, so a
     review that overrode a "ready" flag can be found later.
     """
-    if not reason or not reason.strip():
-        raise CaselibError("a reason is required to keep an object open")
+    reason, by = _reason(reason, "keep an object open"), _actor(by)
     status = _object_status(store, object_id)
     if status in ("closed", "withdrawn"):
         raise CaselibError(f"object {object_id} is {status}; reopen it instead")
@@ -236,7 +279,7 @@ def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = Non
             action="keep_open",
             object_id=object_id,
             actor=by,
-            payload={"reason": reason.strip(), "status": status, "flag": flag},
+            payload={"reason": reason, "status": status, "flag": flag},
         )
 
 
