@@ -180,8 +180,15 @@ def load_file(
         with LoadProgress(f"{spec.name} {path.name}", PHASES, store.query_progress, enabled=progress) as bar:
             with store.transaction():
                 bar.phase("reading")
-                raw = read_into_store(store, path, fmt)
-                plan = plan_columns(raw.headers, spec, mapping, path.name)
+                # The readers that can leave contact columns out of _raw plan the columns
+                # from the headers first, and pseudonymise in their own projection.
+                _execute(store, sql.text_macro())
+                raw = read_into_store(
+                    store, path, fmt,
+                    plan_for=lambda headers: plan_columns(headers, spec, mapping, path.name),
+                    pseudonymize=pseudonymize,
+                )
+                plan = raw.plan or plan_columns(raw.headers, spec, mapping, path.name)
                 bar.phase("checking")
                 result = _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar)
                 result.file_name = path.name
@@ -224,7 +231,7 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
     batch = int(_scalar(store, sql.batch_number()))
     _create_stage(store, spec, raw, plan, mapping, pseudonymize)
     _create_country_map(store, spec)
-    _execute(store, sql.normalise(spec, pseudonymize=pseudonymize, now=now))
+    _execute(store, sql.normalise(spec, now=now))
     _execute(store, sql.duplicates(spec))
     _execute(store, sql.compare(spec))
     bar.phase("writing")
@@ -267,8 +274,10 @@ def _create_stage(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: M
         store.register(sql.VALUE_ROWS, _arrow_table(["col", "from_key", "to_value"], value_rows))
         _execute(store, sql.value_map_fill())
         store.unregister(sql.VALUE_ROWS)
-    _execute(store, sql.text_macro())
-    _execute(store, sql.stage(spec, plan, mapping, line_numbers=raw.has_line_numbers, pseudonymize=pseudonymize))
+    _execute(store, sql.stage(
+        spec, plan, mapping, line_numbers=raw.has_line_numbers, pseudonymize=pseudonymize,
+        contact_in_raw=raw.plan is None,
+    ))
 
 
 def _create_country_map(store: Store, spec: Kind) -> None:

@@ -4,6 +4,10 @@
 headers are kept in Python, so no header text ever becomes SQL), in file order, so a row's
 record number is its ``rowid + 1``. Records the reader cannot split into fields go to
 ``_reader_rejects`` with a reason. Except for Excel, reading happens inside DuckDB.
+
+The CSV and Parquet readers plan the columns from the headers before reading and leave the
+contact columns out of ``_raw``: DuckDB reads them only to pseudonymise them in the same
+projection (``_raw._pseudonym``), so no temporary table, and no spill file, holds them.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from caselib.domain.ingest.plan import Plan
+from caselib.domain.ingest.statements import pseudonym_of
 from caselib.errors import FileLoadError, QueryError
-from caselib.store import Store, quote_ident
+from caselib.store import Store, quote_ident, sql_text
 
 __all__ = ["RawFile", "detect_format", "read_into_store", "FORMATS"]
 
@@ -40,6 +47,9 @@ class RawFile:
     format: str
     headers: tuple[str, ...]
     has_line_numbers: bool = False
+    # Set by a reader that planned the columns itself: then ``_raw`` lacks the contact
+    # columns (and has ``_pseudonym`` when pseudonymising).
+    plan: Plan | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -68,9 +78,23 @@ def detect_format(path: Path) -> str:
     )
 
 
-def read_into_store(store: Store, path: Path, fmt: str) -> RawFile:
-    """Create ``_raw`` and ``_reader_rejects`` in ``store`` from the file at ``path``."""
+def read_into_store(
+    store: Store,
+    path: Path,
+    fmt: str,
+    *,
+    plan_for: Callable[[list[str]], Plan] | None = None,
+    pseudonymize: bool = False,
+) -> RawFile:
+    """Create ``_raw`` and ``_reader_rejects`` in ``store`` from the file at ``path``.
+
+    ``plan_for(headers)`` plans the columns; a reader that can leaves the contact columns
+    out of ``_raw``, and with ``pseudonymize`` adds ``_pseudonym`` (the loader has
+    registered the pseudonym function and created the text macro).
+    """
     store.run("ingest/reader_rejects")
+    if fmt in ("csv", "parquet") and plan_for is not None:
+        return {"csv": _read_csv, "parquet": _read_parquet}[fmt](store, path, fmt, plan_for, pseudonymize)
     reader = {
         "csv": _read_csv,
         "xlsx": _read_xlsx,
@@ -110,16 +134,35 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     return best[1], best[2]
 
 
-def _read_csv(store: Store, path: Path, fmt: str) -> RawFile:
+def _projection(count: int, plan: Plan | None, pseudonymize: bool) -> tuple[str, Plan | None]:
+    """``_raw``'s columns from a file's ``r.c0…``: all, or without the contact columns and
+    with their pseudonym."""
+    if plan is None:
+        return ", ".join(f"r.c{i}" for i in range(count)), None
+    keep = [f"r.c{i}" for i in range(count) if i not in set(plan.contact)]
+    if pseudonymize and plan.contact:
+        keep.append(f"{pseudonym_of(plan)} AS _pseudonym")
+    return ", ".join(keep) or "NULL::VARCHAR AS _none", plan
+
+
+def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
     delimiter, headers = _csv_header(path)
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
+    projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
+    text = sql_text("ingest/read_csv")
+    if text.count("SELECT *") != 1:
+        raise RuntimeError("ingest/read_csv must select * once (the projection goes there)")
     try:
-        store.run("ingest/read_csv", {"path": str(path), "delim": delimiter, "columns": columns})
+        store.execute(
+            text.replace("SELECT *", f"SELECT {projection}"),
+            {"path": str(path), "delim": delimiter, "columns": columns},
+            name="ingest/read_csv",
+        )
     except Exception as error:  # the reader's own message names the problem
         raise FileLoadError(f"{path.name} cannot be read as CSV: {_first_line(error)}") from None
     store.run("ingest/csv_rejects")
     store.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans", name="ingest/read_csv")
-    return RawFile("csv", tuple(headers))
+    return RawFile("csv", tuple(headers), plan=plan)
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -160,7 +203,7 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
 # -- Parquet --------------------------------------------------------------------------------
 
 
-def _read_parquet(store: Store, path: Path, fmt: str) -> RawFile:
+def _read_parquet(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
     import pyarrow.parquet as pq
 
     try:
@@ -176,17 +219,21 @@ def _read_parquet(store: Store, path: Path, fmt: str) -> RawFile:
         headers = list(pq.ParquetFile(path).schema_arrow.names)
         if len(headers) != len(names):
             raise FileLoadError(f"{path.name} has nested columns the reader cannot tell apart")
-        projection = ", ".join(
+        columns = ", ".join(
             f"CAST({quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(names)
         )
+    except Exception as error:
+        raise FileLoadError(f"{path.name} cannot be read as Parquet: {_first_line(error)}") from None
+    projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
+    try:
         store.execute(
-            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM read_parquet($path)",
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM (SELECT {columns} FROM read_parquet($path)) r",
             {"path": str(path)},
             name="ingest/read_parquet",
         )
     except Exception as error:
         raise FileLoadError(f"{path.name} cannot be read as Parquet: {_first_line(error)}") from None
-    return RawFile("parquet", tuple(headers))
+    return RawFile("parquet", tuple(headers), plan=plan)
 
 
 # -- Excel ----------------------------------------------------------------------------------

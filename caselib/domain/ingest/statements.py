@@ -60,6 +60,7 @@ __all__ = [
     "normalise",
     "objects_stored",
     "previous_batch",
+    "pseudonym_of",
     "raw_records",
     "reader_rejects",
     "record_batch",
@@ -235,13 +236,27 @@ def _value(index: int | None) -> str:
     return f"{_TEXT_MACRO}({_col('r', f'c{index}')})"
 
 
+def pseudonym_of(plan: Plan, alias: str = "r") -> str:
+    """A row's pseudonym: :data:`~caselib.domain.ingest.pseudonym.PSEUDONYM_FUNCTION` of the
+    text ``column:value`` of the first contact column the row has a value in (columns
+    ``c<i>`` of ``alias``; the value as contract text, lower-cased)."""
+    parts = [
+        f"{literal(name + ':')} || lower({_TEXT_MACRO}({_col(alias, f'c{i}')}))"
+        for i, name in zip(plan.contact, plan.contact_names, strict=True)
+    ]
+    return f"{PSEUDONYM_FUNCTION}(coalesce(\n{_lines(parts, 2)}\n    ))"
+
+
 @_step
-def stage(spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool) -> Statement:
+def stage(
+    spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool, contact_in_raw: bool = True
+) -> Statement:
     """``_stage``: one text column per contract column, picked by ``plan``, values mapped.
 
     ``_rec`` is the record number (from 1, in file order), ``_line`` the line number when
-    the reader knows it, ``_contact`` the text a pseudonym is made of (``column:value`` of
-    the first contact column a row has a value in).
+    the reader knows it, ``_pseudonym`` the row's pseudonym (:func:`pseudonym_of`). A
+    reader that leaves the contact columns out of ``_raw`` (``contact_in_raw`` false)
+    computes the pseudonym in its own projection, as ``_raw._pseudonym``.
     """
     mapped = {c for c, _, _ in mapping.value_rows(spec)}
     # Temporary tables number their rows from a large base; records count from 1.
@@ -261,13 +276,9 @@ def stage(spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseud
             expr = f"coalesce(nullif({alias}.to_value, ''), {expr})"
         select.append(f"{expr} AS {quote_ident(column.name)}")
     if pseudonymize and plan.contact:
-        parts = [
-            f"{literal(name + ':')} || lower({_value(i)})"
-            for i, name in zip(plan.contact, plan.contact_names, strict=True)
-        ]
-        select.append(f"coalesce(\n{_lines(parts, 2)}\n    ) AS _contact")
+        select.append(f"{pseudonym_of(plan) if contact_in_raw else 'r._pseudonym'} AS _pseudonym")
     else:
-        select.append("NULL::VARCHAR AS _contact")
+        select.append("NULL::VARCHAR AS _pseudonym")
     sql = f"CREATE OR REPLACE TEMP VIEW _stage AS\nSELECT\n{_lines(select)}\nFROM _raw r"
     return Statement(sql + "".join("\n" + j for j in joins))
 
@@ -323,14 +334,12 @@ def _because(condition: str, column: str, value: str, rest: str) -> tuple[str, s
 
 
 @_step
-def normalise(spec: Kind, *, pseudonymize: bool, now: dt.datetime) -> Statement:
+def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
 
     The inner query parses each value once (``p.<name>__v``); the outer one picks the
-    stored values and words the reasons, so no value is parsed twice. With ``pseudonymize``
-    the pseudonym is :data:`~caselib.domain.ingest.pseudonym.PSEUDONYM_FUNCTION` of the
-    contact text (a Python function the loader registers: the key never enters DuckDB);
-    ``now`` is the time of loading (naive UTC).
+    stored values and words the reasons, so no value is parsed twice; the pseudonym comes
+    from ``_stage``. ``now`` is the time of loading (naive UTC).
     """
     parsed = ["s.*"]  # inner: the stage's text columns, plus parsed values
     select = ["p._rec", "p._line"]  # outer: what _norm holds
@@ -408,9 +417,7 @@ def normalise(spec: Kind, *, pseudonymize: bool, now: dt.datetime) -> Statement:
             f"{_col('p', column)} IS NOT NULL AND NOT p._known_reference",
             column, _col("p", column), literal(" is not a known " + target[:-1]),
         ))
-    select.append(
-        f"{PSEUDONYM_FUNCTION}(p._contact) AS _pseudonym" if pseudonymize else "NULL::VARCHAR AS _pseudonym"
-    )
+    select.append("p._pseudonym")
     select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
     select.append(f"nullif(concat_ws('; ',\n{_lines([t for _, t in reasons], 2)}\n    ), '') AS _reason_template")
     inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM _stage s" + "".join(f"\n    {j}" for j in joins)

@@ -4,12 +4,6 @@
 -- the memory limit (parameters: $limit)
 SET memory_limit = $limit;
 
--- the batch number
-SELECT nextval('load_batch_seq');
-
--- _value_map
-CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
-
 -- the macro each file value goes through
 CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM
@@ -21,6 +15,12 @@ CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     END,
     ''
 );
+
+-- the batch number
+SELECT nextval('load_batch_seq');
+
+-- _value_map
+CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
 
 -- _stage
 CREATE OR REPLACE TEMP VIEW _stage AS
@@ -37,7 +37,7 @@ SELECT
     _contract_text(r."c7") AS "identified_on",
     _contract_text(r."c8") AS "closed_on",
     _contract_text(r."c9") AS "description",
-    NULL::VARCHAR AS _contact
+    NULL::VARCHAR AS _pseudonym
 FROM _raw r;
 
 -- _country_map
@@ -69,7 +69,7 @@ SELECT
     p."identified_on__v" AS "identified_on",
     p."closed_on__v" AS "closed_on",
     p."description" AS "description",
-    NULL::VARCHAR AS _pseudonym,
+    p._pseudonym,
     nullif(concat_ws('; ',
         CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,
         CASE WHEN p."title" IS NULL THEN 'missing title' END,

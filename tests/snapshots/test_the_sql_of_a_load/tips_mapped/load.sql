@@ -7,15 +7,6 @@ SELECT count(*) FROM objects;
 -- the memory limit (parameters: $limit)
 SET memory_limit = $limit;
 
--- the batch number
-SELECT nextval('load_batch_seq');
-
--- _value_map
-CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
-
--- _value_map: the mapping's values
-INSERT INTO _value_map SELECT * FROM _value_rows;
-
 -- the macro each file value goes through
 CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM
@@ -27,6 +18,15 @@ CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     END,
     ''
 );
+
+-- the batch number
+SELECT nextval('load_batch_seq');
+
+-- _value_map
+CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
+
+-- _value_map: the mapping's values
+INSERT INTO _value_map SELECT * FROM _value_rows;
 
 -- _stage
 CREATE OR REPLACE TEMP VIEW _stage AS
@@ -49,7 +49,7 @@ SELECT
     NULL::VARCHAR AS "tip_text",
     coalesce(nullif("vm_triage_status".to_value, ''), _contract_text(r."c6")) AS "triage_status",
     coalesce(nullif("vm_forwarded_to".to_value, ''), _contract_text(r."c7")) AS "forwarded_to",
-    NULL::VARCHAR AS _contact
+    NULL::VARCHAR AS _pseudonym
 FROM _raw r
 LEFT JOIN _value_map "vm_channel"
     ON "vm_channel".col = 'channel' AND "vm_channel".from_key = lower(_contract_text(r."c3"))
@@ -113,7 +113,7 @@ SELECT
         p."latitude__v" BETWEEN -90 AND 90 AND p."longitude__v" BETWEEN -180 AND 180
         AND isfinite(p."latitude__v") AND isfinite(p."longitude__v")
     ), false) AS _coords_dropped,
-    NULL::VARCHAR AS _pseudonym,
+    p._pseudonym,
     nullif(concat_ws('; ',
         CASE WHEN p."tip_id" IS NULL THEN 'missing tip_id' END,
         CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,

@@ -7,12 +7,6 @@ SELECT count(*) FROM objects;
 -- the memory limit (parameters: $limit)
 SET memory_limit = $limit;
 
--- the batch number
-SELECT nextval('load_batch_seq');
-
--- _value_map
-CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
-
 -- the macro each file value goes through
 CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM
@@ -24,6 +18,12 @@ CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     END,
     ''
 );
+
+-- the batch number
+SELECT nextval('load_batch_seq');
+
+-- _value_map
+CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
 
 -- _stage
 CREATE OR REPLACE TEMP VIEW _stage AS
@@ -46,10 +46,7 @@ SELECT
     NULL::VARCHAR AS "tip_text",
     NULL::VARCHAR AS "triage_status",
     _contract_text(r."c7") AS "forwarded_to",
-    coalesce(
-        'reporter_email:' || lower(_contract_text(r."c4")),
-        'reporter_phone:' || lower(_contract_text(r."c3"))
-    ) AS _contact
+    r._pseudonym AS _pseudonym
 FROM _raw r;
 
 -- _country_map
@@ -103,7 +100,7 @@ SELECT
         p."latitude__v" BETWEEN -90 AND 90 AND p."longitude__v" BETWEEN -180 AND 180
         AND isfinite(p."latitude__v") AND isfinite(p."longitude__v")
     ), false) AS _coords_dropped,
-    _caselib_pseudonym(p._contact) AS _pseudonym,
+    p._pseudonym,
     nullif(concat_ws('; ',
         CASE WHEN p."tip_id" IS NULL THEN 'missing tip_id' END,
         CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,

@@ -4,12 +4,6 @@
 -- the memory limit (parameters: $limit)
 SET memory_limit = $limit;
 
--- the batch number
-SELECT nextval('load_batch_seq');
-
--- _value_map
-CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
-
 -- the macro each file value goes through
 CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM
@@ -22,6 +16,12 @@ CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     ''
 );
 
+-- the batch number
+SELECT nextval('load_batch_seq');
+
+-- _value_map
+CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
+
 -- _stage
 CREATE OR REPLACE TEMP VIEW _stage AS
 SELECT
@@ -31,7 +31,7 @@ SELECT
     _contract_text(r."c1") AS "name",
     _contract_text(r."c2") AS "launched_on",
     _contract_text(r."c3") AS "notes",
-    NULL::VARCHAR AS _contact
+    NULL::VARCHAR AS _pseudonym
 FROM _raw r;
 
 -- _country_map
@@ -46,7 +46,7 @@ SELECT
     p."name" AS "name",
     p."launched_on__v" AS "launched_on",
     p."notes" AS "notes",
-    NULL::VARCHAR AS _pseudonym,
+    p._pseudonym,
     nullif(concat_ws('; ',
         CASE WHEN p."wave_id" IS NULL THEN 'missing wave_id' END,
         CASE WHEN p."launched_on" IS NULL THEN 'missing launched_on' END,
