@@ -368,17 +368,25 @@ def test_the_pseudonym_key_is_never_handed_to_duckdb(db, tmp_path, monkeypatch):
     assert pseudonym == hmac.new(KILL_KEY.encode(), b"reporter_email:secret-1@example.org", hashlib.sha256).hexdigest()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
 @pytest.mark.parametrize("pseudonymize", [False, True])
-def test_contact_columns_never_enter_the_raw_table_of_csv_and_parquet(db, tmp_path, monkeypatch, fmt, pseudonymize):
+def test_contact_columns_never_enter_the_raw_table_of_csv_parquet_and_excel(db, tmp_path, monkeypatch, fmt, pseudonymize):
     import caselib.domain.ingest as ingest
 
     names = ["tip_id", "object_id", "received_at", "reporter_email", "Contact"]
     values = [["R1"], ["G01"], ["2017-06-01"], ["secret-1@example.org"], ["+44 7700 900123"]]
     if fmt == "csv":
         path = write_csv(tmp_path / "tips.csv", [dict(zip(names, (v[0] for v in values), strict=True))])
-    else:
+    elif fmt == "parquet":
         path = _parquet(tmp_path / "tips.parquet", names, values)
+    else:
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        book.active.append(names)
+        book.active.append([v[0] for v in values])
+        path = tmp_path / "tips.xlsx"
+        book.save(path)
     seen = {}
     original = ingest._create_country_map
 

@@ -5,7 +5,7 @@ headers are kept in Python, so no header text ever becomes SQL), in file order, 
 record number is its ``rowid + 1``. Records the reader cannot split into fields go to
 ``_reader_rejects`` with a reason. Except for Excel, reading happens inside DuckDB.
 
-The CSV and Parquet readers plan the columns from the headers before reading and leave the
+The CSV, Parquet and Excel readers plan the columns from the headers before reading and leave the
 contact columns out of ``_raw``: DuckDB reads them only to pseudonymise them in the same
 projection (``_raw._pseudonym``), so no temporary table, and no spill file, holds them.
 """
@@ -93,8 +93,9 @@ def read_into_store(
     registered the pseudonym function and created the text macro).
     """
     store.run("ingest/reader_rejects")
-    if fmt in ("csv", "parquet") and plan_for is not None:
-        return {"csv": _read_csv, "parquet": _read_parquet}[fmt](store, path, fmt, plan_for, pseudonymize)
+    if fmt in ("csv", "parquet", "xlsx") and plan_for is not None:
+        reader = {"csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}[fmt]
+        return reader(store, path, fmt, plan_for, pseudonymize)
     reader = {
         "csv": _read_csv,
         "xlsx": _read_xlsx,
@@ -256,7 +257,7 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(store: Store, path: Path, fmt: str) -> RawFile:
+def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
     import openpyxl
     import pyarrow as pa
 
@@ -286,12 +287,13 @@ def _read_xlsx(store: Store, path: Path, fmt: str) -> RawFile:
     finally:
         book.close()
     table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
+    projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
     store.register("_xlsx_arrow", table)
     try:
-        store.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _xlsx_arrow", name="ingest/read_xlsx")
+        store.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM _xlsx_arrow r", name="ingest/read_xlsx")
     finally:
         store.unregister("_xlsx_arrow")
-    return RawFile("xlsx", tuple(headers))
+    return RawFile("xlsx", tuple(headers), plan=plan)
 
 
 def _first_line(error: BaseException) -> str:
