@@ -93,8 +93,8 @@ def read_into_store(
     registered the pseudonym function and created the text macro).
     """
     store.run("ingest/reader_rejects")
-    if fmt in ("csv", "parquet", "xlsx") and plan_for is not None:
-        reader = {"csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}[fmt]
+    if plan_for is not None:
+        reader = {"csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx, "jsonl": _read_json, "json": _read_json}[fmt]
         return reader(store, path, fmt, plan_for, pseudonymize)
     reader = {
         "csv": _read_csv,
@@ -169,7 +169,7 @@ def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: b
 # -- JSON -----------------------------------------------------------------------------------
 
 
-def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
+def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
     lines = fmt == "jsonl"
     if not lines:
         valid = store.scalar(
@@ -188,17 +188,20 @@ def _read_json(store: Store, path: Path, fmt: str) -> RawFile:
         raise FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}") from None
     store.run("ingest/json_rejects", {"lines": lines})
     keys = [row[0] for row in store.query_rows("ingest/json_keys")]
-    projection = ", ".join(f"json_extract_string(item, $p{i}) AS c{i}" for i in range(len(keys)))
+    columns = "".join(f", json_extract_string(item, $p{i}) AS c{i}" for i in range(len(keys)))
     params = {f"p{i}": '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for i, key in enumerate(keys)}
-    line_column = "item_no AS _line" if lines else "NULL::BIGINT AS _line"
+    line_column = "r.item_no AS _line" if lines else "NULL::BIGINT AS _line"
+    # _json_items holds each record's whole text only while reading; _raw, which lives for
+    # the load, lacks the contact keys (pseudonymised here).
+    projection, plan = _projection(len(keys), plan_for(keys) if plan_for else None, pseudonymize)
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {line_column}"
-        f"{', ' + projection if projection else ''} FROM _json_items ORDER BY item_no",
+        f"{', ' + projection if keys else ''} FROM (SELECT item_no{columns} FROM _json_items) r ORDER BY r.item_no",
         params,
         name="ingest/read_json",
     )
     store.execute("DROP TABLE _json_items", name="ingest/read_json")
-    return RawFile(fmt, tuple(keys), has_line_numbers=lines)
+    return RawFile(fmt, tuple(keys), has_line_numbers=lines, plan=plan)
 
 
 # -- Parquet --------------------------------------------------------------------------------
