@@ -240,3 +240,28 @@ def test_what_a_writing_store_creates_is_owner_only_whatever_the_umask(tmp_path)
         assert os.umask(0o022) == 0o022
     finally:
         os.umask(previous)
+
+
+def test_a_database_of_an_older_schema_is_upgraded_when_opened_for_reading(tmp_path):
+    """A new caselib reads an older caselib's file: `caselib status` (a read-only command) on a
+    database built with every migration but the latest upgrades it, then reads it."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from caselib.store import _migrations
+
+    path = tmp_path / "older.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMP NOT NULL)")
+    for version, name, text in _migrations()[:-1]:
+        con.execute(text)
+        con.execute("INSERT INTO schema_version VALUES ($v, $n, now()::TIMESTAMP)", {"v": version, "n": name})
+    con.close()
+    result = subprocess.run([sys.executable, "-m", "caselib", "--db", str(path), "status", "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with Store(path, read_only=True) as store:
+        assert store.schema_version() == SCHEMA_VERSION

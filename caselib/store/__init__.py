@@ -393,16 +393,13 @@ class Store:
             self._remove_spill()
             raise
         sweep_spill_folders(self.path, keep=self._spill, writing=not read_only)
-        # query_progress() only reports while the progress bar is enabled; we draw our own.
-        # Naive timestamps in files mean UTC, and day boundaries are UTC days.
-        self._con.execute("SET TimeZone = 'UTC'")
-        self._con.execute("SET enable_progress_bar = true")
-        self._con.execute("SET enable_progress_bar_print = false")
+        self._settle()
         if created:
             self.secure_files()
         if not read_only:
             self._migrate()
         else:
+            self._upgrade_if_older(config, wait)
             self._check_version()
         # The campaign's rules as macros every query calls (sql/rules/campaign.sql); they
         # are bound to the tables, so they come once the schema is in place.
@@ -496,6 +493,30 @@ class Store:
         except duckdb.CatalogException:
             return 0
 
+    def _upgrade_if_older(self, config: dict, wait: float | None) -> None:
+        """Opened for reading, a database of an older schema is upgraded first (a short write
+        that applies the migrations), then read: a new caselib reads the files of an older one."""
+        version = self.schema_version()
+        if version >= SCHEMA_VERSION:
+            return
+        self._con.close()
+        try:
+            Store(self.path, wait=wait).close()
+        except StoreError as error:
+            raise StoreError(
+                f"the database {self.path} has schema version {version}, older than this caselib's "
+                f"({SCHEMA_VERSION}), and could not be upgraded: {error}"
+            ) from None
+        self._con = self._connect(config, wait if wait is not None else _lock_wait())
+        self._settle()
+
+    def _settle(self) -> None:
+        """The connection's settings. query_progress() only reports while the progress bar is
+        enabled (we draw our own); naive timestamps in files mean UTC, and days are UTC days."""
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = true")
+        self._con.execute("SET enable_progress_bar_print = false")
+
     def _check_version(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
@@ -504,10 +525,7 @@ class Store:
                 f"caselib knows ({SCHEMA_VERSION}); upgrade caselib"
             )
         if version < SCHEMA_VERSION:
-            raise StoreError(
-                f"the database {self.path} has schema version {version}; open it once for "
-                "writing (for example `caselib status`) to upgrade it"
-            )
+            raise StoreError(f"the database {self.path} has schema version {version}; it could not be upgraded")
 
     def _migrate(self) -> None:
         self._con.execute(
