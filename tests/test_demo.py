@@ -13,7 +13,7 @@ import pytest
 from caselib import Store
 from caselib.domain import demo as demo_module
 from caselib.domain.demo import build_demo
-from caselib.errors import DemoRefused
+from caselib.errors import CaselibError, DemoRefused
 from conftest import WAVES, write_csv
 
 CASELIB = [sys.executable, "-m", "caselib"]
@@ -110,7 +110,7 @@ def test_a_failed_demo_build_leaves_the_old_database_untouched(tmp_path, monkeyp
         return real_load(store, kind, path, **kwargs)
 
     monkeypatch.setattr(demo_module, "load_file", failing_load)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(CaselibError, match="cannot build the demo database .*injected"):
         build_demo(db, tips=5000, seed=3, progress=False)
     assert db.read_bytes() == before
     assert not list(tmp_path.glob("*.building*"))
@@ -124,3 +124,27 @@ def test_demo_refusal_is_a_caselib_error(tmp_path):
         load_file(store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
     with pytest.raises(DemoRefused):
         build_demo(db, tips=5000, progress=False)
+
+
+def test_a_read_only_target_is_one_line(tmp_path):
+    """`caselib demo` into a read-only filesystem (a tmpfs the test mounts read-only, as root):
+    one line, exit 1, no internal error."""
+    import os
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a read-only tmpfs needs root")
+    target = tmp_path / "read-only"
+    target.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(target)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        result = subprocess.run([sys.executable, "-m", "caselib", "--db", str(target / "case.duckdb"), "demo",
+                                 "--tips", "4000", "--no-progress"], capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
+    assert "Read-only file system" in result.stderr or "read-only" in result.stderr.lower()

@@ -12,7 +12,7 @@ from pathlib import Path
 from caselib.domain.ingest import LoadResult, load_file
 from caselib.domain.sample import generate_campaign, load_wave_config
 from caselib.domain.status import database_status
-from caselib.errors import DemoRefused
+from caselib.errors import CaselibError, DemoRefused
 from caselib.store import Store
 
 __all__ = ["DemoResult", "build_demo"]
@@ -154,7 +154,10 @@ def build_demo(
         raise _refusal(db_path)
     waves = load_wave_config(waves_config) if waves_config else None
     files_dir = Path(files_dir) if files_dir else db_path.parent / "demo"
-    campaign = generate_campaign(files_dir, tips=tips, seed=seed, waves=waves)
+    try:
+        campaign = generate_campaign(files_dir, tips=tips, seed=seed, waves=waves)
+    except OSError as error:  # a read-only or full disk, a folder that cannot be made
+        raise CaselibError(f"cannot write the demo's files to {files_dir}: {error.strerror or error}") from None
 
     building = db_path.with_name(db_path.name + ".building")
     for leftover in (building, _wal(building)):
@@ -181,8 +184,11 @@ def build_demo(
         if _wal(building).exists():
             raise OSError(f"the demo database {building} kept a write-ahead log after closing")
         backup = _swap_in(building, db_path, force=force)
-    except BaseException:
+    except BaseException as error:
         for leftover in (building, _wal(building)):
-            leftover.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise CaselibError(f"cannot build the demo database at {db_path}: {error.strerror or error}") from None
         raise
     return DemoResult(db_path, files_dir, loads, backup)
