@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from pathlib import Path
@@ -68,3 +69,21 @@ def campaign_store(fresh_store: Store, tmp_path: Path):
     load_file(fresh_store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
     load_file(fresh_store, "objects", write_csv(tmp_path / "objects.csv", OBJECTS), progress=False)
     return fresh_store
+
+
+@contextlib.contextmanager
+def small_filesystem(folder: Path, options: str = "size=1m"):
+    """A tmpfs mounted at ``folder`` with ``options`` (``size=1m``: a full disk; ``ro``: a
+    read-only one), unmounted on the way out. Needs root: skips the test otherwise, saying why."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)

@@ -129,22 +129,14 @@ def test_demo_refusal_is_a_caselib_error(tmp_path):
 def test_a_read_only_target_is_one_line(tmp_path):
     """`caselib demo` into a read-only filesystem (a tmpfs the test mounts read-only, as root):
     one line, exit 1, no internal error."""
-    import os
     import subprocess
     import sys
 
-    if os.geteuid() != 0:
-        pytest.skip("mounting a read-only tmpfs needs root")
-    target = tmp_path / "read-only"
-    target.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(target)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
+    from conftest import small_filesystem
+
+    with small_filesystem(tmp_path / "read-only", "ro,size=1m") as target:
         result = subprocess.run([sys.executable, "-m", "caselib", "--db", str(target / "case.duckdb"), "demo",
                                  "--tips", "4000", "--no-progress"], capture_output=True, text=True, timeout=120)
-    finally:
-        subprocess.run(["umount", str(target)], check=False)
     assert result.returncode == 1, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
     assert "Read-only file system" in result.stderr or "read-only" in result.stderr.lower()

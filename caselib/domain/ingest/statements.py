@@ -174,6 +174,19 @@ def _fixed_and_updatable(spec: Kind) -> tuple[list[str], list[str]]:
 # -- before the load ------------------------------------------------------------------------
 
 
+# The head of both statements that put rows into the quarantine.
+_INSERT_REJECTED = (
+        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, "
+        "reason_template)\n"
+        "SELECT\n"
+        "    $batch,\n"
+        "    $kind,\n"
+        "    x.record_no,\n"
+        "    x.line_no,\n"
+        "    x.reason,\n"
+)
+
+
 @_step
 def objects_stored() -> Statement:
     """How many objects are stored: tips need them."""
@@ -555,14 +568,7 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
     redelivery = literal(f'conflict: this re-delivery of {key} "')
     kept = literal(f" (only {allowed} may change); the stored record was kept")
     return Statement(
-        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, "
-        "reason_template)\n"
-        "SELECT\n"
-        "    $batch,\n"
-        "    $kind,\n"
-        "    x.record_no,\n"
-        "    x.line_no,\n"
-        "    x.reason,\n"
+        _INSERT_REJECTED +
         f"    {raw_json},\n"
         "    $sha,\n"
         "    x.template\n"
@@ -612,14 +618,7 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
     phone number. The line number and the file's SHA-256 find it in the file.
     """
     return Statement(
-        "INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, "
-        "reason_template)\n"
-        "SELECT\n"
-        "    $batch,\n"
-        "    $kind,\n"
-        "    x.record_no,\n"
-        "    x.line_no,\n"
-        "    x.reason,\n"
+        _INSERT_REJECTED +
         "    json_object('length', x.length),\n"
         "    $sha,\n"
         "    x.template\n"
