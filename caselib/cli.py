@@ -51,7 +51,8 @@ def _shown_lines(text: str) -> str:
 
 
 class _Group(click.Group):
-    """Prints user errors as one line (exit 1) and bugs as one line (exit 3), no traceback."""
+    """Prints user errors as one line and bugs as one line (exit 3), no traceback; each
+    error's class gives the exit status (:mod:`caselib.errors`)."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -62,7 +63,7 @@ class _Group(click.Group):
             _closed_pipe()
         except CaselibError as error:
             _say(f"caselib: error: {_shown(error)}")
-            sys.exit(1)
+            sys.exit(error.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:

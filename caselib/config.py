@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from caselib.errors import CaselibError
+from caselib.errors import CannotWrite, CaselibError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -42,7 +42,7 @@ def write_private(path: Path, data: bytes | str) -> Path:
             with contextlib.suppress(OSError):
                 temporary.unlink()
             if isinstance(error, OSError):  # a full disk, a read-only folder: say so, leave nothing
-                raise CaselibError(f"cannot write {path}: {error.strerror or error}") from None
+                raise CannotWrite(f"cannot write {path}: {error.strerror or error}") from None
             raise
     return path
 

@@ -2,11 +2,19 @@
 
 Each :class:`CaselibError` message is one sentence that says what was wrong and what to
 do; the CLI prints it on one line, without a traceback. A :class:`QueryError` is a bug: the
-CLI prints it as a one-line internal error."""
+CLI prints it as a one-line internal error.
+
+Each class has the exit status the CLI ends with (``exit_code``), so a script can tell the
+failures apart: 1 bad input or usage, 3 a bug (internal error), 4 a tampered audit, 5 a
+damaged database or a file that is not a caselib database, 6 a database in use by another
+process, 7 a file that cannot be written (disk full, read-only, no permission); click's own
+usage errors exit 2, an interrupt 130, a closed pipe 141."""
 
 
 class CaselibError(Exception):
     """Base class of every error caused by input or usage rather than by a bug."""
+
+    exit_code = 1
 
 
 class StoreError(CaselibError):
@@ -15,9 +23,31 @@ class StoreError(CaselibError):
     locked = False  # True when another process holds the file
 
 
-class SchemaAltered(StoreError):
+class DatabaseLocked(StoreError):
+    """Another process holds the database file (DuckDB allows one writer)."""
+
+    locked = True
+    exit_code = 6
+
+
+class DatabaseDamaged(StoreError):
+    """The database file is corrupt, truncated or not a caselib (DuckDB) database at all."""
+
+    exit_code = 5
+
+
+class CannotWrite(CaselibError):
+    """A file or folder cannot be written: the disk is full, the target is read-only, or
+    permission is denied. Nothing partial is left behind."""
+
+    exit_code = 7
+
+
+class SchemaAltered(DatabaseDamaged):
     """A table or column the schema version promises is missing or changed: tampering or
     damage (``caselib audit verify`` reports it as a broken chain)."""
+
+    exit_code = 5
 
 
 class FileLoadError(CaselibError):

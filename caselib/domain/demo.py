@@ -12,7 +12,7 @@ from pathlib import Path
 from caselib.domain.ingest import LoadResult, load_file
 from caselib.domain.sample import generate_campaign, load_wave_config
 from caselib.domain.status import database_status
-from caselib.errors import CaselibError, DemoRefused
+from caselib.errors import CannotWrite, CaselibError, DemoRefused
 from caselib.store import Store
 
 __all__ = ["DemoResult", "build_demo"]
@@ -157,7 +157,7 @@ def build_demo(
     try:
         campaign = generate_campaign(files_dir, tips=tips, seed=seed, waves=waves)
     except OSError as error:  # a read-only or full disk, a folder that cannot be made
-        raise CaselibError(f"cannot write the demo's files to {files_dir}: {error.strerror or error}") from None
+        raise CannotWrite(f"cannot write the demo's files to {files_dir}: {error.strerror or error}") from None
 
     building = db_path.with_name(db_path.name + ".building")
     for leftover in (building, _wal(building)):
@@ -189,6 +189,6 @@ def build_demo(
             with contextlib.suppress(OSError):
                 leftover.unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise CaselibError(f"cannot build the demo database at {db_path}: {error.strerror or error}") from None
+            raise CannotWrite(f"cannot build the demo database at {db_path}: {error.strerror or error}") from None
         raise
     return DemoResult(db_path, files_dir, loads, backup)

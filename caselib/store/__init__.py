@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import duckdb
 
 from caselib.config import configure_logging
-from caselib.errors import QueryError, SchemaAltered, StoreError
+from caselib.errors import CannotWrite, DatabaseDamaged, DatabaseLocked, QueryError, SchemaAltered, StoreError
 
 __all__ = ["Store", "others_waiting", "quote_ident", "sql_text", "SCHEMA_VERSION"]
 
@@ -115,8 +115,24 @@ def _is_damage(error: BaseException) -> bool:
     return any(words in text for words in _DAMAGED)
 
 
+# What DuckDB says when the disk refuses a write (its own words, then the system's).
+_CANNOT_WRITE = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+
+
+def _cannot_write(error: BaseException, path: Path) -> CannotWrite | None:
+    """A :class:`CannotWrite` when ``error`` is the disk refusing a write, else None."""
+    text = str(error)
+    for words in _CANNOT_WRITE:
+        if words in text:
+            return CannotWrite(
+                f"cannot write the database {path}: {words.lower()}; nothing of the unfinished "
+                "step was kept (free some space, or choose a writable place, and try again)"
+            )
+    return None
+
+
 def _damaged(error: BaseException, path: Path) -> StoreError:
-    return StoreError(
+    return DatabaseDamaged(
         f"the database {path} is damaged ({_first_line(error)}); restore it from a backup, "
         "or move it aside and start a new one"
     )
@@ -125,12 +141,10 @@ def _damaged(error: BaseException, path: Path) -> StoreError:
 def _friendly(error: duckdb.Error, path: Path) -> StoreError:
     text = str(error)
     if _LOCK_CONFLICT in text:
-        locked = StoreError(
+        return DatabaseLocked(
             f"the database {path} is in use by another process (DuckDB allows one writer); "
             "wait for it to finish or close it, then try again"
         )
-        locked.locked = True
-        return locked
     if _is_damage(error):
         return _damaged(error, path)
     return StoreError(f"cannot open the database {path}: {_first_line(error)}")
@@ -233,9 +247,9 @@ def _database_file(path: Path, *, read_only: bool) -> bool:
     except OSError as error:
         raise StoreError(f"cannot open the database {path}: {error.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise StoreError(f"{path} is a folder, not a caselib database; name a database file (e.g. {path / 'caselib.duckdb'})")
+        raise DatabaseDamaged(f"{path} is a folder, not a caselib database; name a database file (e.g. {path / 'caselib.duckdb'})")
     if not stat.S_ISREG(info.st_mode):
-        raise StoreError(f"{path} is not a regular file, so not a caselib database; name a database file or a new path")
+        raise DatabaseDamaged(f"{path} is not a regular file, so not a caselib database; name a database file or a new path")
     if info.st_size == 0:
         if not read_only:
             with contextlib.suppress(FileNotFoundError):
@@ -247,7 +261,7 @@ def _database_file(path: Path, *, read_only: bool) -> bool:
     except OSError as error:
         raise StoreError(f"cannot open the database {path}: {error.strerror}") from None
     if header[_MAGIC_AT:] != _DUCKDB_MAGIC:
-        raise StoreError(
+        raise DatabaseDamaged(
             f"{path} is not a caselib database (it is not a DuckDB file; a CSV or Parquet file "
             "is loaded with `caselib load`); name a database file or a new path"
         )
@@ -563,6 +577,9 @@ class Store:
                 _log.debug("%s failed after %.1f ms", _label(name, sql), (time.perf_counter() - started) * 1000)
             if _is_damage(error):  # not a bug in the query: the file is damaged
                 raise _damaged(error, self.path) from error
+            refused = _cannot_write(error, self.path)
+            if refused is not None:  # nor is a full disk
+                raise refused from error
             if name is None or isinstance(error, duckdb.InterruptException):
                 raise
             raise QueryError(name, sql, _first_line(error)) from error
@@ -683,7 +700,8 @@ class Store:
             with contextlib.suppress(duckdb.Error):
                 self._con.execute("ROLLBACK")
             raise
-        self._con.execute("COMMIT")
+        with self._query("commit", "COMMIT"):
+            self._con.execute("COMMIT")
 
     def checkpoint(self) -> None:
         """Write the WAL into the database file."""

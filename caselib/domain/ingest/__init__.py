@@ -201,14 +201,31 @@ def load_file(
                     record_triage_changes(store, result.batch_id, loaded_by)
                 for statement in sql.drop_temporary():
                     _execute(store, statement)
-    finally:
+    except BaseException:
+        _tidy_up(store, key, failing=True)
+        raise
+    _tidy_up(store, key, failing=False)
+    store.secure_files()
+    return result
+
+
+def _tidy_up(store: Store, key, *, failing: bool) -> None:
+    """Drop the load's staging and reset its settings. After a failure (a full disk may have
+    stopped the database) this must not hide the failure behind one of its own."""
+    try:
         for statement in sql.drop_stage():
             _execute(store, statement)
         _execute(store, sql.reset_memory_limit())
+    except Exception:
+        if not failing:
+            raise
+    finally:
         if key is not None:
-            store.remove_function(PSEUDONYM_FUNCTION)
-    store.secure_files()
-    return result
+            try:
+                store.remove_function(PSEUDONYM_FUNCTION)
+            except Exception:
+                if not failing:
+                    raise
 
 
 def _execute(store: Store, statement: Statement | None) -> None:
