@@ -12,7 +12,7 @@ from pathlib import Path
 from caselib.domain.ingest import LoadResult, load_file
 from caselib.domain.sample import generate_campaign, load_wave_config
 from caselib.domain.status import database_status
-from caselib.errors import CannotWrite, CaselibError, DemoRefused
+from caselib.errors import CannotWrite, DemoRefused
 from caselib.store import Store
 
 __all__ = ["DemoResult", "build_demo"]
