@@ -265,3 +265,143 @@ def test_every_damaged_copy_is_read_correctly_or_refused_in_one_line(demo_file, 
     print(f"{len(copies)} damaged copies x 6 commands in {elapsed:.0f} s; {refused} refusals")
     assert not found, json.dumps(found, indent=1)
     assert refused > len(copies)  # the damage was seen, not just survived
+
+
+def test_the_in_process_runner_matches_the_real_command(demo_file, small_tips, tmp_path):
+    """The child's CliRunner gives what `python -m caselib` gives: the same exit status and
+    stderr, command by command, on copies that fail at opening, in a query, and only in a load."""
+    commands = {
+        "status": ["status", "--format", "json"],
+        "flags": ["flags", "--as-of", AS_OF, "--format", "json"],
+        "rejected": ["rejected", "--format", "json"],
+        "audit verify": ["audit", "verify"],
+        "report": ["report", "--as-of", AS_OF, "-o", str(tmp_path / "report.html")],
+        "load tips": ["load", "tips", str(small_tips), "--no-progress"],
+    }
+    size = demo_file.stat().st_size
+    middle = HEADERS + ((size - HEADERS) // BLOCK // 2) * BLOCK
+    for name, damage in [("header", {"flip_at": 4096}), ("half", {"truncate_to": size // 2}),
+                         ("middle", {"flip_at": middle + 1000})]:
+        (tmp_path / "runner" / name).mkdir(parents=True)
+        (tmp_path / "real" / name).mkdir(parents=True)
+        in_process = analyst_commands(damaged_copy(demo_file, tmp_path / "runner" / name / "case.duckdb", **damage),
+                                      tmp_path / "work" / name, small_tips)
+        real_db = damaged_copy(demo_file, tmp_path / "real" / name / "case.duckdb", **damage)
+        for command, args in commands.items():
+            real = run("--db", str(real_db), *args, timeout=PER_COMMAND + 30)
+            expected = in_process[command]
+            assert real.returncode == expected["exit"], (name, command, real.stderr, expected)
+            assert real.stderr.replace("/real/", "/runner/") == expected["stderr"], (name, command)
+
+
+# -- a full disk -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_tips(tmp_path_factory) -> Path:
+    """40,000 valid tips (8 MB) for the demo's objects: more than a 4 MB disk can take."""
+    rows = [tip(f"BIG{i:06d}", object_id=f"G{i % 140 + 1:03d}", received_at=f"2019-{i % 12 + 1:02d}-{i % 28 + 1:02d}T10:00:00Z",
+                tip_text="seen in a shop window near the station, the same wrapper as in the picture " * 2)
+           for i in range(40_000)]
+    return write_csv(tmp_path_factory.mktemp("faults-many") / "tips.csv", rows)
+
+
+def status_figures(db: Path) -> dict:
+    result = run("--db", str(db), "status", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def beside(db: Path) -> set[str]:
+    """Every name in the database's folder but the database and its write-ahead log."""
+    return {p.name for p in db.parent.iterdir()} - {db.name, db.name + ".wal"}
+
+
+def test_a_load_onto_a_full_disk_is_one_line_and_changes_nothing(demo_file, many_tips, tmp_path):
+    """The waves and objects fit on a 4 MB tmpfs, 40,000 tips do not: exit 7, one line; the
+    database holds what it held, its audit is intact, nothing is left beside it; once the
+    disk is grown the same load goes through and reconciles."""
+    import re
+
+    demo_files = demo_file.parent / "demo"
+    with small_filesystem(tmp_path / "small", "size=4m") as small:
+        db = small / "case.duckdb"
+        for kind in ("waves", "objects"):
+            loaded = run("--db", str(db), "load", kind, str(demo_files / f"{kind}.csv"), "--no-progress")
+            assert loaded.returncode == 0, loaded.stderr
+        before = status_figures(db)
+        assert (before["waves"], before["objects"], before["tips"], before["loads"]) == (6, 140, 0, 2)
+
+        failed = run("--db", str(db), "load", "tips", str(many_tips), "--no-progress")
+        assert_one_line(failed, 7, contains="no space left on device")
+        assert "Loaded" not in failed.stdout
+        assert status_figures(db) == before
+        verified = run("--db", str(db), "audit", "verify")
+        assert verified.returncode == 0 and "Audit chain intact" in verified.stdout, verified.stderr
+        assert beside(db) == set()  # no spill folder, no temporary file
+
+        subprocess.run(["mount", "-o", "remount,size=64m", str(small)], check=True)
+        loaded = run("--db", str(db), "load", "tips", str(many_tips), "--no-progress")
+        assert loaded.returncode == 0, loaded.stderr
+        read, inserted, updated, unchanged, rejected = map(int, re.search(
+            r"read (\d+) = inserted (\d+) \+ updated (\d+) \+ unchanged (\d+) \+ rejected (\d+)", loaded.stdout).groups())
+        assert read == inserted + updated + unchanged + rejected == 40_000 == inserted
+        after = status_figures(db)
+        assert (after["tips"], after["loads"], after["rejected_rows"]) == (40_000, 3, 0)
+        assert beside(db) == set()
+
+
+def test_a_demo_into_a_full_folder_is_one_line_and_keeps_the_old_database(demo_file, tmp_path):
+    """`caselib demo` over a demo database on a disk with room for the old one but not for a
+    second: exit 7, one line; the old database is the same bytes, no `.building` file left."""
+    import hashlib
+
+    with small_filesystem(tmp_path / "small", "size=6m") as small:
+        db = small / "demo.duckdb"
+        db.write_bytes(demo_file.read_bytes())
+        digest = hashlib.sha256(db.read_bytes()).hexdigest()
+        result = run("--db", str(db), "demo", "--tips", "4000", "--seed", "6", "--no-progress")
+        assert_one_line(result, 7, contains="no space left on device")
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+        assert beside(db) <= {"demo"}, beside(db)  # the demo's CSV folder only
+        assert status_figures(db)["tips"] == 4000
+
+
+# -- a read-only disk ------------------------------------------------------------------------
+
+
+def test_a_database_on_a_read_only_disk_is_read_and_a_load_refused_in_one_line(demo_file, small_tips, intact, tmp_path):
+    """Reading works (status, flags, rejected, audit verify, a report written elsewhere) with
+    the intact figures; a load is one line with exit 7 — the file system refuses to open the
+    file for writing (EROFS), which is a disk that cannot be written, not a damaged database
+    (5) — and the file is left as it was."""
+    import hashlib
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with small_filesystem(tmp_path / "ro", "size=8m") as folder:
+        db = folder / "case.duckdb"
+        db.write_bytes(demo_file.read_bytes())
+        digest = hashlib.sha256(db.read_bytes()).hexdigest()
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+        status = status_figures(db)
+        status.pop("database")
+        assert status == intact["status"]["figures"]
+        flags = run("--db", str(db), "flags", "--as-of", AS_OF, "--format", "json")
+        assert flags.returncode == 0 and json.loads(flags.stdout) == intact["flags"]["figures"], flags.stderr
+        rejected = run("--db", str(db), "rejected", "--format", "json")
+        assert rejected.returncode == 0 and json.loads(rejected.stdout) == intact["rejected"]["figures"], rejected.stderr
+        verified = run("--db", str(db), "audit", "verify")
+        assert verified.returncode == 0 and intact["audit verify"]["figures"] in verified.stdout, verified.stderr
+        report = run("--db", str(db), "report", "--as-of", AS_OF, "-o", str(out / "report.html"))
+        assert report.returncode == 0, report.stderr
+        from caselib.presentation.report import report_figures
+
+        assert report_figures((out / "report.html").read_text(encoding="utf-8")) == intact["report"]["figures"]
+
+        for kind, path in (("tips", small_tips), ("waves", demo_file.parent / "demo" / "waves.csv")):
+            refused = run("--db", str(db), "load", kind, str(path), "--no-progress")
+            assert_one_line(refused, 7, contains="read-only file system")
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+        assert beside(db) == set()
