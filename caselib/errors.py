@@ -43,6 +43,14 @@ class CannotWrite(CaselibError):
     exit_code = 7
 
 
+class DatabaseUnwritable(StoreError, CannotWrite):
+    """The database cannot be opened for writing: its file system is read-only (or full).
+    A :class:`StoreError` (opening failed) that exits as :class:`CannotWrite`; nothing is
+    changed."""
+
+    exit_code = 7
+
+
 class SchemaAltered(DatabaseDamaged):
     """A table or column the schema version promises is missing or changed: tampering or
     damage (``caselib audit verify`` reports it as a broken chain)."""

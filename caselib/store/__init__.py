@@ -147,6 +147,11 @@ def _friendly(error: duckdb.Error, path: Path) -> StoreError:
         )
     if _is_damage(error):
         return _damaged(error, path)
+    refused = _cannot_write(error, path)
+    if refused is not None:  # opened for writing on a read-only file system: exit 7, not 1
+        from caselib.errors import DatabaseUnwritable
+
+        return DatabaseUnwritable(str(refused))
     return StoreError(f"cannot open the database {path}: {_first_line(error)}")
 
 
