@@ -29,8 +29,10 @@ def run(*args: str, env: dict | None = None, check_ok: bool | None = None) -> su
     return result
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess, *, contains: str) -> None:
-    assert result.returncode == 1, (result.stdout, result.stderr)
+def assert_one_line_error(result: subprocess.CompletedProcess, *, contains: str, code: int = 1) -> None:
+    """One line ``caselib: error: …`` holding ``contains``, and exit status ``code``
+    (:mod:`caselib.errors`: 5 damaged, 6 in use, 7 cannot write)."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("caselib: error: ")
@@ -128,6 +130,7 @@ def test_rejected_lists_reasons_and_exports_formula_safe_csv(db_path, files):
 def test_a_missing_file_is_one_clear_line(db_path):
     result = run("--db", str(db_path), "load", "tips", "/nonexistent/tips.csv")
     assert_one_line_error(result, contains="there is no file /nonexistent/tips.csv")
+    assert not db_path.exists(), "a refused load left a new, empty database"
 
 
 def test_a_file_without_a_required_column_is_refused_and_changes_nothing(db_path, files, tmp_path):
@@ -163,7 +166,7 @@ def test_a_database_locked_by_another_writer_is_one_clear_line(db_path, files):
     try:
         assert holder.stdout.readline().strip() == "ready"
         result = run("--db", str(db_path), "load", "waves", str(files["waves"]), env={"CASELIB_LOCK_WAIT": "0.5"})
-        assert_one_line_error(result, contains="in use by another process")
+        assert_one_line_error(result, contains="in use by another process", code=6)
     finally:
         holder.communicate("")
 
@@ -313,11 +316,11 @@ def test_a_damaged_database_is_one_line_at_once_and_not_called_locked(small_demo
         result = run("--db", str(db), *command, env={"CASELIB_LOCK_WAIT": "30"})
         if result.returncode == 0:
             continue  # this command did not read a damaged block
-        assert_one_line_error(result, contains="is damaged")
+        assert_one_line_error(result, contains="is damaged", code=5)
         assert "restore it from a backup" in result.stderr
         assert "in use by another process" not in result.stderr
     # at least the objects' figures read every block of the tips
-    assert run("--db", str(db), "flags", env={"CASELIB_LOCK_WAIT": "30"}).returncode == 1
+    assert run("--db", str(db), "flags", env={"CASELIB_LOCK_WAIT": "30"}).returncode == 5
 
 
 def test_a_damaged_database_fails_without_waiting_for_a_lock(small_demo, tmp_path):
@@ -356,14 +359,14 @@ def test_a_db_path_that_is_not_a_database_is_refused_untouched(tmp_path, files, 
     before = None if kind == "folder" else target.read_bytes()
     for args in (["load", "waves", str(files["waves"])], ["status"]):
         result = run("--db", str(target), *args)
-        assert_one_line_error(result, contains="not a caselib database")
+        assert_one_line_error(result, contains="not a caselib database", code=5)
         assert "Loaded" not in result.stdout
     assert (target.stat().st_mode & 0o777) == (0o755 if kind == "folder" else 0o644)
     if before is not None:
         assert target.read_bytes() == before
     # and through the environment, as a folder once gave a usage message
     result = run("status", env={"CASELIB_DB": str(target)})
-    assert_one_line_error(result, contains="not a caselib database")
+    assert_one_line_error(result, contains="not a caselib database", code=5)
 
 
 def test_an_empty_file_becomes_a_new_database(tmp_path, files):

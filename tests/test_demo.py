@@ -137,6 +137,6 @@ def test_a_read_only_target_is_one_line(tmp_path):
     with small_filesystem(tmp_path / "read-only", "ro,size=1m") as target:
         result = subprocess.run([sys.executable, "-m", "caselib", "--db", str(target / "case.duckdb"), "demo",
                                  "--tips", "4000", "--no-progress"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 7, result.stderr  # cannot write
     assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
     assert "Read-only file system" in result.stderr or "read-only" in result.stderr.lower()

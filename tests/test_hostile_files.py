@@ -105,3 +105,89 @@ def test_random_bytes_never_cause_anything_but_a_clear_error_or_a_reconciled_loa
         except FileLoadError:
             continue
         assert result.reconciles
+
+
+# -- wide and repeated columns (issue 11) ---------------------------------------------------
+
+
+def test_a_json_record_of_ten_thousand_keys_loads_within_the_default_memory_limit(campaign_store, tmp_path, monkeypatch):
+    """A 140 KB JSON array of one object with 10,000 keys ran out of memory even at 6 GB
+    (each key had a JSON function of its own); each record is now parsed once."""
+    monkeypatch.delenv("CASELIB_LOAD_MEMORY_LIMIT", raising=False)
+    record = {"tip_id": "W1", "object_id": "G01", "received_at": "2017-06-01", **{f"k{i}": "v" for i in range(10_000)}}
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps([record]))
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted) == (1, 1)
+    assert len(result.ignored_columns) == 10_000
+    # the summary names the first twenty and counts the rest: one readable line, not 10,000 names
+    [line] = [x for x in result.summary().splitlines() if "ignored" in x]
+    assert line.endswith("k18, k19 and 9,980 more")
+
+
+def test_json_lines_rows_each_with_a_key_of_its_own_load(campaign_store, tmp_path, monkeypatch):
+    monkeypatch.delenv("CASELIB_LOAD_MEMORY_LIMIT", raising=False)
+    path = tmp_path / "own.jsonl"
+    path.write_text("".join(
+        json.dumps({"tip_id": f"O{i}", "object_id": "G01", "received_at": "2017-06-01", f"own{i}": "x"}) + "\n"
+        for i in range(3000)
+    ))
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted) == (3000, 3000)
+
+
+def test_a_json_record_giving_a_key_twice_is_quarantined_without_its_text(campaign_store, tmp_path):
+    """Which of two values for one key holds is undefined in JSON: the record is refused, as
+    a CSV file repeating a header is; its text (here a contact value) is not kept."""
+    path = tmp_path / "tips.jsonl"
+    path.write_text(
+        '{"tip_id": "D1", "object_id": "G01", "received_at": "2017-06-01"}\n'
+        '{"tip_id": "D2", "tip_id": "D3", "object_id": "G01", "received_at": "2017-06-01", '
+        '"reporter_email": "twice@example.org", "reporter_email": "again@example.org"}\n'
+    )
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (2, 1, 1)
+    [(line, reason, raw)] = campaign_store.rows("SELECT line_no, reason, raw_record FROM rejected_rows")
+    assert line == 2 and reason == "line 2 gives a key twice; each key may appear once in a record"
+    assert "example.org" not in raw and "D3" not in raw
+    assert campaign_store.rows("SELECT tip_id FROM tips") == [("D1",)]
+
+
+def _two_tip_id_files(tmp_path, second: str) -> dict[str, object]:
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["tip_id", "object_id", "received_at", second]
+    row = ["R1", "G01", "2017-06-01", "R2"]
+    csv_path = tmp_path / "two.csv"
+    csv_path.write_text(",".join(names) + "\n" + ",".join(row) + "\n")
+    parquet_path = tmp_path / "two.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([v]) for v in row], names=names), parquet_path)
+    book = openpyxl.Workbook()
+    book.active.append(names)
+    book.active.append(row)
+    xlsx_path = tmp_path / "two.xlsx"
+    book.save(xlsx_path)
+    files = {"csv": csv_path, "parquet": parquet_path, "xlsx": xlsx_path}
+    if second != "tip_id":  # JSON keys are case-sensitive: TIP_ID is a second column
+        for fmt in ("json", "jsonl"):
+            record = dict(zip(names, row, strict=True))
+            path = tmp_path / f"two.{fmt}"
+            path.write_text(json.dumps([record]) if fmt == "json" else json.dumps(record) + "\n")
+            files[fmt] = path
+    return files
+
+
+@pytest.mark.parametrize("second", ["tip_id", "TIP_ID", " Tip_Id "])
+def test_two_columns_for_one_contract_column_are_refused_alike_in_every_format(campaign_store, tmp_path, second):
+    """Parquet loaded the first of two tip_id columns and ignored the second; every format
+    now gives the CSV reader's refusal, and nothing changes."""
+    before = snapshot(campaign_store)
+    files = _two_tip_id_files(tmp_path, second)
+    assert len(files) == (3 if second == "tip_id" else 5)
+    for fmt, path in files.items():
+        with pytest.raises(FileLoadError) as raised:
+            load_file(campaign_store, "tips", path, progress=False)
+        assert str(raised.value) == f"{path.name} has two columns for tip_id: 'tip_id' and {second!r}", fmt
+        assert snapshot(campaign_store) == before

@@ -75,6 +75,7 @@ def test_a_hostile_mapping_is_refused_by_the_cli_at_once_with_one_line(tmp_path,
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stderr
+    assert not (tmp_path / "case.duckdb").exists(), "a refused mapping left a new, empty database"
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"caselib: error: the mapping file {name} ")

@@ -177,12 +177,12 @@ def test_the_report_is_written_owner_only_whatever_the_umask(demo_db, tmp_path, 
 
 def test_a_full_disk_is_one_line_and_leaves_no_partial_file(demo_db, tmp_path):
     """Written on a 1 MB filesystem (a tmpfs the test mounts as root): the 5 MB report does not
-    fit; one line, exit 1, and nothing left behind."""
+    fit; one line, exit 7 (cannot write), and nothing left behind."""
     from conftest import small_filesystem
 
     with small_filesystem(tmp_path / "small", "size=1m") as small:
         result = run("--db", str(demo_db), "report", "--as-of", AS_OF, "-o", str(small / "report.html"))
-        assert result.returncode == 1, result.stderr
+        assert result.returncode == 7, result.stderr
         assert result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert "No space left on device" in result.stderr and "internal error" not in result.stderr
         assert list(small.iterdir()) == []

@@ -48,6 +48,8 @@ from caselib.store import Store
 __all__ = ["LoadResult", "load_file"]
 
 PHASES = ("reading", "checking", "writing")
+# A summary names at most this many ignored columns (a hostile file may have thousands).
+_NAMES_SHOWN = 20
 
 
 @dataclass
@@ -112,7 +114,9 @@ class LoadResult:
             how = "replaced by a keyed pseudonym" if self.pseudonymized else "dropped"
             lines.append(f"  contact columns {how}: {', '.join(self.contact_columns)}")
         if self.ignored_columns:
-            lines.append(f"  columns not in the contract, ignored: {', '.join(self.ignored_columns)}")
+            shown = ", ".join(self.ignored_columns[:_NAMES_SHOWN])
+            more = len(self.ignored_columns) - _NAMES_SHOWN
+            lines.append(f"  columns not in the contract, ignored: {shown}" + (f" and {more:,} more" if more > 0 else ""))
         if self.rejected:
             lines.append(f"  see the rejected rows with: caselib rejected --batch {self.batch_id}")
         return "\n".join(lines)
@@ -174,6 +178,7 @@ def load_file(
     # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
     # large load; with a limit it spills them to disk at little cost in time.
     _execute(store, sql.memory_limit(_memory_limit()))
+    store.guard_spill()  # whatever spills is removed even if this process is killed
     if key is not None:  # the key stays in Python: DuckDB calls this function, never sees the key
         store.create_function(PSEUDONYM_FUNCTION, key.function())
     try:

@@ -9,7 +9,7 @@ owner-only with a random key on first use.
 
 The key never goes into DuckDB, not even as a query parameter: DuckDB may write what a
 query holds to its spill files, and the padded key found there gives the key back. A load
-registers :data:`PSEUDONYM_FUNCTION`, a vectorised Python function holding the key, which
+registers :data:`PSEUDONYM_FUNCTION`, a Python function holding the key, which
 the load's SQL calls on the contact text.
 """
 
@@ -46,20 +46,18 @@ class PseudonymKey:
         return hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def function(self):
-        """A vectorised (Arrow) function VARCHAR -> VARCHAR: each value's pseudonym, NULL kept."""
-        import pyarrow as pa
-
+        """A function of one value VARCHAR -> VARCHAR: its pseudonym, NULL kept (see
+        :meth:`caselib.store.Store.create_function` for why not a vectorised one)."""
         keyed = hmac.new(self.key, digestmod=hashlib.sha256)  # copied per value: a quarter faster
 
-        def one(value: str) -> str:
+        def pseudonym(value: str | None) -> str | None:
+            if value is None:
+                return None
             mac = keyed.copy()
             mac.update(value.encode("utf-8"))
             return mac.hexdigest()
 
-        def pseudonyms(values):
-            return pa.array([None if v is None else one(v) for v in values.to_pylist()], pa.string())
-
-        return pseudonyms
+        return pseudonym
 
     def params(self) -> dict[str, bytes]:
         """The padded inner and outer keys of the HMAC (what a scan for the key looks for)."""
