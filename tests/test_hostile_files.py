@@ -191,3 +191,19 @@ def test_two_columns_for_one_contract_column_are_refused_alike_in_every_format(c
             load_file(campaign_store, "tips", path, progress=False)
         assert str(raised.value) == f"{path.name} has two columns for tip_id: 'tip_id' and {second!r}", fmt
         assert snapshot(campaign_store) == before
+
+
+def test_json_keys_of_any_spelling_are_read_empty_slash_tilde_and_quote_included(campaign_store, tmp_path):
+    """An empty key was an internal error (``$.""`` is no JSON path); keys are now addressed as
+    JSON Pointers, which name any key."""
+    from caselib.domain.ingest.mapping import read_mapping
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns]\n"Tip/ID~1" = "tip_id"\n"say \\"when\\"" = "received_at"\n"" = "tip_text"\n')
+    path = tmp_path / "keys.jsonl"
+    path.write_text(json.dumps({"Tip/ID~1": "K1", "object_id": "G01", 'say "when"': "2017-06-01", "": "from the empty key"}) + "\n")
+    result = load_file(campaign_store, "tips", path, progress=False, mapping=read_mapping(mapping))
+    assert (result.rows_read, result.inserted) == (1, 1), result.summary()
+    assert campaign_store.rows("SELECT tip_id, received_at::DATE::VARCHAR, tip_text FROM tips") == [
+        ("K1", "2017-06-01", "from the empty key")
+    ]

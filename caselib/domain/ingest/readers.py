@@ -192,7 +192,8 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     # and a record of 10,000 keys costs one JSON function, not 10,000 (each with its own
     # working memory, which ran out at a few thousand keys).
     columns = "".join(f", r.v[{i + 1}] AS c{i}" for i in range(len(keys)))
-    params = {"paths": ['$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for key in keys]}
+    # JSON Pointers (RFC 6901), which name any key, the empty one included ("$.\"\"" is no path)
+    params = {"paths": ["/" + key.replace("~", "~0").replace("/", "~1") for key in keys]}
     line_column = "r.item_no AS _line" if lines else "NULL::BIGINT AS _line"
     # _json_items holds each record's whole text only while reading; _raw, which lives for
     # the load, lacks the contact keys (pseudonymised here).
