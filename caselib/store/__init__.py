@@ -750,5 +750,6 @@ class Store:
             self._con.execute("COMMIT")
 
     def checkpoint(self) -> None:
-        """Write the WAL into the database file."""
-        self._con.execute("CHECKPOINT")
+        """Write the WAL into the database file (a full disk is :class:`CannotWrite`)."""
+        with self._query("checkpoint", "CHECKPOINT"):
+            self._con.execute("CHECKPOINT")
