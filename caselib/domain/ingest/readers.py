@@ -182,12 +182,12 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
             raise FileLoadError(
                 f"{path.name} is not a JSON array of records; use a JSON array or JSON Lines"
             )
+    store.run("ingest/read_json_lines" if lines else "ingest/read_json_array")
     try:
-        store.run("ingest/read_json_lines" if lines else "ingest/read_json_array", {"path": str(path)})
+        store.run("ingest/json_rejects", {"lines": lines, "path": str(path)})
     except Exception as error:
         raise FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}") from None
-    store.run("ingest/json_rejects", {"lines": lines})
-    keys = [row[0] for row in store.query_rows("ingest/json_keys")]
+    keys = [row[0] for row in store.query_rows("ingest/json_keys", {"path": str(path)})]
     # One extraction of every key at once (a list, in key order): each record is parsed once,
     # and a record of 10,000 keys costs one JSON function, not 10,000 (each with its own
     # working memory, which ran out at a few thousand keys).
@@ -195,18 +195,18 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     # JSON Pointers (RFC 6901), which name any key, the empty one included ("$.\"\"" is no path)
     params = {"paths": ["/" + key.replace("~", "~0").replace("/", "~1") for key in keys]}
     line_column = "r.item_no AS _line" if lines else "NULL::BIGINT AS _line"
-    # _json_items holds each record's whole text only while reading; _raw, which lives for
-    # the load, lacks the contact keys (pseudonymised here).
+    # The records are read from the file by table macros (nothing stores them); _raw lacks
+    # the contact keys (pseudonymised here).
     projection, plan = _projection(len(keys), plan_for(keys) if plan_for else None, pseudonymize)
     values = "json_extract_string(item, $paths) AS v" if keys else "NULL AS v"
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {line_column}"
         f"{', ' + projection if keys else ''} FROM (SELECT item_no{columns} FROM "
-        f"(SELECT item_no, {values} FROM _json_items) r) r ORDER BY r.item_no",
-        params if keys else None,
+        f"(SELECT item_no, {values} FROM _json_records($path)) r) r ORDER BY r.item_no",
+        {**(params if keys else {}), "path": str(path)},
         name="ingest/read_json",
     )
-    store.execute("DROP TABLE _json_items", name="ingest/read_json")
+    store.execute("DROP MACRO TABLE _json_records; DROP MACRO TABLE _json_items", name="ingest/read_json")
     return RawFile(fmt, tuple(keys), has_line_numbers=lines, plan=plan)
 
 

@@ -1,7 +1,13 @@
--- Records that are not JSON objects, and objects that give a key twice (the same column
--- twice in one record: which value holds is undefined, as a CSV file with a repeated
--- header is refused). Nothing of their text is kept, only its length: which of its values
--- are contact data is unknown.
+-- The records that load: JSON objects that give each key once. An object giving a key twice
+-- is the same column twice in one record (which value holds is undefined), as a CSV file
+-- repeating a header is refused.
+CREATE OR REPLACE TEMP MACRO _json_records(path) AS TABLE
+SELECT item_no, item
+FROM _json_items(path)
+WHERE coalesce(CASE WHEN json_valid(item) THEN json_type(item) END, '') = 'OBJECT'
+  AND len(json_keys(item)) = len(list_distinct(json_keys(item)));
+-- The others, quarantined with nothing of their text, only its length: which of their
+-- values are contact data is unknown.
 INSERT INTO _reader_rejects
 SELECT NULL,
        CASE WHEN $lines THEN item_no END,
@@ -12,9 +18,6 @@ SELECT NULL,
        length(item)
 FROM (
     SELECT item_no, item, coalesce(CASE WHEN json_valid(item) THEN json_type(item) END, '') = 'OBJECT' AS is_object
-    FROM _json_items
+    FROM _json_items($path)
 )
 WHERE NOT is_object OR len(json_keys(item)) <> len(list_distinct(json_keys(item)));
-DELETE FROM _json_items
-WHERE coalesce(CASE WHEN json_valid(item) THEN json_type(item) END, '') <> 'OBJECT'
-   OR len(json_keys(item)) <> len(list_distinct(json_keys(item)));
