@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from caselib.domain.ingest.plan import Plan
 from caselib.domain.ingest.statements import pseudonym_of
-from caselib.errors import FileLoadError, QueryError
+from caselib.errors import CaselibError, FileLoadError, QueryError
 from caselib.store import Store, quote_ident, sql_text
 
 __all__ = ["RawFile", "detect_format", "read_into_store", "FORMATS"]
@@ -272,27 +271,14 @@ def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {error}") from None
+    except Exception as error:  # a damaged workbook: openpyxl's parsers raise all kinds
+        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
     try:
-        sheet = book.worksheets[0]
-        # Excel has no bulk reader inside DuckDB that works offline; a sheet holds at most
-        # about a million rows, so reading cell by cell here is bounded.
-        rows = sheet.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise FileLoadError(f"{path.name}: the first sheet is empty")
-        headers = [_cell_text(h) or "" for h in header_row]
-        while headers and headers[-1] == "":
-            headers.pop()
-        columns: list[list[str | None]] = [[] for _ in headers]
-        for row in rows:
-            values = [_cell_text(v) for v in row[: len(headers)]]
-            if all(v is None or v.strip() == "" for v in values):
-                continue  # Excel keeps formatted but empty rows; they are not records
-            values += [None] * (len(headers) - len(values))
-            for column, value in zip(columns, values, strict=True):
-                column.append(value)
+        headers, columns = _sheet_columns(path, book)
+    except CaselibError:
+        raise
+    except Exception as error:  # damage inside a sheet shows only once its rows are read
+        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
     finally:
         book.close()
     table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
@@ -303,6 +289,30 @@ def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     finally:
         store.unregister("_xlsx_arrow")
     return RawFile("xlsx", tuple(headers), plan=plan)
+
+
+def _sheet_columns(path: Path, book) -> tuple[list[str], list[list[str | None]]]:
+    """The first sheet's headers and its columns of cell text (rows with no value skipped)."""
+    if not book.worksheets:
+        raise FileLoadError(f"{path.name}: the workbook has no sheet")
+    # Excel has no bulk reader inside DuckDB that works offline; a sheet holds at most
+    # about a million rows, so reading cell by cell here is bounded.
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise FileLoadError(f"{path.name}: the first sheet is empty")
+    headers = [_cell_text(h) or "" for h in header_row]
+    while headers and headers[-1] == "":
+        headers.pop()
+    columns: list[list[str | None]] = [[] for _ in headers]
+    for row in rows:
+        values = [_cell_text(v) for v in row[: len(headers)]]
+        if all(v is None or v.strip() == "" for v in values):
+            continue  # Excel keeps formatted but empty rows; they are not records
+        values += [None] * (len(headers) - len(values))
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return headers, columns
 
 
 def _first_line(error: BaseException) -> str:
