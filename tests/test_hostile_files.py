@@ -207,3 +207,28 @@ def test_json_keys_of_any_spelling_are_read_empty_slash_tilde_and_quote_included
     assert campaign_store.rows("SELECT tip_id, received_at::DATE::VARCHAR, tip_text FROM tips") == [
         ("K1", "2017-06-01", "from the empty key")
     ]
+
+
+def test_a_csv_mixing_crlf_and_lf_is_refused_in_one_line_naming_both(campaign_store, tmp_path):
+    """DuckDB's reader refuses such a file whole, saying only that its "state machine reached
+    an invalid state"; the refusal now says what is wrong and where. (Loading such files is
+    issue 13's.)"""
+    before = snapshot(campaign_store)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"tip_id,object_id,received_at\r\nM1,G01,2017-06-01\r\nM2,G01,2017-06-01\nM3,G01,2017-06-01\r\n")
+    with pytest.raises(FileLoadError) as raised:
+        load_file(campaign_store, "tips", path, progress=False)
+    assert str(raised.value) == (
+        "mixed.csv cannot be read as CSV: it ends lines both with CRLF (first at line 1) and with LF "
+        "alone (first at line 3); save it again with one kind of line ending"
+    )
+    assert snapshot(campaign_store) == before
+
+
+def test_an_excel_csv_with_line_breaks_inside_cells_loads(campaign_store, tmp_path):
+    """Excel ends records with CRLF and a line inside a cell with LF alone: not mixed."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b'tip_id,object_id,received_at,tip_text\r\nX1,G01,2017-06-01,"two\nlines"\r\nX2,G01,2017-06-01,one\r\n')
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted) == (2, 2)
+    assert campaign_store.rows("SELECT tip_text FROM tips ORDER BY tip_id") == [("two\nlines",), ("one",)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,10 +160,45 @@ def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: b
             name="ingest/read_csv",
         )
     except Exception as error:  # the reader's own message names the problem
+        mixed = _mixed_line_endings(path)
+        if mixed:
+            raise FileLoadError(
+                f"{path.name} cannot be read as CSV: it ends lines both with CRLF (first at line "
+                f"{mixed[0]}) and with LF alone (first at line {mixed[1]}); save it again with "
+                "one kind of line ending"
+            ) from None
         raise FileLoadError(f"{path.name} cannot be read as CSV: {_first_line(error)}") from None
     store.run("ingest/csv_rejects")
     store.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans", name="ingest/read_csv")
     return RawFile("csv", tuple(headers), plan=plan)
+
+
+_QUOTE_OR_LF = re.compile(rb'["\n]')
+
+
+def _mixed_line_endings(path: Path, limit: int = 1 << 28) -> tuple[int, int] | None:
+    """The first line ending with CRLF and the first with LF alone, outside quotes, when a
+    CSV file has both within its first ``limit`` bytes (DuckDB's reader refuses such a file
+    as a whole), else None."""
+    first: dict[bool, int] = {}
+    line, quoted, before = 1, False, b""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            for match in _QUOTE_OR_LF.finditer(block):
+                if match.group() == b'"':
+                    quoted = not quoted
+                    continue
+                if not quoted:
+                    at = match.start()
+                    crlf = (block[at - 1:at] if at else before) == b"\r"
+                    first.setdefault(crlf, line)
+                    if len(first) == 2:
+                        return first[True], first[False]
+                line += 1
+            before = block[-1:]
+            if handle.tell() >= limit:
+                break
+    return None
 
 
 # -- JSON -----------------------------------------------------------------------------------
