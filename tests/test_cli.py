@@ -440,3 +440,17 @@ def test_an_error_naming_a_value_from_a_file_is_escaped(tmp_path):
     result = run("--db", str(tmp_path / "case.duckdb"), "close", "G\x1b[2J\nforged", "--outcome", "exhausted", "--reason", "x")
     assert_one_line_error(result, contains="there is no object")
     assert _unsafe_in(result.stderr.rstrip("\n")) == []
+
+
+def test_each_class_of_failure_has_its_own_exit_status_and_the_readme_lists_it():
+    import inspect
+
+    import caselib.errors as errors
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    listed = {int(code) for code in re.findall(r"^\| (\d+) \| ", readme, flags=re.MULTILINE)}
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.CaselibError)]
+    codes = {c.__name__: c.exit_code for c in classes}
+    assert {codes["DatabaseDamaged"], codes["DatabaseLocked"], codes["CannotWrite"], codes["CaselibError"]} == {5, 6, 1, 7}
+    assert set(codes.values()) <= listed, (codes, listed)
+    assert {1, 2, 3, 4, 5, 6, 7, 130, 141} == listed
