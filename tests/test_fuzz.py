@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 # Examples per format; CASELIB_FUZZ_EXAMPLES=500 for a longer hunt.
-EXAMPLES = int(os.environ.get("CASELIB_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("CASELIB_FUZZ_EXAMPLES", "25"))
 
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -254,6 +254,8 @@ class TipsFile:
     secrets: list[str] = field(default_factory=list)
     mapping: dict | None = None  # the mapping file's content, when one is used
     broken: list[tuple[str, str]] = field(default_factory=list)  # (shape, secret) of unreadable records
+    # CSV only: a BOM, every field quoted, the line ending
+    csv_style: tuple[bool, bool, str] = (False, False, "\r\n")
 
 
 class Secrets:
@@ -345,7 +347,8 @@ def tips_files(draw, *, fmt: str, mapping: bool | None = None) -> TipsFile:
             content["columns"].update(MAPPED_CONTACT)
         if draw(st.booleans()):
             content["values"] = {"channel": {"Webformular": "web"}, "country": {"Deutschland": "DEU"}}
-    return TipsFile(headers, rows, contact, secrets.made, content, broken)
+    style = (draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(["\r\n", "\n"])))
+    return TipsFile(headers, rows, contact, secrets.made, content, broken, style)
 
 
 BROKEN_SHAPES = {
@@ -362,13 +365,17 @@ BROKEN_SHAPES = {
 
 
 def _csv_text(table: TipsFile, delimiter: str) -> bytes:
+    bom, quote_all, end = table.csv_style
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
     out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=end, quoting=quoting)
     writer.writerow(table.headers)
     lines = []
     for row in table.rows:
         line = io.StringIO(newline="")
-        csv.writer(line, delimiter=delimiter, lineterminator="\r\n").writerow(["" if v is None else v for v in row])
+        csv.writer(line, delimiter=delimiter, lineterminator=end, quoting=quoting).writerow(
+            ["" if v is None else v for v in row]
+        )
         lines.append(line.getvalue().encode("utf-8", "surrogatepass"))
     width = len(table.headers)
     tail = []
@@ -378,18 +385,18 @@ def _csv_text(table: TipsFile, delimiter: str) -> bytes:
             # the secret in a field the header has no column for (and in a contact slot)
             for i in table.contact:
                 cells[i] = secret
-            line = delimiter.join(cells[:width] + [secret, "extra"]).encode() + b"\r\n"
+            line = delimiter.join(cells[:width] + [secret, "extra"]).encode() + end.encode()
             lines.insert(len(lines) // 2, line)
         elif shape == "bad_utf8":
             for i in table.contact:
                 cells[i] = secret
-            line = delimiter.join(cells[:width]).encode() + b"\xff\xfe" + b"\r\n"
+            line = delimiter.join(cells[:width]).encode() + b"\xff\xfe" + end.encode()
             lines.insert(len(lines) // 2, line)
         else:  # an unterminated quote: the last line opens a quote it never closes
             slot = table.contact[0]
             cells[slot] = '"' + secret + delimiter + "more text"
             tail.append(delimiter.join(cells[:width]).encode())
-    head = out.getvalue().encode("utf-8", "surrogatepass")
+    head = (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8", "surrogatepass")
     return head + b"".join(lines) + b"".join(tail)
 
 
