@@ -341,8 +341,10 @@ def verify(ctx) -> None:
 @click.option("-k", "k", type=click.IntRange(min=2), default=5, show_default=True, help="Hide tip counts below k.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.html (self-contained) or FILE.pdf (printed by headless Chromium).")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size the PDF is printed on (and the HTML when printed from a browser).")
 @click.pass_context
-def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path) -> None:
+def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path, paper: str) -> None:
     """Write the campaign report for management (no tip text, small counts hidden)."""
     from caselib.extras import require
 
@@ -351,5 +353,5 @@ def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path) -> No
 
     with _store(ctx, read_only=True) as store:
         built = build_report(store, as_of=_date(as_of), wave=wave, k=k)
-    path = built.write(output)
+    path = built.write(output, paper=paper)
     click.echo(f"Report written to {_shown(path)} ({path.stat().st_size / 1e6:.1f} MB, {built.figures} figures)")

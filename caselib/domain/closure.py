@@ -19,10 +19,25 @@ from caselib.domain.rules import as_of_day
 from caselib.errors import CaselibError
 from caselib.store import Store
 
-__all__ = ["ClosureRules", "FLAG_COLUMNS", "closure_flags", "evaluate_flags", "flag_figures", "read_rules", "with_object_state"]
+__all__ = ["ClosureRules", "FLAG_COLUMNS", "OUTCOME_LABELS", "closure_flags", "evaluate_flags", "flag_figures", "outcome_label", "read_rules", "with_object_state"]
 
 OUTCOMES = ("not_published", "closed", "not_ready", "origin_established", "widely_distributed", "exhausted")
 READY_OUTCOMES = ("origin_established", "widely_distributed", "exhausted")
+# Each outcome in words, for management outputs and widgets (the codes stay in data and files).
+OUTCOME_LABELS = {
+    "not_published": "not published yet",
+    "closed": "closed or withdrawn",
+    "not_ready": "not ready for closure",
+    "origin_established": "origin established",
+    "widely_distributed": "sold too widely to trace",
+    "exhausted": "leads exhausted",
+}
+
+
+def outcome_label(outcome: str) -> str:
+    """The outcome ``outcome`` in words (:data:`OUTCOME_LABELS`); an unknown code as it is."""
+    return OUTCOME_LABELS.get(outcome, outcome)
+
 
 # The columns of a flag table, in order: the five the contract names, then the figures.
 FLAG_COLUMNS = [

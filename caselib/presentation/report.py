@@ -21,31 +21,55 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from caselib.config import write_private
-from caselib.domain.closure import ClosureRules, closure_flags
+from caselib.domain.closure import ClosureRules, closure_flags, outcome_label
 from caselib.domain.filters import TipFilter, date_range_caption
 from caselib.domain.rules import DEFAULT_K, as_of_day, count_text, hide_small
 from caselib.errors import CaselibError
 from caselib.store import Store
 
-__all__ = ["Report", "build_report", "report_figures", "write_pdf", "write_report"]
+__all__ = ["PAPERS", "Report", "build_report", "on_paper", "report_figures", "write_pdf", "write_report"]
 
 SECTIONS = ("Summary", "Where tips come from", "Campaign response", "Closure status", "Methods", "Data quality")
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:"
+PAPERS = {"a4": "A4", "letter": "letter"}  # --paper → CSS @page size
+# Printed figures have one fixed size, so that the PDF shows what was laid out: 680 CSS px
+# (180 mm) fits between the side margins of A4, the narrower paper.
+FIGURE_WIDTH = 680
 CSS = """
 body {font-family: "Segoe UI", "Helvetica Neue", Arial, sans-serif; color: #222; margin: 0 auto;
       max-width: 1100px; padding: 24px 32px; line-height: 1.45;}
 h1 {font-size: 28px; margin-bottom: 4px; color: #0b3d68;}
 h2 {font-size: 21px; border-bottom: 2px solid #0b3d68; padding-bottom: 3px; margin-top: 34px; color: #0b3d68;}
+h3 {break-after: avoid;}
 .subtitle {color: #555; margin-top: 0;}
 .synthetic {background: #fff4d6; border: 1px solid #e6c200; padding: 6px 10px; border-radius: 4px;}
 table {border-collapse: collapse; font-size: 13px; margin: 8px 0;}
-th {text-align: left; border-bottom: 2px solid #999; padding: 3px 8px;}
-td {border-bottom: 1px solid #ddd; padding: 3px 8px; vertical-align: top;}
+th {text-align: left; border-bottom: 2px solid #999; padding: 3px 8px; vertical-align: bottom;}
+td {border-bottom: 1px solid #ddd; padding: 3px 8px; vertical-align: top; white-space: nowrap;}
+td.wrap {white-space: normal;}
 td.num, th.num {text-align: right;}
+tr {break-inside: avoid;}
 .figure {page-break-inside: avoid; break-inside: avoid; margin: 6px 0 14px 0;}
 .note {color: #555; font-size: 13px;}
-@media print { body {max-width: none; padding: 0 8mm;} h2 {break-after: avoid;} }
+@page {size: A4; margin: 14mm 14mm 18mm 14mm;}
+@media print { body {max-width: none; padding: 0;} h2 {break-after: avoid; margin-top: 22px;} }
 """
+
+
+def _page_css(as_of: dt.date) -> str:
+    """The printed page's footer: the report's as-of day and "Page n of N" (CSS page-margin boxes)."""
+    footer = f"Trace an Object: campaign report as of {date_range_caption(as_of, as_of)}"
+    box = "font: 9pt Arial, sans-serif; color: #555;"
+    return (
+        "@page {"
+        f'@bottom-left {{content: "{_css_string(footer)}"; {box}}}'
+        f'@bottom-right {{content: "Page " counter(page) " of " counter(pages); {box}}}'
+        "}"
+    )
+
+
+def _css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
 
 
 @dataclass(frozen=True)
@@ -58,12 +82,14 @@ class Report:
     k: int
     figures: int
 
-    def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``.html`` (as is) or ``.pdf`` (printed by headless Chromium)."""
-        return write_report(self, path)
+    def write(self, path: str | os.PathLike[str], *, paper: str = "a4") -> Path:
+        """Write ``.html`` (as is) or ``.pdf`` (printed by headless Chromium) on ``paper``."""
+        return write_report(self, path, paper=paper)
 
 
-def _table(frame, columns, *, numeric=()) -> str:
+def _table(frame, columns, *, numeric=(), wrap=()) -> str:
+    """An HTML table of ``columns`` ((name, label) pairs); a value stays on one line unless its
+    column is in ``wrap`` (free text such as descriptions), so no id, date or status is split."""
     head = "".join(
         f'<th class="num">{html.escape(label)}</th>' if name in numeric else f"<th>{html.escape(label)}</th>"
         for name, label in columns
@@ -78,14 +104,15 @@ def _table(frame, columns, *, numeric=()) -> str:
                 text = f"{text:,.2f}"
             elif isinstance(text, int) and not isinstance(text, bool):
                 text = f"{text:,}"
-            klass = ' class="num"' if name in numeric else ""
+            klass = ' class="num"' if name in numeric else ' class="wrap"' if name in wrap else ""
             cells.append(f"<td{klass}>{html.escape(str(text))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 class _Figures:
-    """Turns plotly figures into divs with fixed ids (the same report twice is the same file)."""
+    """Turns plotly figures into divs with fixed ids (the same report twice is the same file),
+    each :data:`FIGURE_WIDTH` wide, so that the page and its print show the same layout."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -94,6 +121,7 @@ class _Figures:
         import plotly.io as pio
 
         self.count += 1
+        fig.update_layout(width=FIGURE_WIDTH, autosize=False)
         if height:
             fig.update_layout(height=height)
         div = pio.to_html(
@@ -101,9 +129,71 @@ class _Figures:
             full_html=False,
             include_plotlyjs=False,
             div_id=f"figure-{self.count}",
-            config={"displayModeBar": False, "responsive": True},
+            config={"displayModeBar": False, "responsive": False},
         )
         return f'<div class="figure">{div}</div>'
+
+
+# The map's legend in one band under the map, its title above the entries.
+_MAP_LEGEND = dict(orientation="h", x=0, xanchor="left", y=-0.01, yanchor="top", title=dict(side="top"), font=dict(size=12),
+                   bgcolor="rgba(255,255,255,0)", borderwidth=0)
+_MAP_MARGIN = dict(l=10, r=10, t=44, b=84)  # b: the legend's band (a title and two rows of entries)
+
+
+def _fit_map(fig):
+    """``fig`` (a map of :mod:`caselib.presentation.figures.maps`) sized for the page: as tall as
+    its map is at :data:`FIGURE_WIDTH`, with the legend below the map rather than over it.
+
+    The map keeps equal aspect, so a figure taller than its map leaves white bands above and
+    below it, and a legend anchored to the plot area hangs under the map; sized to the map's
+    aspect, nothing is left over and nothing is drawn outside the figure.
+    """
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    width = FIGURE_WIDTH - _MAP_MARGIN["l"] - _MAP_MARGIN["r"]
+    height = round(width * (y1 - y0) / (x1 - x0))
+    fig.update_layout(margin=_MAP_MARGIN, legend=_MAP_LEGEND, height=height + _MAP_MARGIN["t"] + _MAP_MARGIN["b"])
+    return fig
+
+
+_LABEL_ROW = 17  # px between rows of launch labels
+_LABEL_CHAR = 7.6  # px per character of a 12 px bold label, generously (capitals are wider)
+
+
+def _spread_launch_labels(fig):
+    """The timeline's wave names on as many rows above the plot as they need not to overlap.
+
+    Each label goes on the lowest row where it clears the labels already there, and ends at
+    its launch line (rather than starting there) when it would run past the plot's right edge.
+    """
+    labels = [a for a in fig.layout.annotations if a.xref == "x" and a.yref == "paper"]
+    bars = fig.data[0].x if fig.data else None
+    if not labels or bars is None or len(bars) == 0:
+        return fig
+    import pandas as pd
+
+    days = pd.to_datetime(pd.Series(list(bars)))
+    step = (days.iloc[1] - days.iloc[0]) if len(days) > 1 else pd.Timedelta(days=7)
+    start, end = days.min() - step / 2, days.max() + step / 2
+    margin = fig.layout.margin
+    plot = FIGURE_WIDTH - (margin.l or 0) - (margin.r or 0)
+    span = max((end - start).total_seconds(), 1.0)
+    rows: list[float] = []  # each row's rightmost pixel so far
+    for label in sorted(labels, key=lambda a: pd.Timestamp(a.x)):
+        left = (pd.Timestamp(label.x) - start).total_seconds() / span * plot
+        width = len(html.unescape(label.text.replace("<b>", "").replace("</b>", ""))) * _LABEL_CHAR + 6
+        if left + width > plot:
+            label.xanchor, left = "right", left - width
+        row = next((i for i, right in enumerate(rows) if left > right + 4), len(rows))
+        if row == len(rows):
+            rows.append(left + width)
+        else:
+            rows[row] = left + width
+        label.update(y=1, yanchor="bottom", yshift=row * _LABEL_ROW)
+    top = 46 + len(rows) * _LABEL_ROW
+    fig.update_layout(margin=dict(t=top), height=300 + top,
+                      title=dict(y=1, yref="container", yanchor="top", pad=dict(t=10)))
+    return fig
 
 
 def _plotly_js() -> str:
@@ -182,12 +272,12 @@ def build_report(
     geography = [
         f'<p class="note">Counts of {html.escape(scope)} up to the as-of day. Countries with fewer than {k} '
         "tips are hatched and their counts not shown.</p>",
-        figures(choropleth(reporters, label="tips", suppressed="suppressed", suppressed_below=k,
-                           title="Where tips come from (country the tip was sent from)")),
-        figures(choropleth(reporters, value="per_million", label="tips per million inhabitants", suppressed="suppressed",
-                           suppressed_below=k, title="Tips per million inhabitants")),
-        figures(choropleth(suggested, label="tips", suppressed="suppressed", suppressed_below=k,
-                           title="Where tipsters say the objects come from")),
+        figures(_fit_map(choropleth(reporters, label="tips", suppressed="suppressed", suppressed_below=k,
+                                    title="Where tips come from (country the tip was sent from)"))),
+        figures(_fit_map(choropleth(reporters, value="per_million", label="tips per million inhabitants",
+                                    suppressed="suppressed", suppressed_below=k, title="Tips per million inhabitants"))),
+        figures(_fit_map(choropleth(suggested, label="tips", suppressed="suppressed", suppressed_below=k,
+                                    title="Where tipsters say the objects come from"))),
     ]
     leftovers = [
         ("no reporter country", reporters.attrs["no_country"]),
@@ -212,13 +302,14 @@ def build_report(
     response = wave_response(store, response_tips)
     half = response_half_life(store, response_tips)
     response_html = [
-        figures(tips_timeline(over_time, launches, title="Tips per week, with wave launches")),
-        figures(response_curves(response, title="Response after each launch (tips per day since launch)")),
+        figures(_spread_launch_labels(tips_timeline(over_time, launches, title="Tips per week, with wave launches"))),
+        figures(response_curves(response, title="Response after each launch (tips per day since launch)"), height=500),
         figures(half_life_chart(half, title="Days until half of a wave's first 90 days of tips had arrived")),
     ]
     half_table = half.copy()
     for column in ("total_tips", "launch_day_tips", "peak_tips"):
         half_table[column] = ["" if pd.isna(v) else count_text(int(v), k) for v in half_table[column]]
+    half_table["complete"] = ["yes" if v else "not yet" for v in half_table["complete"]]
     response_html.append(_table(
         half_table,
         [("name", "wave"), ("launched_on", "launched"), ("total_tips", "tips, first 90 days"),
@@ -231,7 +322,7 @@ def build_report(
     from caselib.domain.closure import READY_OUTCOMES
 
     outcomes = pd.DataFrame(
-        [(outcome.replace("_", " "), "ready" if outcome in READY_OUTCOMES else "not ready", n)
+        [(outcome_label(outcome), "ready" if outcome in READY_OUTCOMES else "not ready", n)
          for outcome, n in numbers.by_outcome.items() if n],
         columns=["outcome", "ready", "objects"],
     )
@@ -243,12 +334,12 @@ def build_report(
         "" if not isinstance(country, str) else country if hide_small(int(n), k) is None else f"{country} {share:.0%}"
         for country, share, n in zip(ready["leading_country"], ready["leading_share"], ready["countable_tips"])
     ]
-    ready["outcome"] = ready["outcome"].str.replace("_", " ")
+    ready["outcome"] = ready["outcome"].map(outcome_label)
     needs = attention(store, as_of=as_of, flags=flags, k=k)
     more = attention_note(needs)
     not_published = len(flags) - numbers.objects_published
     closure_html = [
-        figures(pipeline_chart(pipeline)),
+        figures(pipeline_chart(pipeline), height=320),
         "<h3>Flags by outcome</h3>",
         _table(outcomes, [("outcome", "outcome"), ("ready", "flag"), ("objects", "objects")], numeric=("objects",)),
         f'<p class="note">Over the {numbers.objects_published:,} objects published by the as-of day'
@@ -258,11 +349,11 @@ def build_report(
         _table(ready, [("object_id", "object"), ("title", "description"), ("outcome", "outcome"),
                        ("origin_country", "origin"), ("countable", "countable tips"),
                        ("leading", "leading suggestion (share)")],
-               numeric=("countable",)),
+               numeric=("countable",), wrap=("title",)),
         "<h3>Needs attention</h3>",
         '<p class="note">Tips to triage first, then objects ready for closure; the longest wait first.</p>',
         _table(needs, [("object_id", "object"), ("title", "description"), ("why", "why"),
-                       ("waiting_days", "waiting (days)")], numeric=("waiting_days",))
+                       ("waiting_days", "waiting (days)")], numeric=("waiting_days",), wrap=("title",))
         if len(needs) else "<p>Nothing needs attention.</p>",
         f'<p class="note">…{html.escape(more)}.</p>' if more else "",
     ]
@@ -293,9 +384,11 @@ def build_report(
         "<h3>Loads</h3>" + (_table(loads, [
             ("batch_id", "load"), ("kind", "kind"), ("file_name", "file"), ("started_at", "started (UTC)"),
             ("rows_read", "read"), ("inserted", "inserted"), ("updated", "updated"), ("unchanged", "unchanged"),
-            ("rejected", "rejected")], numeric=("rows_read", "inserted", "updated", "unchanged", "rejected"))
+            ("rejected", "rejected")], numeric=("rows_read", "inserted", "updated", "unchanged", "rejected"),
+            wrap=("file_name",))
             if len(loads) else "<p>No loads.</p>"),
-        "<h3>Rejected rows by reason</h3>" + (_table(reasons, [("reason", "reason"), ("rows", "rows")], numeric=("rows",))
+        "<h3>Rejected rows by reason</h3>" + (_table(reasons, [("reason", "reason"), ("rows", "rows")], numeric=("rows",),
+                                                   wrap=("reason",))
                                             if len(reasons) else "<p>None.</p>"),
     ]
 
@@ -322,7 +415,7 @@ def build_report(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{html.escape(title)} ({as_of.isoformat()})</title>"
-        f"<style>{CSS}{TILE_CSS}</style>"
+        f"<style>{CSS}{_page_css(as_of)}{TILE_CSS}</style>"
         f'<script type="application/json" id="caselib-figures">{_json_block(data)}</script>'
         f"<script>{_plotly_js()}</script></head><body>"
         f"<h1>{html.escape(title)}</h1><p class=\"subtitle\">{html.escape(subtitle)}</p>{synthetic}"
@@ -364,15 +457,27 @@ def report_figures(page: str) -> dict:
     return json.loads(found.group(1))
 
 
-def write_report(report: Report, path: str | os.PathLike[str]) -> Path:
-    """Write the report to ``path``: ``.html`` as is, ``.pdf`` printed by headless Chromium."""
+def write_report(report: Report, path: str | os.PathLike[str], *, paper: str = "a4") -> Path:
+    """Write the report to ``path``: ``.html`` as is, ``.pdf`` printed by headless Chromium,
+    on ``paper`` (``a4`` or ``letter``; the HTML prints on it from a browser too)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise CaselibError(f"the report is written as .html or .pdf, not {path.suffix or 'a file without suffix'}")
+    page = on_paper(report.html, paper)
     if suffix == ".pdf":
-        return write_pdf(report.html, path)
-    return write_private(path, report.html)
+        return write_pdf(page, path)
+    return write_private(path, page)
+
+
+def on_paper(page: str, paper: str) -> str:
+    """``page`` printed on ``paper`` (a key of :data:`PAPERS`): the report's CSS says A4, so
+    A4 leaves it unchanged and any other size is one ``@page`` rule after it."""
+    if paper not in PAPERS:
+        raise CaselibError(f"the paper is one of {', '.join(PAPERS)}, not {paper!r}")
+    if paper == "a4":
+        return page
+    return page.replace("</head>", f"<style>@page {{size: {PAPERS[paper]};}}</style></head>", 1)
 
 
 def chromium_path() -> str | None:
