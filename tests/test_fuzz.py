@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -212,8 +213,7 @@ JUNK = st.text(JUNK_CHARS, max_size=12)
 
 OBJECT_IDS = st.sampled_from(["G01", "G02", "G03", "g01", " G02 ", "G99", ""])
 DATES = st.one_of(
-    st.dates(min_value=__import__("datetime").date(2017, 1, 1), max_value=__import__("datetime").date(2019, 12, 31))
-    .map(lambda d: d.isoformat() + "T10:00:00Z"),
+    st.dates(min_value=dt.date(2017, 1, 1), max_value=dt.date(2019, 12, 31)).map(lambda d: d.isoformat() + "T10:00:00Z"),
     st.sampled_from(["2018-02-30", "2017-06-01 09:00", "2019-13-01T00:00:00Z", "yesterday", "2017-06-01T10:00:00+15:00"]),
 )
 
@@ -616,14 +616,16 @@ def test_a_json_record_with_an_empty_key_loads_or_fails_in_one_line(fmt):
     b'[{"tip_id": "T1", "object_id": "G01", "received_at": "2017-06-01T10:00:00Z", "tip_text": "caf\xe9"}]',
     b'[{"tip_id": "T1", "reporter_email": "zq0q2secret@example.org"\xff\xfe',
 ], ids=["latin1-byte-in-a-value", "broken-and-not-utf8"])
-def test_a_json_array_that_is_not_utf8_is_a_one_line_error(body):
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_json_file_that_is_not_utf8_is_a_one_line_error(body, suffix):
     """Found by the CLI fuzz test: a .json file holding a byte that is not UTF-8 makes the
-    JSON array reader's read_text fail outside any handler: an internal error (exit 3,
+    JSON reader's read_text fail outside any handler: an internal error (exit 3,
     "caselib: internal error: QueryError: query ingest/read_json failed: Invalid Input
     Error: read_text: could not read content of file '…' as valid UTF-8 encoded text")
-    instead of one line (a JSON Lines file with the same byte is refused in one line)."""
+    instead of one line. A .jsonl file was refused in one line until the JSON reader's
+    rewrite (6353af7); it is now the same internal error."""
     with tempfile.TemporaryDirectory() as outside:
-        path = Path(outside) / "tips.json"
+        path = Path(outside) / f"tips{suffix}"
         path.write_bytes(body)
         outcome = run_and_scan(path, ["zq0q2secret@example.org"], pseudonymize=False)
     assert isinstance(outcome, CaselibError), outcome
