@@ -149,19 +149,22 @@ def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, p
 @click.option("--tips", type=click.IntRange(min=100), default=28_000, show_default=True, help="Number of tips to generate.")
 @click.option("--seed", type=int, default=2017, show_default=True, help="Random seed.")
 @click.option("--waves-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML file of waves (default: the 2017-2023 demo waves).")
+@click.option("--until", default="today", show_default=True, help="The campaign's last day, YYYY-MM-DD or 'today' (UTC); tips run up to it.")
 @click.option("--force", is_flag=True, help="Replace a database holding non-demo data (a backup is kept).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when the database already exists.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars for long loads.")
 @click.pass_context
-def demo(ctx, tips: int, seed: int, waves_config: Path | None, force: bool, if_missing: bool, progress: bool | None) -> None:
-    """Generate the synthetic campaign and load it through the real loader."""
+def demo(ctx, tips: int, seed: int, waves_config: Path | None, until: str, force: bool, if_missing: bool, progress: bool | None) -> None:
+    """Generate the synthetic campaign, running up to today, and load it through the real loader."""
     from caselib.domain.demo import build_demo
+    from caselib.domain.rules import today_utc
 
     if if_missing and Path(ctx.obj["db"]).exists():
         click.echo(f"Database {_shown(ctx.obj['db'])} exists; not building the demo.")
         return
 
-    result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress)
+    last_day = today_utc() if until == "today" else _date(until, "--until")
+    result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress, until=last_day)
     for load_result in result.loads:
         click.echo(_shown_lines(load_result.summary()))
     if result.backup:
@@ -230,7 +233,7 @@ def rejected(ctx, batch: int | None, fmt: str, limit: int | None) -> None:
         click.echo(f"{len(frame)} rejected rows")
 
 
-def _date(value: str | None):
+def _date(value: str | None, option: str = "--as-of"):
     import datetime as dt
 
     if value is None:
@@ -239,7 +242,7 @@ def _date(value: str | None):
         return dt.date.fromisoformat(value)
     except ValueError:
         # a CaselibError, not click.BadParameter: that prints the usage too, not one line
-        raise CaselibError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise CaselibError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 @cli.command()

@@ -140,3 +140,45 @@ def test_a_read_only_target_is_one_line(tmp_path):
     assert result.returncode == 7, result.stderr  # cannot write
     assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
     assert "Read-only file system" in result.stderr or "read-only" in result.stderr.lower()
+
+
+def test_the_demo_command_runs_the_campaign_up_to_today(tmp_path, built):
+    """`caselib demo` (as `make lab` runs it) is live as of today: tips in the last 30 days,
+    the latest wave's backlog to triage, and few objects exhausted; the library's default
+    (every fixture's campaign) still ends on 30 June 2024."""
+    from caselib.domain.management import campaign_figures
+    from caselib.domain.rules import today_utc
+
+    db = tmp_path / "current.duckdb"
+    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--tips", "8000", "--no-progress"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    today = today_utc()
+    truth = json.loads((tmp_path / "demo" / "truth.json").read_text())
+    assert truth["as_of"] == today.isoformat()
+    with Store(db, read_only=True) as store:
+        assert store.scalar("SELECT value FROM meta WHERE key = 'demo_until'") == today.isoformat()
+        figures = campaign_figures(store, as_of=today)
+    assert figures["tips"]["last_30_days"] >= 20, figures["tips"]
+    by_outcome = figures["objects"]["by_outcome"]
+    assert by_outcome["exhausted"] <= 0.25 * figures["objects"]["published"], by_outcome
+    assert by_outcome["not_ready"] >= 0.25 * figures["objects"]["published"], by_outcome
+    expected = {}
+    for o in truth["objects"].values():
+        expected[o["expected_outcome"]] = expected.get(o["expected_outcome"], 0) + 1
+    assert by_outcome == {k: v for k, v in expected.items() if v}
+
+    old = tmp_path / "old" / "old.duckdb"
+    result = subprocess.run([*CASELIB, "--db", str(old), "demo", "--tips", "8000", "--seed", "7",
+                             "--until", "2024-06-30", "--no-progress"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    with Store(old, read_only=True) as store:
+        assert store.scalar("SELECT value FROM meta WHERE key = 'demo_until'") == "2024-06-30"
+    # --until 2024-06-30 is the library's default campaign, file for file.
+    for name in ("waves.csv", "objects.csv", "tips.csv", "tips_redelivery.csv", "truth.json"):
+        assert (old.parent / "demo" / name).read_bytes() == (built.files_dir / name).read_bytes(), name
+
+
+def test_the_library_demo_ends_on_the_configured_day(built):
+    with Store(built.db_path, read_only=True) as store:
+        assert store.scalar("SELECT value FROM meta WHERE key = 'demo_until'") == "2024-06-30"

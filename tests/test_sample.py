@@ -425,6 +425,71 @@ def test_redelivery_changes_triage_keeps_some_and_has_conflicts(redelivery, vali
     assert outcomes == {oid: o["expected_outcome"] for oid, o in truth["objects"].items()}
 
 
+# --------------------------------------------------------------------------- a current campaign
+
+# A fixed last day keeps the test reproducible whatever today is; `caselib demo` passes today.
+UNTIL = dt.date(2025, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def current(tmp_path_factory):
+    return generate_campaign(tmp_path_factory.mktemp("current"), until=UNTIL)
+
+
+def test_a_campaign_until_a_day_is_byte_identical_for_that_day(current, demo, tmp_path_factory):
+    again = generate_campaign(tmp_path_factory.mktemp("current-again"), until=UNTIL)
+    assert file_bytes(again) == file_bytes(current)
+    mine, default = file_bytes(current), file_bytes(demo)
+    assert mine["waves.csv"] == default["waves.csv"]  # the waves keep their launch days
+    assert mine["tips.csv"] != default["tips.csv"]
+    assert current.until == UNTIL and demo.until == dt.date(2024, 6, 30)
+    # The configured end given as `until` is the default campaign, byte for byte.
+    configured = generate_campaign(tmp_path_factory.mktemp("configured"), until=dt.date(2024, 6, 30))
+    assert file_bytes(configured) == default
+
+
+def test_a_current_campaign_is_live_on_its_last_day(current):
+    truth = json.loads(current.truth_path.read_text(encoding="utf-8"))
+    objects = pd.read_csv(current.objects_path, dtype=str, keep_default_na=False)
+    valid = valid_tips(read_tips(current.tips_path), set(objects["object_id"]))
+    assert truth["as_of"] == UNTIL.isoformat()
+    assert valid["day"].max() == UNTIL
+    last_30 = valid[valid["day"] > UNTIL - dt.timedelta(days=30)]
+    assert len(last_30) >= 80, len(last_30)  # 0 as of that day in the default campaign
+    # The latest wave still trickles in: most of the month's tips, its intake backlog among them.
+    wave_of = dict(zip(objects["object_id"], objects["wave_id"], strict=True))
+    by_wave = last_30["object_id"].map(wave_of).value_counts()
+    assert by_wave.index[0] == truth["waves"][-1]["wave_id"], by_wave
+    assert last_30["triage_status"].isin(UNTRIAGED).sum() >= 40
+    # The ground truth still holds as of that day, and the mix is a live one.
+    expected = {oid: o["expected_outcome"] for oid, o in truth["objects"].items()}
+    assert closure_outcomes(valid, objects, UNTIL) == expected
+    outcomes = pd.Series(expected).value_counts()
+    assert set(outcomes.index) == {
+        "origin_established", "widely_distributed", "exhausted", "not_ready", "closed"
+    }
+    assert outcomes["exhausted"] <= 0.25 * len(objects), outcomes
+    assert outcomes["not_ready"] >= 0.25 * len(objects), outcomes
+    # The re-delivery comes before the campaign's last day is over.
+    redelivered = parse_times(read_tips(current.redelivery_path)["received_at"]).dropna()
+    assert (redelivered.dt.date <= UNTIL).all()
+
+
+@pytest.mark.parametrize(
+    ("until", "message"),
+    [
+        (dt.date(2024, 6, 29), "needs until 2024-06-30 at least"),
+        (dt.date.today() + dt.timedelta(days=2), "after today"),
+        ("2025-01-01", "is not a day"),
+        (dt.datetime(2025, 1, 1), "is not a day"),
+    ],
+)
+def test_a_bad_until_is_explained(tmp_path, until, message):
+    with pytest.raises(SampleConfigError, match=message) as raised:
+        generate_campaign(tmp_path, until=until)
+    assert "\n" not in str(raised.value)
+
+
 # --------------------------------------------------------------------------- options
 
 

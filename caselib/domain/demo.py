@@ -137,6 +137,7 @@ def build_demo(
     force: bool = False,
     progress: bool | None = None,
     files_dir: str | os.PathLike[str] | None = None,
+    until: dt.date | None = None,
 ) -> DemoResult:
     """Generate the synthetic campaign and load it into a new database at ``db_path``.
 
@@ -147,6 +148,11 @@ def build_demo(
     holding analyst data is refused unless ``force``, and then kept (hard-linked, or
     copied) as ``<name>.bak-<UTC time>``, with its write-ahead log if it has one. The new
     database is owner-only (0600).
+
+    ``until`` is the campaign's last day (see `generate_campaign`): ``caselib demo`` passes
+    today, so that "as of today" shows a live campaign; without it the campaign ends six
+    months after the latest launch (30 June 2024 for the demo waves), the same on every day.
+    The day is kept in the ``meta`` table as ``demo_until``.
     """
     db_path = Path(db_path).expanduser().resolve()
     contents = _contents(db_path)
@@ -155,7 +161,7 @@ def build_demo(
     waves = load_wave_config(waves_config) if waves_config else None
     files_dir = Path(files_dir) if files_dir else db_path.parent / "demo"
     try:
-        campaign = generate_campaign(files_dir, tips=tips, seed=seed, waves=waves)
+        campaign = generate_campaign(files_dir, tips=tips, seed=seed, waves=waves, until=until)
     except OSError as error:  # a read-only or full disk, a folder that cannot be made
         raise CannotWrite(f"cannot write the demo's files to {files_dir}: {error.strerror or error}") from None
 
@@ -174,8 +180,8 @@ def build_demo(
                 loads.append(load_file(store, kind, path, origin="demo", progress=progress))
             store.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('contents', 'demo'), "
-                "('demo_seed', $seed), ('demo_tips', $tips)",
-                {"seed": str(seed), "tips": str(tips)},
+                "('demo_seed', $seed), ('demo_tips', $tips), ('demo_until', $until)",
+                {"seed": str(seed), "tips": str(tips), "until": campaign.until.isoformat()},
             )
             store.checkpoint()
         if _wal(building).exists():  # DuckDB folds the WAL in when it closes; make sure

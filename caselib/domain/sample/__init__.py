@@ -9,12 +9,14 @@ notebooks' fallback data and the benchmarks all build their data here.
 
 Everything is drawn from one ``numpy.random.default_rng(seed)``, vectorised over tips, and
 nothing depends on the clock or on dict/set order, so the same arguments give byte-identical
-files. Besides the standard library this package uses numpy, pyarrow, `caselib.domain.contract` and
+files. The campaign ends on ``until`` (default: six months after the latest launch; the
+clock only refuses an end after today). Besides the standard library this package uses numpy, pyarrow, `caselib.domain.contract` and
 `caselib.errors`.
 
 Scenarios, one per object; every scenario appears when the waves allow it (``everywhere``
 only in the wave with the most tips per object, ``quiet`` only in waves launched at least
-545 days before the end). The outcome is what the default closure rules give at the end:
+545 days before the end, ``until``). The outcome is what the default closure rules give at
+the end:
 
 - ``converging``: >= 6 actionable/forwarded tips, 65-85 % naming ``true_origin``, the first
   three from three reporter countries; outcome ``origin_established``.
@@ -60,7 +62,7 @@ import numpy as np
 
 from caselib.domain.sample.configuration import (
     SampleConfigError,
-    _campaign_end,
+    _campaign_until,
     _default_waves,
     _normalise_waves,
     _objects_per_wave,
@@ -87,7 +89,7 @@ class SampleCampaign:
 
     ``n_tips`` counts every data row of ``tips_path``: the valid tips plus the messy rows
     (exact duplicates and rows the loader must reject). ``truth_path`` names the JSON ground
-    truth.
+    truth; ``until`` is the campaign's last day (its ``as_of``).
     """
 
     waves_path: Path
@@ -96,6 +98,7 @@ class SampleCampaign:
     redelivery_path: Path
     truth_path: Path
     n_tips: int
+    until: dt.date | None = None
 
 
 def generate_campaign(
@@ -107,6 +110,7 @@ def generate_campaign(
     objects: int | Sequence[int] | None = None,
     fmt: str = "csv",
     messy: bool = True,
+    until: dt.date | None = None,
 ) -> SampleCampaign:
     """Write a synthetic campaign as contract files plus ``truth.json`` into ``out_dir``.
 
@@ -123,8 +127,7 @@ def generate_campaign(
         Seed of ``numpy.random.default_rng``; the same arguments give byte-identical files.
     waves
         Wave dicts (``wave_id``, ``name``, ``launched_on`` and optional generator settings,
-        see ``caselib/data/demo_campaign.toml``); default: that file's six waves. The
-        campaign ends on the last day of the sixth month after the latest launch.
+        see ``caselib/data/demo_campaign.toml``); default: that file's six waves.
     objects
         Total number of objects, spread over the waves in proportion to their configured
         ``objects``; or one count per wave; default: as configured (140 for the demo).
@@ -132,6 +135,14 @@ def generate_campaign(
         ``"csv"`` or ``"parquet"`` for the two tips files; waves and objects are always CSV.
     messy
         Whether to add the rows and values the loader must quarantine, count or reject.
+    until
+        The campaign's last day, a `datetime.date`: the tips run up to it and every scenario
+        is planned against it (a wave's thin tail, the intake backlog of the latest wave,
+        the recent tip of a split object, quiet objects fallen silent), so that as of that
+        day the campaign is live. Default: the configured end, the last day of the sixth
+        month after the latest launch (30 June 2024 for the demo waves); ``until`` may not
+        be earlier than that, nor after today (UTC). ``caselib demo`` passes today. The
+        same ``until`` (and other arguments) give the same files.
 
     Returns
     -------
@@ -142,7 +153,7 @@ def generate_campaign(
     ------
     SampleConfigError
         For an unknown ``fmt``, a bad wave configuration, a campaign that would end after
-        today, or too few tips for the objects' scenarios (the message names enough).
+        today or before the configured end, or too few tips for the objects' scenarios (the message names enough).
 
     Examples
     --------
@@ -162,12 +173,7 @@ def generate_campaign(
         _default_waves() if waves is None else _normalise_waves(list(waves), "the waves argument")
     )
     per_wave = _objects_per_wave(wave_list, objects)
-    end = _campaign_end(wave_list[-1]["launched_on"])
-    if end >= dt.date.today():
-        raise SampleConfigError(
-            f"The campaign would run until {end}, which is not yet past; launch the latest wave "
-            "at least seven months before today."
-        )
+    end = _campaign_until(wave_list[-1]["launched_on"], until)
 
     rng = np.random.default_rng(seed)
     countries = _load_countries()
@@ -226,4 +232,5 @@ def generate_campaign(
         redelivery_path=paths["redelivery"],
         truth_path=paths["truth"],
         n_tips=n_rows,
+        until=end,
     )

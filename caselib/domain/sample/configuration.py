@@ -192,6 +192,39 @@ def _campaign_end(latest_launch: dt.date) -> dt.date:
     return dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
 
 
+def _campaign_until(latest_launch: dt.date, until: dt.date | None) -> dt.date:
+    """The campaign's last day: ``until``, or else the configured end (`_campaign_end`).
+
+    Every scenario needs six months after the latest launch to play out (a quiet object
+    falls silent, a split one stays active), so ``until`` may not come earlier than the
+    configured end; nor after today (UTC), whose tips have not yet arrived. Without
+    ``until`` the configured end must already be past.
+    """
+    today = dt.datetime.now(dt.UTC).date()
+    end = _campaign_end(latest_launch)
+    if until is None:
+        if end >= today:
+            raise SampleConfigError(
+                f"The campaign would run until {end}, which is not yet past; launch the latest "
+                "wave at least seven months before today."
+            )
+        return end
+    if isinstance(until, dt.datetime) or not isinstance(until, dt.date):
+        raise SampleConfigError(f"until={until!r} is not a day; give a datetime.date.")
+    if until > today:
+        raise SampleConfigError(
+            f"The campaign cannot run until {until}, after today ({today}); "
+            "give today or an earlier day."
+        )
+    if until < end:
+        raise SampleConfigError(
+            f"The campaign cannot end on {until}: the latest wave, launched on "
+            f"{latest_launch}, needs until {end} at least (the last day of the sixth month "
+            "after its launch); give a later day or launch the wave earlier."
+        )
+    return until
+
+
 def _objects_per_wave(waves: list[dict], objects: int | Sequence[int] | None) -> list[int]:
     configured = [w["objects"] for w in waves]
     if objects is None:
