@@ -220,7 +220,7 @@ def test_no_value_is_broken_across_lines_and_outcomes_are_words(pdf):
     assert len(started) >= 4, paper  # each load's start, whole
     assert not re.search(r"\d{4}-\d{2}-?\n", text), paper
     assert not re.search(r"\bG\d{0,2}\n\d", text), paper  # no object id split
-    for code, label in OUTCOME_LABELS.items():
+    for code in OUTCOME_LABELS:
         assert "_" not in code or code not in text, (paper, code)
     # The outcomes of the demo campaign, each whole on one line.
     for code in ("not_ready", "origin_established", "widely_distributed", "exhausted", "closed"):
@@ -231,7 +231,7 @@ _LABEL_BOXES_JS = """
 () => Array.from(document.querySelectorAll('.js-plotly-plot')).map((div) => {
   const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   const frame = box(div);
-  const labels = Array.from(div.querySelectorAll('.annotation-text-g, .gtitle, .g-xtitle, .g-ytitle, .legendtext'))
+  const labels = Array.from(div.querySelectorAll('.annotation-text-g, .gtitle, .g-xtitle, .g-ytitle, .legendtext, .xtick text, .ytick text, .bartext'))
     .filter((el) => el.getBoundingClientRect().width > 0).map((el) => ({text: el.textContent, box: box(el)}));
   return {id: div.id, frame: frame, labels: labels};
 })

@@ -303,7 +303,9 @@ def build_report(
     half = response_half_life(store, response_tips)
     response_html = [
         figures(_spread_launch_labels(tips_timeline(over_time, launches, title="Tips per week, with wave launches"))),
-        figures(response_curves(response, title="Response after each launch (tips per day since launch)"), height=500),
+        # Pushed off the y-axis, the "0%" of the lower panel clears the x-axis's "0" below it.
+        figures(response_curves(response, title="Response after each launch (tips per day since launch)")
+                .update_yaxes(ticklabelstandoff=6), height=500),
         figures(half_life_chart(half, title="Days until half of a wave's first 90 days of tips had arrived")),
     ]
     half_table = half.copy()
