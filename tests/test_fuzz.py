@@ -813,6 +813,7 @@ def _cli(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess
 @given(name=st.sampled_from(sorted(HOSTILE_FILES)), junk=st.binary(max_size=40), pseudonymize=st.booleans())
 @example(name="damaged-sheet.xlsx", junk=b"", pseudonymize=False)
 @example(name="damaged-workbook.xlsx", junk=b"", pseudonymize=True)
+@example(name="broken.json", junk=b"\xff", pseudonymize=False)  # exit 3 today: not UTF-8 (see above)
 def test_a_failing_cli_load_is_one_line_on_stderr(name, junk, pseudonymize):
     body = HOSTILE_FILES[name]
     if name.startswith(("garbage", "unknown", "broken")):  # more garbage after the garbage
