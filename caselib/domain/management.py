@@ -259,9 +259,11 @@ def attention(store: Store, *, as_of: dt.date | None = None, flags=None, k: int 
     ]
     frame["waiting_days"] = [(as_of - since).days for since in waiting_since]
     frame["priority"] = [0 if b else 1 for b in backlog]
+    from caselib.domain.closure import outcome_label
+
     frame["why"] = [
         f"{count_text(int(n), k)} {'tip' if hide_small(int(n), k) == 1 else 'tips'} to triage" if b
-        else f"ready for closure: {outcome.replace('_', ' ')}"
+        else f"ready for closure: {outcome_label(outcome)}"
         for b, n, outcome in zip(backlog, frame["untriaged_tips"], frame["outcome"])
     ]
     frame = frame.sort_values(["priority", "waiting_days", "object_id"], ascending=[True, False, True])
