@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 
 # Builds the synthetic demo database unless a database is already there
 # (CASELIB_DB chooses which), then serves JupyterLab on 127.0.0.1:$(PORT).
+# Analysts work on copies of notebooks/ in $(LAB_WORK) (ignored by git), made once and never
+# overwritten; a tracked notebook opened anyway is saved without its outputs (the hook).
+LAB_WORK ?= work
 lab: setup
 	$(VENV)/bin/caselib demo --if-missing
+	$(PY) -m caselib.presentation.lab $(LAB_WORK)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
 	  $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root,) \
-	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/$(LAB_WORK) \
+	  --ContentsManager.pre_save_hook=caselib.presentation.lab.strip_tracked_on_save \
 	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None
 
 # The management dashboard (Voilà) on 127.0.0.1:$(DASHBOARD_PORT): sources stripped, no code

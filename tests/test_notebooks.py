@@ -59,3 +59,22 @@ def test_without_a_database_a_notebook_says_to_run_caselib_demo(tmp_path, monkey
     assert len(errors[0]["traceback"]) == 1
     assert "caselib demo" in errors[0]["traceback"][0]
     assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_tracked_notebooks_carry_no_outputs():
+    """What git tracks is the notebook as written, never a run of it (analysts run copies,
+    `make lab`'s work/; a tracked notebook saved from JupyterLab is stripped)."""
+    import json
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert {f"{p.parent.name}/{p.name}" for p in NOTEBOOKS} <= set(tracked)
+    run = []
+    for name in tracked:
+        notebook = json.loads((ROOT / name).read_text(encoding="utf-8"))
+        for index, cell in enumerate(notebook["cells"]):
+            if cell.get("outputs") or cell.get("execution_count") is not None or "execution" in cell.get("metadata", {}):
+                run.append((name, index))
+        if "widgets" in notebook["metadata"]:
+            run.append((name, "widget state"))
+    assert run == []
