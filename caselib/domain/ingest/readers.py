@@ -204,7 +204,31 @@ def _mixed_line_endings(path: Path, limit: int = 1 << 28) -> tuple[int, int] | N
 # -- JSON -----------------------------------------------------------------------------------
 
 
+def _not_utf8_at(path: Path) -> int | None:
+    """The offset of the first byte of ``path`` that is not UTF-8 text, or None."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                return offset + error.start
+            offset += len(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        return offset + error.start
+    return None
+
+
 def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
+    # DuckDB reads a JSON file as one text: a byte that is not UTF-8 anywhere refuses it whole.
+    bad = _not_utf8_at(path)
+    if bad is not None:
+        raise FileLoadError(f"{path.name} is not UTF-8 text (byte {bad}); export the file as UTF-8")
     lines = fmt == "jsonl"
     if not lines:
         valid = store.scalar(
