@@ -466,3 +466,21 @@ def test_contact_columns_never_enter_the_raw_table_in_any_format(db, tmp_path, m
     assert not any("secret-1" in s or "7700" in s for s in stored), sorted(tables)
     with Store(db) as store:
         assert (store.scalar("SELECT reporter_pseudonym FROM tips") is not None) == pseudonymize
+
+
+def test_a_mapping_may_rename_a_foreign_header_onto_a_contact_column(db, tmp_path):
+    """`"Email address" = "reporter_email"` was refused as "not a tips column"; it marks the
+    column as contact data, dropped (or pseudonymised) like the contract's own."""
+    from caselib.domain.ingest.mapping import read_mapping
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns]\n"Email address" = "reporter_email"\n')
+    for tip_id, pseudonymize in (("E1", False), ("E2", True)):
+        path = write_csv(tmp_path / f"{tip_id}.csv", [{"tip_id": tip_id, "object_id": "G01", "received_at": "2017-06-01",
+                                                       "Email address": "renamed-secret@example.org"}])
+        with Store(db) as store:
+            result = load_file(store, "tips", path, progress=False, mapping=read_mapping(mapping), pseudonymize=pseudonymize)
+        assert result.contact_columns == ["Email address"]
+        assert "renamed-secret" not in _everything_stored(db)
+    with Store(db) as store:
+        assert store.rows("SELECT tip_id, reporter_pseudonym IS NOT NULL FROM tips ORDER BY 1") == [("E1", False), ("E2", True)]

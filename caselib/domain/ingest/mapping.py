@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from caselib.domain.contract import Kind
+from caselib.domain.contract import CONTACT_COLUMNS, Kind
 from caselib.errors import MappingError
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_ENTRIES", "Mapping", "MappingLimitError", "read_mapping"]
@@ -90,7 +90,7 @@ class Mapping:
     def check_for(self, kind: Kind) -> None:
         """Raise MappingError when the mapping names a column ``kind`` does not have."""
         for header, target in self.columns.items():
-            if target not in kind.names:
+            if target not in kind.names and target not in CONTACT_COLUMNS:  # a contact column is dropped
                 raise MappingError(
                     f"the mapping renames {header!r} to {target!r}, which is not a "
                     f"{kind.name} column ({', '.join(kind.names)})"
