@@ -81,26 +81,31 @@ def is_local(url: str) -> bool:
     return False
 
 
-def ensure_chromium() -> Path:
-    """Return Debian's chromium, installing it with apt-get if it is missing.
+def apt_install(package: str, present, why: str) -> None:
+    """Install Debian's ``package`` with apt-get unless ``present()`` already holds.
 
-    Skips the calling test, saying why, only when apt-get cannot be used at all (not root,
-    no apt-get) or the install fails.
+    Skips the calling test, saying ``why`` the package is needed, only when apt-get cannot
+    be used at all (not root, no apt-get) or the install fails.
     """
-    if CHROMIUM.exists():
-        return CHROMIUM
+    if present():
+        return
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
-        pytest.skip("browser tests need /usr/bin/chromium; install it with `apt-get install -y chromium` (as root)")
+        pytest.skip(f"{why}; install it with `apt-get install -y {package}` (as root)")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    install = [apt, "install", "-y", "-q", "chromium"]
+    install = [apt, "install", "-y", "-q", package]
     result = subprocess.run(install, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         subprocess.run([apt, "update", "-q"], capture_output=True, text=True, env=env)
         result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0 or not CHROMIUM.exists():
+    if result.returncode != 0 or not present():
         tail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
-        pytest.skip(f"browser tests need /usr/bin/chromium and `apt-get install -y chromium` failed: {tail}")
+        pytest.skip(f"{why} and `apt-get install -y {package}` failed: {tail}")
+
+
+def ensure_chromium() -> Path:
+    """Return Debian's chromium, installing it with apt-get if it is missing."""
+    apt_install("chromium", CHROMIUM.exists, "browser tests need /usr/bin/chromium")
     return CHROMIUM
 
 

@@ -9,7 +9,6 @@ word positions from poppler's ``pdftotext -bbox``.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -42,20 +41,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def poppler() -> None:
     """``pdftoppm`` and ``pdftotext``, installed with apt-get if missing (skip only if that fails)."""
-    if shutil.which("pdftoppm") and shutil.which("pdftotext"):
-        return
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        pytest.skip("these tests need poppler-utils (pdftoppm); install it with `apt-get install -y poppler-utils`")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    install = [apt, "install", "-y", "-q", "poppler-utils"]
-    result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        subprocess.run([apt, "update", "-q"], capture_output=True, text=True, env=env)
-        result = subprocess.run(install, capture_output=True, text=True, env=env)
-    if result.returncode != 0 or not shutil.which("pdftoppm"):
-        tail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
-        pytest.skip(f"`apt-get install -y poppler-utils` failed: {tail}")
+    from browser import apt_install
+
+    apt_install("poppler-utils", lambda: bool(shutil.which("pdftoppm") and shutil.which("pdftotext")),
+                "these tests need poppler-utils (pdftoppm)")
 
 
 @pytest.fixture(scope="module")
