@@ -127,6 +127,14 @@ def _tiles(markup: str) -> dict[str, str]:
     return {html.unescape(label): html.unescape(value) for value, label in _TILE.findall(markup)}
 
 
+_SCOPE = re.compile(r'<div class="label">([^<]*)</div>(?:<div class="scope">([^<]*)</div>)?')
+
+
+def _scopes(markup: str) -> dict[str, str | None]:
+    """Each tile's label and the scope line under it (None when it has none)."""
+    return {html.unescape(label): html.unescape(scope) if scope else None for label, scope in _SCOPE.findall(markup)}
+
+
 def _number(text: str) -> int | None:
     return None if text.startswith("fewer than") else int(text.replace(",", ""))
 
@@ -223,6 +231,7 @@ def test_every_surface_gives_the_same_figures_as_of_every_day(campaign):
         assert _number(tiles["ready for closure"]) == objects["ready"]
         assert _number(tiles["closed or withdrawn"]) == objects["closed"]
         assert _number(tiles["tips in total"]) == data["tips"]["total"]
+        assert set(_scopes(dashboard.tiles.value).values()) == {None}  # no wave: nothing to say
         shown_map = dashboard.frames["origins"]
         reporters = {r["country"]: r for r in data["countries"] if r["by"] == "reporter"}
         assert {c: None if h else int(n) for c, n, h in zip(shown_map["country"], shown_map["tips"],
@@ -258,8 +267,13 @@ def test_each_wave_gives_the_same_tip_figures_everywhere(campaign):
             dashboard.wave.value = wave
             tiles = _tiles(dashboard.tiles.value)
             name = dashboard.wave_names[wave]
-            assert _number(tiles[f"tips in wave {name}"]) == data["tips"]["in_wave"]
+            assert _number(tiles["tips"]) == data["tips"]["in_wave"]
             assert _number(tiles["ready for closure"]) == data["objects"]["ready"]
+            # eight tiles in one grid: the wave's tips say whose they are, the rest say they
+            # cover the whole campaign
+            scopes = _scopes(dashboard.tiles.value)
+            assert len(scopes) == 8 and scopes["tips"] == f"in the window of wave {name}"
+            assert {s for label, s in scopes.items() if label != "tips"} == {"whole campaign"}
             if as_of < launches[wave]:
                 assert in_window == 0  # nothing is received in a window that has not opened
     session.close()

@@ -91,11 +91,19 @@ def test_dashboard_selectors_recompute_the_view(browser, dashboard):
     page = report.page
     page.wait_for_selector(".caselib-tiles", timeout=180_000)
     report.plot_marks(count=3, timeout=120_000)
-    assert "tips in wave" not in page.inner_text(".caselib-tiles")
+    assert "wave" not in page.inner_text(".caselib-tiles")
+    rows = "() => new Set([...document.querySelectorAll('.caselib-tile')].map(t => t.getBoundingClientRect().top)).size"
+    tiles = "document.querySelectorAll('.caselib-tile').length"
+    assert page.evaluate(f"() => {tiles}") == 8
+    before = page.evaluate(rows)
     page.locator("select").first.select_option(label="March 2021")
-    page.wait_for_function("() => document.querySelector('.caselib-tiles').innerText.includes('tips in wave March 2021')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.caselib-tiles').innerText.includes('in the window of wave March 2021')",
+        timeout=60_000)
     assert "wave March 2021" in page.inner_text("body")
+    # the same eight tiles in the same rows, each saying what it covers
+    assert page.evaluate(f"() => {tiles}") == 8 and page.evaluate(rows) == before
+    assert page.inner_text(".caselib-tiles").count("whole campaign") == 7
     assert report.page_errors == [] and report.external_requests == []
 
 

@@ -42,6 +42,7 @@ class ManagementDashboard(View):
         self.response = FigureOutput()
         self.pipeline = FigureOutput()
         self.attention = W.HTML()
+        self.attention_heading = W.HTML("<h3>Needs attention now</h3>")
         self.numbers = None
         self.frames: dict[str, pd.DataFrame] = {}
         self.refreshed_at: dt.datetime | None = None
@@ -63,7 +64,7 @@ class ManagementDashboard(View):
                 self.tiles,
                 self.map.widget,
                 W.HBox([self.response.widget, self.pipeline.widget]),
-                W.HTML("<h3>Needs attention now</h3>"),
+                self.attention_heading,
                 self.attention,
             ]
         )
@@ -111,8 +112,12 @@ class ManagementDashboard(View):
                                  title=f"Where tips come from ({scope})"))
         if wave:
             response = response[response["wave_id"] == wave]
-        self.response.show(response_curves(response, title="Response after each launch"))
-        self.pipeline.show(pipeline_chart(pipeline))
+        self.response.show(response_curves(
+            response, title=f"Response after the launch of {self.wave_names.get(wave, wave)}" if wave else "Response after each launch"))
+        # The pipeline and the attention list are the campaign's: with a wave picked, they say so.
+        campaign_wide = " (whole campaign)" if wave else ""
+        self.pipeline.show(pipeline_chart(pipeline, title=f"Closure pipeline{campaign_wide}"))
+        self.attention_heading.value = f"<h3>Needs attention now{campaign_wide}</h3>"
         shown = needs.copy()
         for column in ("untriaged_tips", "tips_last_30_days"):
             shown[column] = [count_text(None if pd.isna(v) else int(v), self.k) for v in needs[column]]
