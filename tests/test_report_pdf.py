@@ -249,3 +249,24 @@ def test_no_label_overlaps_another_or_leaves_its_figure(browser, demo_db, tmp_pa
                 assert overlap[0] <= 1 or overlap[1] <= 1, (figure["id"], label["text"], other["text"])
         launches += sum(1 for label in labels if re.fullmatch(r"[A-Z][a-z]+ \d{4}", label["text"] or ""))
     assert launches >= 6  # the timeline's wave names (and the legends' and axes' too)
+
+
+def test_no_section_heading_is_left_alone_at_the_foot_of_a_page(pdf):
+    """A heading and its note at the foot of a page with the section's map overleaf read as a
+    missing map: each heading has at least a few lines of its section under it on its page."""
+    from caselib.presentation.report import SECTIONS
+
+    paper, path = pdf
+    bottom = PAPER_POINTS[paper][1] - MARGINS[2] * 72 / 25.4
+    found = set()
+    for page in words(path):
+        body = [w for w in page if w[2] < bottom]
+        for name in SECTIONS:
+            for w in body:
+                # the heading is a line of its own words only (a figure's title may begin so)
+                line = [x[0] for x in sorted(body, key=lambda x: x[1]) if abs(x[2] - w[2]) < 1]
+                if w[0] == name.split()[0] and line == name.split():
+                    below = {round(x[2]) for x in body if x[2] > w[4] + 1}
+                    assert len(below) >= 4, (paper, name, sorted(below))
+                    found.add(name)
+    assert found == set(SECTIONS), (paper, found)

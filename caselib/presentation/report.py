@@ -52,7 +52,10 @@ tr {break-inside: avoid;}
 .figure {page-break-inside: avoid; break-inside: avoid; margin: 6px 0 14px 0;}
 .note {color: #555; font-size: 13px;}
 @page {size: A4; margin: 14mm 14mm 18mm 14mm;}
-@media print { body {max-width: none; padding: 0;} h2 {break-after: avoid; margin-top: 22px;} }
+@media print { body {max-width: none; padding: 0;} h2 {break-after: avoid; margin-top: 22px;}
+  /* A heading and its opening note go with what follows: alone at the foot of a page, the
+     map or table overleaf, they read as something missing. */
+  h2 + p {break-after: avoid; break-inside: avoid;} }
 """
 
 
