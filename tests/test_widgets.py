@@ -273,3 +273,90 @@ def test_displaying_a_view_hands_the_browser_the_figures_as_they_are_now(session
             assert state.get("name") == trace.name and state.get("fillcolor") == getattr(trace, "fillcolor", None)
     hover = next(t for t in explorer.reporter_map._widget_data if t.get("name") == "hover")
     assert hover["marker"]["color"] == "rgba(0,0,0,0)"
+
+
+# -- readable everywhere: words, not codes ---------------------------------------------------
+
+
+def _no_code(text: str) -> None:
+    """No outcome or status code (a word with an underscore) in what a person reads."""
+    import re
+
+    from caselib.domain.closure import OUTCOMES
+    from caselib.domain.contract import TRIAGE_STATUSES
+
+    codes = [c for c in (*OUTCOMES, *TRIAGE_STATUSES, "keep_open") if "_" in c]
+    found = [c for c in codes if re.search(rf"\b{c}\b", text)]
+    assert not found, (found, text[:300])
+
+
+def test_keep_open_says_when_and_by_whom_and_only_applicable_decisions_show(session):
+    review = ClosureReview(session, by="analyst-1")
+    first = review.queue.value
+    assert "Not reviewed yet" in review.reviewed.value
+    assert review.reopen_button.layout.display == "none" and review.outcome.layout.display != "none"
+    review.reason.value = "waiting for a reply from the Dutch police"
+    review.keep_button.click()
+    assert review.queue.value == first
+    today = dt.datetime.now(dt.UTC)
+    assert f"kept open on {today.day} {today:%B %Y}" in review.reviewed.value, review.reviewed.value
+    assert "by analyst-1" in review.reviewed.value and "Dutch police" in review.reviewed.value
+    label = dict((o, lab) for lab, o in review.queue.options)[first]
+    assert "kept open" in label, label
+    # A reopened view reads the review from the audit.
+    again = ClosureReview(session, by="analyst-2")
+    again.queue.value = first
+    assert "kept open on" in again.reviewed.value and "by analyst-1" in again.reviewed.value
+
+    review.reason.value = "consensus confirmed"
+    review.close_button.click()
+    review.ready_only.value = False
+    review.queue.value = first
+    assert "closed as " in review.reviewed.value and "by analyst-1" in review.reviewed.value
+    # Closed: only Reopen applies; the outcome menu is not beside it.
+    assert review.outcome.layout.display == "none" and review.close_button.layout.display == "none"
+    assert review.keep_button.layout.display == "none" and review.reopen_button.layout.display != "none"
+
+
+def test_closure_review_names_outcomes_and_statuses_in_words(session):
+    from caselib.domain.closure import outcome_label
+
+    review = ClosureReview(session, as_of=AS_OF)
+    review.ready_only.value = False
+    assert all("_" not in label for label, _ in review.outcome.options)
+    assert ("origin established", "origin_established") in review.outcome.options
+    _no_code(" ".join(label for label, _ in review.queue.options))
+    for object_id in review.queue.options[:40]:
+        review.queue.value = object_id[1]
+        _no_code(review.reasons.value)
+        _no_code(review.tips.html.value)
+        flag = review.flags.set_index("object_id").loc[object_id[1]]
+        assert html_escape(outcome_label(flag["outcome"])) in review.reasons.value
+
+
+def html_escape(text):
+    import html
+
+    return html.escape(text)
+
+
+def test_tip_table_keeps_ids_times_and_statuses_on_one_line_and_in_words(session):
+    table = TipTable(session, page_size=50)
+    table.show(TipFilter(triage=("not_actionable", "under_review")))
+    assert len(table.rows)
+    html = table.html.value
+    _no_code(html)
+    assert ">not actionable<" in html or ">under review<" in html
+    assert ".caselib-table td.nowrap {white-space: nowrap" in html
+    tip_id = table.rows["tip_id"].iloc[0]
+    assert f'<td class="nowrap">{tip_id}</td>' in html
+    assert '<td class="nowrap">not actionable</td>' in html or '<td class="nowrap">under review</td>' in html
+
+
+def test_explorer_summary_and_caption_read_as_words(session):
+    caption = TipFilter(reporter_countries=("DEU",), suggested_countries=("TUR",), triage=("new",)).caption()
+    assert caption == "new (untriaged) · sent from Germany · suggesting Türkiye", caption
+    explorer = TipExplorer(session)
+    explorer.pick("reporter_countries", ["DEU"])
+    assert "1 reporter country ·" in explorer.summary.value, explorer.summary.value
+    assert "sent from Germany" in explorer.panel.caption.value

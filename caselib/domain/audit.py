@@ -27,7 +27,9 @@ __all__ = [
     "VerifyResult",
     "append",
     "close_object",
+    "decision_text",
     "keep_open",
+    "last_decisions",
     "record_triage_changes",
     "reopen_object",
     "verify",
@@ -281,6 +283,28 @@ def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = Non
             actor=by,
             payload={"reason": reason, "status": status, "flag": flag},
         )
+
+
+def last_decisions(store: Store):
+    """Each object's latest closure decision (``close``, ``keep_open`` or ``reopen``) as a
+    DataFrame indexed by ``object_id``: ``action``, ``recorded_at`` (UTC), ``actor``,
+    ``reason`` and ``outcome`` (a close's; missing otherwise). Objects never decided on have
+    no row."""
+    return store.query_df("closure/last_decisions").set_index("object_id")
+
+
+_DONE = {"close": "closed", "keep_open": "kept open", "reopen": "reopened"}
+
+
+def decision_text(action: str, recorded_at: dt.datetime, actor: str, outcome: str | None = None) -> str:
+    """A decision in words: ``"kept open on 1 December 2026 at 13:40 UTC by alice"``, a close
+    with its outcome in words (``"closed as origin established on …"``)."""
+    from caselib.domain.closure import outcome_label
+
+    done = _DONE.get(action, action.replace("_", " "))
+    if action == "close" and isinstance(outcome, str) and outcome:
+        done += f" as {outcome_label(outcome)}"
+    return f"{done} on {recorded_at.day} {recorded_at:%B %Y} at {recorded_at:%H:%M} UTC by {actor}"
 
 
 class _Unreadable(Exception):

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from caselib.domain.rules import as_of_day
+from caselib.domain.rules import as_of_day, plural
 from caselib.errors import CaselibError
 from caselib.store import Store
 
@@ -153,7 +153,7 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
         return False, "closed", row["established_origin"], [f"status is {row['status']}"]
     if row["untriaged_tips"] > 0:
         n = row["untriaged_tips"]
-        return False, "not_ready", None, [f"{n} tip{'s' if n != 1 else ''} still to triage"]
+        return False, "not_ready", None, [f"{plural(n, 'tip')} still to triage"]
     if row["status"] == "identified" and row["established_origin"]:
         return True, "origin_established", row["established_origin"], [
             f"identified by investigators: origin {row['established_origin']}"
@@ -161,11 +161,11 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
     if countable >= rules.min_countable and share >= rules.min_share and reporters >= rules.min_reporter_countries:
         return True, "origin_established", leader, [
             f"{row['leading_tips']} of {countable} countable tips ({_percent(share)}) suggest "
-            f"{leader}, sent from {reporters} reporter countries"
+            f"{leader}, sent from {plural(reporters, 'reporter country')}"
         ]
     if countable >= rules.wide_min_countable and countries >= rules.wide_min_countries and share < rules.wide_max_share:
         return True, "widely_distributed", None, [
-            f"{countable} countable tips spread over {countries} countries; the leading one, "
+            f"{plural(countable, 'countable tip')} spread over {plural(countries, 'country')}; the leading one, "
             f"{leader}, has only {_percent(share)}"
         ]
     quiet = last is None or last >= rules.quiet_days

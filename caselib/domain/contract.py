@@ -16,7 +16,9 @@ __all__ = [
     "Kind",
     "OBJECT_STATUSES",
     "TRIAGE_STATUSES",
+    "TRIAGE_STATUS_LABELS",
     "kind",
+    "status_label",
 ]
 
 CHANNELS = ("web", "email", "phone", "social", "other")
@@ -30,6 +32,25 @@ TRIAGE_STATUSES = (
     "forwarded",
 )
 OBJECT_STATUSES = ("open", "identified", "closed", "withdrawn")
+# Each triage status in words, for captions, tables and reports (the codes stay in data and files).
+TRIAGE_STATUS_LABELS = {
+    "new": "new (untriaged)",
+    "under_review": "under review",
+    "actionable": "actionable",
+    "not_actionable": "not actionable",
+    "duplicate": "duplicate",
+    "off_topic": "off topic",
+    "forwarded": "forwarded",
+}
+
+
+def status_label(status) -> str:
+    """A triage or object status in words (:data:`TRIAGE_STATUS_LABELS`); any other value as
+    text with its underscores as spaces, a missing one as an empty string."""
+    if not isinstance(status, str):  # None, NaN, NA: no status
+        return ""
+    return TRIAGE_STATUS_LABELS.get(status, str(status).replace("_", " "))
+
 CATEGORIES = (
     "clothing",
     "toiletries",

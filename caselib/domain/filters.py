@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from caselib.domain.contract import TRIAGE_STATUSES
+from caselib.domain.contract import TRIAGE_STATUSES, status_label
 from caselib.errors import CaselibError
 from caselib.store import ALL_TIPS
 
@@ -69,8 +69,14 @@ def _listing(values: Sequence[str], *, limit: int = 4) -> str:
 
 
 def _or_listing(values: Sequence[str]) -> str:
-    words = [v.replace("_", " ") for v in values]
+    words = [status_label(v) for v in values]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _country(code: str) -> str:
+    from caselib.domain.countries import country_name
+
+    return country_name(code) or code
 
 
 # A filter's parameters are named apart from every query's own (``$tips_objects`` beside
@@ -110,12 +116,12 @@ FILTERS: tuple[FilterField, ...] = (
     FilterField(
         "reporter_countries",
         "list_contains($tips_reporter_countries, t.reporter_country)",
-        lambda v, names: f"sent from {_listing(v)}",
+        lambda v, names: f"sent from {_listing([_country(c) for c in v])}",
     ),
     FilterField(
         "suggested_countries",
         "list_contains($tips_suggested_countries, t.suggested_country)",
-        lambda v, names: f"suggesting {_listing(v)}",
+        lambda v, names: f"suggesting {_listing([_country(c) for c in v])}",
     ),
 )
 _BY_NAME = {f.name: f for f in FILTERS}

@@ -53,7 +53,9 @@ def country_populations():
     Natural Earth's 1:110m admin-0 estimates (public domain), with rounded figures for
     countries too small for that scale; see ``caselib/data/country_population.csv``.
     """
-    return _populations().rename(columns={"alpha3": "country"}).copy()
+    frame = _populations().rename(columns={"alpha3": "country"}).copy()
+    frame["name"] = [_country_name(c, n) for c, n in zip(frame["country"], frame["name"], strict=True)]
+    return frame
 
 
 def suppress_small_counts(frame, k: int | None, columns=("tips",), *, flag: str = "suppressed", hidden=None):
@@ -148,7 +150,9 @@ def _per_country(rows, by: str, k: int | None):
     population = [people.get(c) for c in codes]
     frame = pd.DataFrame({
         "country": pd.array(codes, dtype="str"),
-        "name": pd.array([names.get(c) or _country_name(c) for c in codes], dtype="str"),
+        # One spelling per country everywhere: pycountry's (countries.country_name), the
+        # population table's Natural Earth name only for a code pycountry lacks.
+        "name": pd.array([_country_name(c, names.get(c)) for c in codes], dtype="str"),
         "tips": pd.array(counts, dtype="int64"),
         "share": pd.array([n / total if total else 0.0 for n in counts], dtype="float64"),
         "population": pd.array(population, dtype="Int64"),
@@ -181,11 +185,11 @@ def _population_maps() -> tuple[dict[str, str], dict[str, int]]:
     return dict(zip(table["alpha3"], table["name"])), dict(zip(table["alpha3"], table["population"].astype(int)))
 
 
-def _country_name(code: str) -> str:
+def _country_name(code: str, fallback: str | None = None) -> str:
     from caselib.domain.countries import country_name
 
     try:
-        return country_name(code) or code
+        return country_name(code) or fallback or code
     except (KeyError, LookupError):
         return code
 

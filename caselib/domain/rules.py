@@ -1,5 +1,5 @@
 """The campaign's rules that are not SQL, each defined once: the default as-of day and
-small-count suppression.
+small-count suppression, and a count put into words with its noun (:func:`plural`).
 
 The rules over the data (a tip received by the as-of day, untriaged and countable tips, a
 wave's window, an object's state as of a day, the leading suggested country) are DuckDB
@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Hashable, Mapping
 
 __all__ = [
@@ -30,11 +31,44 @@ __all__ = [
     "count_text",
     "hide_small",
     "is_small",
+    "plural",
     "suppress_breakdown",
     "today_utc",
 ]
 
 DEFAULT_K = 5
+
+_IRREGULAR = {"person": "people", "child": "children", "analysis": "analyses"}
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``count`` and ``noun`` in words, the noun's last word in the plural unless ``count`` is 1.
+
+    Returns the count with thousands separators: ``plural(1, "reporter country")`` is
+    ``"1 reporter country"``, ``plural(1234, "tip")`` is ``"1,234 tips"``. ``plural_form``
+    gives the plural of the whole noun where the rule (``-y`` → ``-ies``, ``-s``/``-x``/
+    ``-ch``/``-sh`` → ``-es``, else ``-s``) is wrong.
+
+    Examples
+    --------
+    >>> plural(1, "reporter country"), plural(3, "reporter country"), plural(0, "box")
+    ('1 reporter country', '3 reporter countries', '0 boxes')
+    """
+    count = int(count)
+    if count == 1:
+        return f"1 {noun}"
+    if plural_form is None:
+        head, _, last = noun.rpartition(" ")
+        if last in _IRREGULAR:
+            last = _IRREGULAR[last]
+        elif re.search(r"[^aeiou]y$", last):
+            last = last[:-1] + "ies"
+        elif re.search(r"(s|x|z|ch|sh)$", last):
+            last += "es"
+        else:
+            last += "s"
+        plural_form = f"{head} {last}" if head else last
+    return f"{count:,} {plural_form}"
 
 
 def today_utc() -> dt.date:

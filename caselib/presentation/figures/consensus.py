@@ -89,7 +89,9 @@ def _heading(object_id: str, total: int, flag, title: str | None) -> str:
     heading = title or f"{object_id}: origin consensus ({total} countable tips)"
     if flag is not None:
         ready = "ready" if bool(flag["ready"]) else "not ready"
-        heading += f"<br><sup>{flag['outcome'].replace('_', ' ')} · {ready} · {flag['reasons']}</sup>"
+        from caselib.domain.closure import outcome_label
+
+        heading += f"<br><sup>{outcome_label(flag['outcome'])} · {ready} · {flag['reasons']}</sup>"
     return heading
 
 

@@ -9,6 +9,8 @@ import html
 import ipywidgets as W
 import pandas as pd
 
+from caselib.domain.closure import outcome_label
+from caselib.domain.contract import status_label
 from caselib.domain.filters import TipFilter
 from caselib.domain.rules import as_of_day
 from caselib.presentation.widgets.common import View, figure_widget
@@ -47,8 +49,11 @@ class ClosureReview(View):
         self._map = LiveChoropleth(self.map, label="countable tips")
         self.reasons = W.HTML()
         self.tips = TipTable(session, page_size=10)
-        self.outcome = W.Dropdown(options=["origin_established", "widely_distributed", "exhausted", "withdrawn"],
-                                  description="Outcome")
+        from caselib.domain.audit import CLOSE_OUTCOMES
+
+        self.outcome = W.Dropdown(options=[(outcome_label(o), o) for o in CLOSE_OUTCOMES], description="Outcome")
+        self.reviewed = W.HTML()
+        self._decisions = pd.DataFrame()
         self.reason = W.Textarea(placeholder="Reason for the decision (required, kept in the audit)",
                                  layout=W.Layout(width="100%", height="60px"))
         self.close_button = W.Button(description="Close object", button_style="danger")
@@ -69,6 +74,7 @@ class ClosureReview(View):
             [
                 W.VBox([self.ready_only, self.queue]),
                 W.VBox([self.reasons, W.HBox([self.consensus, self.map]), self.tips.widget,
+                        self.reviewed,
                         W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button]),
                         self.reason, self.message], layout=W.Layout(flex="1")),
             ]
@@ -86,7 +92,27 @@ class ClosureReview(View):
             # Every object's evidence at once (one scan), so that selecting one queries only its tips.
             self.consensus_frame = origin_consensus(store, as_of=self._as_of)
         self.flags = evaluate_flags(self._figures, as_of=self._as_of)
+        self._read_decisions()
         self._list_queue(select, force=True)
+
+    def _read_decisions(self) -> None:
+        from caselib.domain.audit import last_decisions
+
+        with self.session.reading() as store:
+            self._decisions = last_decisions(store)
+
+    def _last_decision(self, object_id: str):
+        """The object's latest decision in the audit (a row of ``last_decisions``), or None."""
+        if object_id in self._decisions.index:
+            return self._decisions.loc[object_id]
+        return None
+
+    def _queue_label(self, object_id: str, outcome: str) -> str:
+        label = f"{object_id} · {outcome_label(outcome)}"
+        last = self._last_decision(object_id)
+        if last is not None and last["action"] == "keep_open":
+            label += f" · kept open {last['recorded_at']:%d %b %Y}"
+        return label
 
     def _recompute(self, object_id: str) -> None:
         """After a decision on ``object_id``: its flag from its new status and the tip figures
@@ -106,7 +132,7 @@ class ClosureReview(View):
         # Objects not yet published on the as-of day have nothing to review as of that day.
         listed = self.flags[self.flags["outcome"] != "not_published"]
         shown = listed[listed["ready"]] if self.ready_only.value else listed
-        options = [(f"{r.object_id} · {r.outcome.replace('_', ' ')}", r.object_id) for r in shown.itertuples()]
+        options = [(self._queue_label(r.object_id, r.outcome), r.object_id) for r in shown.itertuples()]
         before = self.queue.value
         current = select or before
         ids = [o for _, o in options]
@@ -134,13 +160,29 @@ class ClosureReview(View):
         self.tips.show(TipFilter(objects=(object_id,)))
 
     def _show_reasons(self, object_id: str):
+        from caselib.domain.audit import decision_text
+
         flag = self._flag_rows.loc[object_id]
         self.reasons.value = (
             f"<h3>{html.escape(object_id)} · {html.escape(str(flag['title']))}</h3>"
-            f"<p><b>{html.escape(flag['outcome'].replace('_', ' '))}</b> "
-            f"({'ready' if flag['ready'] else 'not ready'}; status {html.escape(str(flag['status']))}): "
+            f"<p><b>{html.escape(outcome_label(flag['outcome']))}</b> "
+            f"({'ready' if flag['ready'] else 'not ready'}; status {html.escape(status_label(flag['status']))}): "
             f"{html.escape(str(flag['reasons']))}</p>"
         )
+        last = self._last_decision(object_id)
+        if last is None:
+            self.reviewed.value = "<p><i>Not reviewed yet.</i></p>"
+            closed = flag["status"] in ("closed", "withdrawn")
+        else:
+            text = decision_text(last["action"], last["recorded_at"], last["actor"], last["outcome"])
+            reason = f": “{html.escape(str(last['reason']))}”" if isinstance(last["reason"], str) else ""
+            self.reviewed.value = f"<p>Last reviewed: <b>{html.escape(text)}</b>{reason}</p>"
+            closed = last["action"] == "close"  # a decision takes effect today, whatever the as-of day
+        # Only the decisions that apply: an open object can be closed (with an outcome) or
+        # kept open; a closed one only reopened.
+        for control in (self.outcome, self.close_button, self.keep_button):
+            control.layout.display = "none" if closed else None
+        self.reopen_button.layout.display = None if closed else "none"
         return flag
 
     def _reason_typed(self, change) -> None:
@@ -177,6 +219,7 @@ class ClosureReview(View):
                 f" It takes effect today: as of {self._as_of.day} {self._as_of:%B %Y} it stands as it was."
             )
         self.reason.value = ""
+        self._read_decisions()
         self._recompute(object_id)
         self._list_queue()
         if self.queue.value == object_id:  # still selected: its status and reasons changed, not its evidence

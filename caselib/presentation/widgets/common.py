@@ -32,6 +32,7 @@ STYLE = """<style>
 .caselib-table th {text-align: left; border-bottom: 2px solid #999; padding: 3px 6px;}
 .caselib-table td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;
                    white-space: pre-wrap; overflow-wrap: anywhere;}
+.caselib-table td.nowrap {white-space: nowrap; overflow-wrap: normal;}
 .caselib-caption {color: #444; font-size: 14px; margin: 2px 0 6px 0;}
 </style>"""
 
@@ -70,11 +71,14 @@ def escape_cell(value, *, limit: int | None = None) -> str:
     return html.escape(text, quote=True)
 
 
-def html_table(frame: pd.DataFrame, columns: Sequence[tuple[str, str]], *, limit: int | None = 400) -> str:
-    """An HTML table of ``frame`` with every cell escaped."""
+def html_table(frame: pd.DataFrame, columns: Sequence[tuple[str, str]], *, limit: int | None = 400,
+               nowrap: Sequence[str] = ()) -> str:
+    """An HTML table of ``frame`` with every cell escaped; the ``nowrap`` columns (ids, dates,
+    statuses) keep each cell on one line, the others wrap."""
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
+    cell = {name: '<td class="nowrap">' if name in nowrap else "<td>" for name, _ in columns}
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape_cell(row.get(name), limit=limit)}</td>" for name, _ in columns) + "</tr>"
+        "<tr>" + "".join(f"{cell[name]}{escape_cell(row.get(name), limit=limit)}</td>" for name, _ in columns) + "</tr>"
         for row in frame.to_dict(orient="records")
     )
     return f'{STYLE}<table class="caselib-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -9,6 +9,7 @@ import ipywidgets as W
 import pandas as pd
 
 from caselib.domain.filters import TipFilter
+from caselib.domain.rules import plural
 from caselib.presentation.widgets.common import View, figure_widget
 from caselib.presentation.widgets.filter_panel import FilterPanel
 from caselib.presentation.widgets.tip_table import TipTable
@@ -84,8 +85,8 @@ class TipExplorer(View):
         total = reporters.attrs["total"] or 0
         self.table_panel.set_title(0, f"Tips: {total:,} chosen" + (" (open to list them)" if self._table_stale else ""))
         self.summary.value = (
-            f"<b>{total:,}</b> tips · {len(reporters)} reporter countries · "
-            f"{len(suggested)} suggested countries"
+            f"<b>{total:,}</b> {'tip' if total == 1 else 'tips'} · {plural(len(reporters), 'reporter country')} · "
+            f"{plural(len(suggested), 'suggested country')}"
         )
         # Each sends the browser one update message.
         self._maps["reporter"].update(reporters, label="tips sent from", title="Where tips come from")

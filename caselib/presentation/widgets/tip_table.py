@@ -21,6 +21,8 @@ TABLE_COLUMNS = [
     ("triage_status", "Triage"),
     ("tip_text", "Text"),
 ]
+# Ids, times, country codes and statuses are never broken across lines ("T00279 / 36").
+NOWRAP_COLUMNS = ("tip_id", "object_id", "received_at", "reporter_country", "suggested_country", "triage_status")
 
 
 class TipTable:
@@ -58,4 +60,7 @@ class TipTable:
         self.label.value = f"tips {first:,}–{last:,} of {self.total:,}"
         self.previous.disabled = self.page == 0
         self.next.disabled = last >= self.total
-        self.html.value = html_table(self.rows, TABLE_COLUMNS)
+        from caselib.domain.contract import status_label
+
+        shown = self.rows.assign(triage_status=self.rows["triage_status"].map(status_label))
+        self.html.value = html_table(shown, TABLE_COLUMNS, nowrap=NOWRAP_COLUMNS)
