@@ -39,10 +39,57 @@ def test_notebook_runs_cleanly(path: Path, demo_db: Path, monkeypatch, tmp_path)
             if output["output_type"] == "error" or (output["output_type"] == "stream" and output["name"] == "stderr"):
                 problems.append((index, output.get("ename") or output.get("text", "")[:300]))
     assert problems == []
-    # The start notebook shows the demo's counts, not an empty database.
+    # The start notebook shows the demo's counts, not an empty database, in a sentence.
     if path.name == "00_start_here.ipynb":
         summary = notebook.cells[1]["outputs"][0]["data"]["text/plain"]
-        assert "'contents': 'demo'" in summary
+        assert summary.startswith("The database holds the synthetic demo campaign: "), summary
+    assert raw_outputs(notebook) == []
+
+
+def raw_outputs(notebook) -> list[tuple[int, str]]:
+    """Outputs a person should not be shown: a pandas frame's or a dict's repr, an outcome
+    or status code (``not_ready``), NaN or a microsecond timestamp."""
+    import re
+
+    from caselib.domain.closure import OUTCOMES
+    from caselib.domain.contract import TRIAGE_STATUSES
+
+    codes = [c for c in (*OUTCOMES, *TRIAGE_STATUSES) if "_" in c]
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html, plain = data.get("text/html", ""), data.get("text/plain", "")
+            if 'class="dataframe"' in html or "<pandas.io.formats.style" in plain:
+                found.append((index, "a raw DataFrame"))
+            if plain.lstrip().startswith(("{", "[")) and "application/vnd.jupyter.widget-view+json" not in data:
+                found.append((index, "a raw dict or list"))
+            shown = html or plain
+            if re.search(r"\bNaN\b|\bstd\b|\d\d:\d\d:\d\d\.\d{6}", shown):
+                found.append((index, "NaN, std or a microsecond timestamp"))
+            if "application/vnd.jupyter.widget-view+json" not in data:
+                found += [(index, code) for code in codes if re.search(rf"\b{code}\b", shown)]
+    return found
+
+
+def test_notebook_03s_hints_work_when_followed(demo_db: Path, monkeypatch):
+    """Each ``e.g.`` in the parameters cell, typed in as the value, runs the notebook."""
+    import re
+
+    monkeypatch.setenv("CASELIB_DB", str(demo_db))
+    notebook = nbformat.read(ROOT / "notebooks" / "03_closure_review.ipynb", as_version=4)
+    lines = notebook.cells[1].source.splitlines()
+    followed = []
+    for line in lines:
+        hint = re.search(r"^(\w+)\s*=.*#.*\be\.g\. (.+?)(;|$)", line)
+        assert hint or "=" not in line, line
+        followed.append(f"{hint.group(1)} = {hint.group(2)}")
+    assert followed == ["as_of = '2024-06-30'", "reviewer = 'A. Analyst'"]
+    notebook.cells[1].source = "\n".join(followed)
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    errors = [o for cell in notebook.cells for o in cell.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == []
+    assert "objects, " in notebook.cells[4]["outputs"][0]["data"]["text/plain"]
 
 
 def test_without_a_database_a_notebook_says_to_run_caselib_demo(tmp_path, monkeypatch):
