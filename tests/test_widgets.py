@@ -74,6 +74,15 @@ def test_filter_panel_yields_the_filter_its_caption_and_one_callback_per_change(
     assert len(seen) == 2 and seen[-1].triage == ("actionable",)
 
 
+def test_a_panel_opened_with_a_filter_shows_it(session):
+    """`FilterPanel(session, value)` (and so `TipExplorer(session, value=…)`) failed with
+    AttributeError: the widgets' own change events asked for the filter before there was one."""
+    wanted = TipFilter(wave="2021-03", reporter_countries=("DEU",))
+    panel = FilterPanel(session, wanted)
+    assert panel.value == wanted
+    assert panel.wave.value == "2021-03" and panel.reporter_countries.value == ("DEU",)
+
+
 def test_an_impossible_date_range_is_said_and_the_last_filter_kept(session):
     panel = FilterPanel(session)
     good = panel.set(received_from=dt.date(2021, 3, 1))

@@ -34,6 +34,7 @@ class FilterPanel:
         self.wave_names = dict(waves)
         self._callbacks: list[Callable[[TipFilter], None]] = []
         self._quiet = False
+        self._last = TipFilter()  # until the widgets are read (set() below asks for it)
         layout = W.Layout(width="auto")
         self.wave = W.Dropdown(options=[("All waves", "")] + [(n, w) for w, n in waves], description="Wave", layout=layout)
         self.received_from = W.DatePicker(description="From", layout=layout)
