@@ -186,3 +186,25 @@ def test_a_full_disk_is_one_line_and_leaves_no_partial_file(demo_db, tmp_path):
         assert result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert "No space left on device" in result.stderr and "internal error" not in result.stderr
         assert list(small.iterdir()) == []
+
+
+def test_the_ready_table_names_countries_rather_than_giving_codes(report_html):
+    """Origin and leading suggestion in words, as every caption gives them (one source,
+    countries.country_name); the code only where a name is unknown."""
+    import html
+
+    from caselib.domain.countries import country_name
+
+    page = report_html.read_text()
+    table = page.split("Objects ready for closure", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    assert rows, "no object ready for closure in the test campaign: the test proves nothing"
+    cells = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+             for r in rows]
+    origins = {r[3] for r in cells} - {""}
+    leading = {re.sub(r" \d+%$", "", r[5]) for r in cells} - {""}
+    assert origins | leading, cells
+    for name in origins | leading:
+        assert not re.fullmatch(r"[A-Z]{3}", name), name
+    names = {country_name(code) for code in ("DEU", "FRA", "NLD", "BEL", "ITA", "ESP", "POL", "TUR", "GBR", "USA")}
+    assert (origins | leading) & names, (origins, leading)

@@ -335,10 +335,17 @@ def build_report(
     ready["countable"] = [count_text(int(v), k) for v in ready["countable_tips"]]
     # The leading suggestion is the tips' own: beside an origin established by investigators
     # it may name another country. A hidden count shows no share, which would give it away.
+    from caselib.domain.countries import country_name
+
+    def named(code) -> str:  # countries by name in what management reads (one source)
+        return "" if not isinstance(code, str) else country_name(code) or code
+
     ready["leading"] = [
-        "" if not isinstance(country, str) else country if hide_small(int(n), k) is None else f"{country} {share:.0%}"
+        named(country) if hide_small(int(n), k) is None or not isinstance(country, str)
+        else f"{named(country)} {share:.0%}"
         for country, share, n in zip(ready["leading_country"], ready["leading_share"], ready["countable_tips"])
     ]
+    ready["origin_country"] = [named(code) for code in ready["origin_country"]]
     ready["outcome"] = ready["outcome"].map(outcome_label)
     needs = attention(store, as_of=as_of, flags=flags, k=k)
     more = attention_note(needs)
