@@ -130,10 +130,11 @@ def settle(page, since: float, *, quiet_ms: float = 700, timeout_s: float = 120,
                          newplots: r.newplots.filter((t) => t >= since)}; }""",
             [since],
         )
-        last_event = max([a[0] for a in state["afterplots"]] + [f[0] for f in state["frames"]] + [since])
+        last_event = max([a[0] for a in state["afterplots"]] + [f[0] for f in state["frames"]] + state["newplots"] + [since])
         statuses = [f for f in state["frames"] if "idle" in f[3] or "busy" in f[3]]
         idle = not statuses or "idle" in statuses[-1][3]
-        drawn = bool(state["afterplots"]) or not need_plot
+        # A figure's first draw may end before its div can be listened to: its appearance counts.
+        drawn = bool(state["afterplots"] or state["newplots"]) or not need_plot
         if drawn and idle and state["now"] - last_event >= quiet_ms:
             return state
         if time.monotonic() > deadline:
@@ -200,6 +201,19 @@ def country_point(page, map_index: int, iso3: str) -> tuple[float, float]:
     )
 
 
+def wave_select(page, everything: str):
+    """The wave menu: the select whose first option is ``everything`` ("All waves")."""
+    return page.locator("select", has=page.locator("option", has_text=everything.split()[0])).filter(
+        has_text=everything.split()[-1]).first
+
+
+def pick_wave(page, everything: str, name: str) -> None:
+    box = wave_select(page, everything)
+    # ipywidgets writes a dropdown's labels with non-breaking spaces.
+    labels = box.evaluate("(s) => Array.from(s.options).map((o) => o.text.replace(/\\u00a0/g, ' '))")
+    box.select_option(index=next(i for i, label in enumerate(labels) if name in label))
+
+
 def tip_explorer_actions(page) -> dict:
     """The widget benchmark's interactions, done as a user would in the page."""
     panel = page.locator(".jp-OutputArea").first
@@ -211,18 +225,17 @@ def tip_explorer_actions(page) -> dict:
         else:
             box.select_option(index=index)
 
-    def dropdown(description: str, label: str):
-        page.locator(".widget-dropdown", has_text=description).first.locator("select").select_option(label=label)
-
     def dates(start: str, end: str) -> float:
         # A date picker sends its value on change, so a range is two interactions: the
         # first is let settle, the second is the one timed.
         pickers = page.locator(".widget-datepicker input")
         first = page.evaluate(_MARK_JS)
         pickers.nth(0).fill(start)
-        settle(page, first)
+        pickers.nth(0).dispatch_event("change")
+        settle(page, first, timeout_s=30)
         before = page.evaluate(_MARK_JS)
         pickers.nth(1).fill(end)
+        pickers.nth(1).dispatch_event("change")
         return before
 
     def map_click(n: int, code: str):
@@ -231,15 +244,13 @@ def tip_explorer_actions(page) -> dict:
 
     def option_label(description: str, value_prefix: str) -> str:
         box = page.locator(".widget-select-multiple", has_text=description).first.locator("select")
-        labels = box.locator("option").all_inner_texts()
+        labels = box.evaluate("(s) => Array.from(s.options).map((o) => o.text)")
         return next(lab for lab in labels if lab.startswith(value_prefix))
 
     del panel
     return {
         "triage = actionable": lambda: select("Triage", "actionable"),
-        "wave = March 2021": lambda: dropdown("Wave", next(
-            o for o in page.locator(".widget-dropdown", has_text="Wave").first.locator("option").all_inner_texts()
-            if "March 2021" in o)),
+        "wave = March 2021": lambda: pick_wave(page, "All waves", "March 2021"),
         "category = clothing": lambda: select("Category", "clothing"),
         "reporter country = DEU (map click)": lambda: map_click(0, "DEU"),
         "date range 2019": lambda: dates("2019-01-01", "2019-12-31"),
@@ -249,7 +260,7 @@ def tip_explorer_actions(page) -> dict:
     }
 
 
-def bench_lab(browser, base: str, token: str, repeat: int) -> tuple[list[dict], list[dict]]:
+def bench_lab(browser, base: str, token: str, repeat: int, shots: Path) -> tuple[list[dict], list[dict]]:
     views = []
     for name in NOTEBOOKS:
         report = open_notebook(browser, base, token, name)
@@ -260,6 +271,7 @@ def bench_lab(browser, base: str, token: str, repeat: int) -> tuple[list[dict], 
         newest = max([t for t in state["newplots"]] + [a[0] for a in state["afterplots"]] + [started])
         row["first_view_ms"] = round(newest - started, 1)
         row["external_requests"] = len(report.external_requests)
+        page.screenshot(path=str(shots / f"{name}.png"))
         views.append(row)
         print(f"  {name}: first complete view {row['first_view_ms'] / 1000:.1f} s, "
               f"{row['bytes_received'] / 1e6:.1f} MB received", file=sys.stderr)
@@ -276,7 +288,12 @@ def bench_lab(browser, base: str, token: str, repeat: int) -> tuple[list[dict], 
                 for step in (interaction, "clear all"):
                     before = page.evaluate(_MARK_JS)
                     before = actions[step]() or before
-                    state = settle(page, before)
+                    try:
+                        state = settle(page, before, timeout_s=30)
+                    except TimeoutError:
+                        print(f"  {step}: nothing redrawn within 30 s", file=sys.stderr)
+                        page.screenshot(path=str(shots / "timeout.png"))
+                        continue
                     since = last_action(page, before)
                     results.setdefault(step, []).append(summarise(state, since))
         interactions = []
@@ -312,9 +329,7 @@ def bench_dashboard(browser, base: str) -> dict:
     for _ in range(3):
         for label in ("2021", "Whole campaign"):
             before = page.evaluate(_MARK_JS)
-            box = page.locator(".widget-dropdown", has_text="Wave").first.locator("select")
-            options = box.locator("option").all_inner_texts()
-            box.select_option(label=next(o for o in options if label in o))
+            pick_wave(page, "Whole campaign", label)
             state = settle(page, before)
             picks.append(summarise(state, last_action(page, before)))
     drawn = [p["drawn_ms"] for p in picks if p["drawn_ms"] is not None]
@@ -407,7 +422,7 @@ def main() -> None:
             print(f"{counted:,} tips: JupyterLab …", file=sys.stderr)
             with make_target("lab", {**env, "PORT": str(port)}, log) as process:
                 token = wait_for(lambda log=log, port=port: lab_token(log, port), process, log, what="make lab")
-                views, interactions = bench_lab(browser, f"http://127.0.0.1:{port}", token, args.repeat)
+                views, interactions = bench_lab(browser, f"http://127.0.0.1:{port}", token, args.repeat, folder)
             dashboard = None
             if not args.no_dashboard:
                 print(f"{counted:,} tips: Voilà dashboard …", file=sys.stderr)

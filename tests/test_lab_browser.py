@@ -42,6 +42,19 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     url = f"{base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/notebooks/01_tip_explorer.ipynb?reset&token={token}"
     report = browser.open_page(url, timeout=120_000, viewport=(1500, 1100))
     page = report.page
+    # Every kernel websocket frame, both ways: (direction, bytes, whether plotly's widget
+    # reported its drawn state back). Recorded from a reload, so the kernel's socket is seen open.
+    frames: list[tuple[str, int, bool]] = []
+
+    def record(ws) -> None:
+        if "/api/kernels/" not in ws.url:
+            return
+        for event, direction in (("framesent", "out"), ("framereceived", "in")):
+            ws.on(event, lambda payload, d=direction: frames.append(
+                (d, len(payload), "_js2py_traceDeltas" in (payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))))
+
+    page.on("websocket", record)
+    page.reload(timeout=120_000)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
@@ -68,6 +81,9 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     from caselib.domain.countries import country_name
     from caselib.presentation.figures.maps import NO_DATA
 
+    # plotly's JavaScript (~5 MB) reached the page once, not once per figure.
+    assert 4e6 < sum(n for d, n, _ in frames if d == "in") < 9e6
+    frames.clear()
     page.locator(".widget-select-multiple", has_text="Sent from").locator("select").select_option(
         label=f"FRA · {country_name('FRA')}"
     )
@@ -95,6 +111,10 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     assert len(reporter["texts"]) == len(reporter["codes"]) > 150  # one hover text per country
     assert "tips sent from: " in reporter["texts"][reporter["codes"].index("FRA")]
     assert reporter["texts"][reporter["codes"].index("DEU")].endswith("no data")
+    page.wait_for_timeout(1500)
+    # A pick sends small updates, and the page sends no drawn state back to be echoed.
+    assert frames and not any(js2py for _, _, js2py in frames)
+    assert sum(n for _, n, _ in frames) < 100_000
     drawn = report.plot_marks(count=3)
     reporter_map = next(m for m in drawn if sum(t["fill_subpaths"] for t in m["traces"]) > 150)
     grey = "rgb(217, 217, 217)"

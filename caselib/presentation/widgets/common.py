@@ -89,8 +89,11 @@ def caption_html(text: str) -> str:
 
 
 def figure_widget(fig: go.Figure | None = None) -> go.FigureWidget:
-    """A plotly widget (needs anywidget) holding ``fig``."""
-    return go.FigureWidget(fig if fig is not None else go.Figure())
+    """A plotly widget (needs anywidget) holding ``fig``: plotly's JavaScript reaches the page
+    once per kernel, and the page sends no drawn state back (see :mod:`.plotly_widget`)."""
+    from caselib.presentation.widgets.plotly_widget import FigureWidget
+
+    return FigureWidget(fig if fig is not None else go.Figure())
 
 
 class FigureOutput:
