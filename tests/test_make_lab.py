@@ -122,3 +122,33 @@ def test_working_copies_are_made_once_and_never_overwritten(tmp_path):
     copy.rename(work / "old.ipynb")
     assert prepare_working_copies(work, source)[0].startswith("Copied")
     assert copy.read_bytes() == (source / TRACKED[0].name).read_bytes()
+
+
+def test_the_save_hook_keeps_a_tracked_notebooks_metadata_with_the_servers_async_contents_manager(tmp_path):
+    """Jupyter Server's contents manager is asynchronous: the hook's get() returned a
+    coroutine, its failure was taken for a new notebook, and a save through the server
+    dropped language_info and took the kernel's display name (git status dirty)."""
+    import asyncio
+    from pathlib import Path
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+
+    from caselib.presentation.lab import strip_tracked_on_save
+
+    root = tmp_path / "checkout"
+    (root / "notebooks").mkdir(parents=True)
+    source = Path(__file__).resolve().parents[1] / "notebooks" / "01_tip_explorer.ipynb"
+    shutil.copy(source, root / "notebooks" / source.name)
+    before = (root / "notebooks" / source.name).read_bytes()
+    manager = AsyncLargeFileManager(root_dir=str(root), pre_save_hook=strip_tracked_on_save)
+
+    async def save_as_a_run_would():
+        model = await manager.get(f"notebooks/{source.name}", content=True, type="notebook")
+        metadata = model["content"]["metadata"]
+        metadata["kernelspec"]["display_name"] = "Python 3 (ipykernel)"
+        metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+        await manager.save(model, f"notebooks/{source.name}")
+
+    asyncio.run(save_as_a_run_would())
+    after = json.loads((root / "notebooks" / source.name).read_text())
+    assert after["metadata"] == json.loads(before)["metadata"]

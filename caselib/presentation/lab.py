@@ -26,7 +26,7 @@ __all__ = ["TRACKED_FOLDERS", "prepare_working_copies", "strip_outputs", "strip_
 # Folders (relative to the server's root, the checkout) whose notebooks git tracks.
 TRACKED_FOLDERS = ("notebooks", "dashboards")
 # What a kernel run writes into a notebook's metadata; a tracked notebook keeps its own.
-_RUN_METADATA = ("language_info", "widgets")
+_RUN_METADATA = ("kernelspec", "language_info", "widgets")
 # Where the copies record which version of each tracked notebook they were made from.
 _SOURCES = ".copied-from.json"
 
@@ -50,16 +50,19 @@ def _is_tracked(path: str) -> bool:
 def strip_tracked_on_save(model: dict, path: str, contents_manager, **kwargs) -> None:
     """Jupyter's ``ContentsManager.pre_save_hook``: a tracked notebook (``notebooks/*.ipynb``,
     ``dashboards/*.ipynb``) is saved without outputs, execution counts, and with the run
-    metadata (``language_info``, ``widgets``) it has on disk, so that opening and running
+    metadata (``kernelspec``, ``language_info``, ``widgets``) it has on disk, so that opening and running
     it leaves ``git status`` clean. Other notebooks (the copies in ``work/``) are saved as
     they are."""
     if model.get("type") != "notebook" or not _is_tracked(path):
         return
     notebook = model["content"]
     strip_outputs(notebook)
+    # Read from the file itself: the server's contents manager is asynchronous (its get()
+    # returns a coroutine), and a failed read popped the metadata the file has.
     try:
-        on_disk = contents_manager.get(path, content=True, type="notebook")["content"]["metadata"]
-    except Exception:  # a new notebook: nothing to keep
+        root = Path(getattr(contents_manager, "root_dir", "."))
+        on_disk = json.loads((root / path.strip("/")).read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):  # a new notebook: nothing to keep
         on_disk = {}
     metadata = notebook.setdefault("metadata", {})
     for key in _RUN_METADATA:
