@@ -89,3 +89,19 @@ def test_summaries_are_words_and_tables(campaign_store):
         assert code not in html
     assert "NaN" not in html and "nan" not in repr(table).split()
     assert "<td class=\"nowrap\">" in loads_table(info)._repr_html_()
+
+
+def test_a_countries_table_names_countries_and_gives_no_figure_for_a_hidden_count():
+    import pandas as pd
+
+    from caselib.presentation.summaries import countries_table
+
+    frame = pd.DataFrame({
+        "country": ["DEU", "TUR", "MNG"], "tips": [35, 21, 0], "share": [0.6, 0.36, None],
+        "per_million": [0.42, 0.25, None], "suppressed": [False, False, True], "hidden_with_small": [False, False, False],
+    })
+    table = countries_table(frame, top=3, what="tips suggesting it")
+    assert table.headings == ("Country", "Tips suggesting it", "Share", "Per million")
+    assert table.rows == (("Germany", "35", "60.0%", "0.42"), ("Türkiye", "21", "36.0%", "0.25"),
+                          ("Mongolia", "hidden", "", ""))
+    assert table.caption == "The first 3 of 3 countries, by tips suggesting it"

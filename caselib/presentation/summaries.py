@@ -27,6 +27,7 @@ from caselib.domain.rules import plural
 __all__ = [
     "Sentence",
     "Table",
+    "countries_table",
     "database_sentence",
     "flags_table",
     "loads_table",
@@ -251,3 +252,26 @@ def flags_table(flags: pd.DataFrame) -> Table:
     ready = int(flags["ready"].sum()) if len(flags) else 0
     return table(flags, columns, caption=f"{plural(len(flags), 'object')}, {ready:,} ready for closure",
                  empty="no object")
+
+
+def countries_table(countries: pd.DataFrame, *, top: int = 10, what: str = "tips") -> Table:
+    """The leading ``top`` countries of :func:`caselib.domain.geography.tips_by_country`:
+    name, count, share and per million; a suppressed count says so and shows no figure."""
+    def hidden(record) -> bool:
+        return bool(record.get("suppressed")) or bool(record.get("hidden_with_small"))
+
+    shown = countries.head(top)
+    rows = []
+    for record in shown.to_dict(orient="records"):
+        secret = hidden(record)
+        rows.append((
+            _country(record.get("country")),
+            "hidden" if secret else _text(record.get("tips")),
+            "" if secret or _missing(record.get("share")) else f"{float(record['share']):.1%}",
+            "" if secret or _missing(record.get("per_million")) else f"{float(record['per_million']):,.2f}",
+        ))
+    if not rows:
+        rows = [("no country", "", "", "")]
+    return Table(("Country", what.capitalize(), "Share", "Per million"), tuple(rows),
+                 ("nowrap", "number", "number", "number"),
+                 caption=f"The first {len(shown):,} of {plural(len(countries), 'country')}, by {what}")
