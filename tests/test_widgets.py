@@ -72,6 +72,9 @@ def test_filter_panel_yields_the_filter_its_caption_and_one_callback_per_change(
     assert "Wave March 2021 · actionable or forwarded" in panel.caption.value
     panel.triage.value = ("actionable",)  # a widget changed by hand
     assert len(seen) == 2 and seen[-1].triage == ("actionable",)
+    # the statuses are offered in words (the filter keeps the codes)
+    labels = [label for label, _ in panel.triage.options]
+    assert "not actionable" in labels and not any("_" in label for label in labels), labels
 
 
 def test_a_panel_opened_with_a_filter_shows_it(session):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import ipywidgets as W
 
-from caselib.domain.contract import TRIAGE_STATUSES
+from caselib.domain.contract import TRIAGE_STATUSES, status_label
 from caselib.domain.filters import TipFilter
 from caselib.presentation.widgets.common import caption_html
 from caselib.store.session import Session
@@ -44,7 +44,8 @@ class FilterPanel:
         self.objects = W.SelectMultiple(
             options=[(f"{o} · {t}"[:60], o) for o, t, _ in objects], description="Object", rows=5, layout=layout
         )
-        self.triage = W.SelectMultiple(options=list(TRIAGE_STATUSES), description="Triage", rows=4, layout=layout)
+        self.triage = W.SelectMultiple(options=[(status_label(s), s) for s in TRIAGE_STATUSES], description="Triage",
+                                       rows=4, layout=layout)
         by_kind = {"reporter": [], "suggested": []}
         for kind, code in countries:
             by_kind[kind].append((f"{code} · {country_name(code) or code}", code))
