@@ -24,6 +24,9 @@ LAB_WORK ?= work
 lab: setup
 	$(VENV)/bin/caselib demo --if-missing
 	$(PY) -m caselib.presentation.lab $(LAB_WORK)
+	@# Air-gapped: JupyterLab must never offer to fetch Jupyter's news from the internet.
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp caselib/data/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
 	  $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root,) \
 	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/$(LAB_WORK) \

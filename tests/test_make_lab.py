@@ -65,6 +65,11 @@ def _serves_the_notebooks_and_the_demo(port, token, db, env):
     assert "00_start_here.ipynb" in {item["name"] for item in listing["content"]}
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=30) as response:
         assert response.status == 200
+    # Air-gapped: JupyterLab neither asks to fetch Jupyter's news nor checks for updates.
+    settings = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+    with urllib.request.urlopen(settings, timeout=30) as response:
+        defaults = json.load(response)["schema"]["properties"]  # overrides.json sets the defaults
+    assert defaults["fetchNews"]["default"] == "false" and defaults["checkForUpdates"]["default"] is False
     # bound to loopback only
     with socket.socket() as sock:
         addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1"}
