@@ -154,6 +154,10 @@ def test_the_save_hook_keeps_a_tracked_notebooks_metadata_with_the_servers_async
         metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
         await manager.save(model, f"notebooks/{source.name}")
 
-    asyncio.run(save_as_a_run_would())
+    # in a thread of its own: the suite's browser keeps an event loop running in this one
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, save_as_a_run_would()).result(timeout=60)
     after = json.loads((root / "notebooks" / source.name).read_text())
     assert after["metadata"] == json.loads(before)["metadata"]
