@@ -128,18 +128,11 @@ def _store(ctx: click.Context, *, read_only: bool = False):
 @click.pass_context
 def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, progress: bool | None) -> None:
     """Load a waves, objects or tips FILE (CSV, XLSX, JSON Lines, JSON, Parquet)."""
-    from caselib.domain import contract
-    from caselib.domain.ingest import load_file
-    from caselib.domain.ingest.mapping import read_mapping
-    from caselib.errors import FileLoadError
+    from caselib.domain.ingest import check_request, load_file
 
     # What can be refused without the database is refused before it is opened, so a refused
     # load into a new path leaves no empty database behind.
-    if not file.is_file():
-        raise FileLoadError(f"there is no file {file}")
-    parsed = read_mapping(mapping) if mapping is not None else None
-    if parsed is not None:
-        parsed.check_for(contract.kind(kind))
+    _, _, parsed = check_request(kind, file, mapping)
     with _store(ctx) as store:
         result = load_file(store, kind, file, mapping=parsed, pseudonymize=pseudonymize, progress=progress)
     click.echo(_shown_lines(result.summary()))

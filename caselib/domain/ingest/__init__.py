@@ -45,7 +45,7 @@ from caselib.domain.ingest.statements import Statement
 from caselib.errors import CaselibError, FileLoadError
 from caselib.store import Store
 
-__all__ = ["LoadResult", "load_file"]
+__all__ = ["LoadResult", "check_request", "load_file"]
 
 PHASES = ("reading", "checking", "writing")
 # A summary names at most this many ignored columns (a hostile file may have thousands).
@@ -155,14 +155,7 @@ def load_file(
         The counts of the load, which reconcile; raises :class:`FileLoadError` (and changes
         nothing) when the file as a whole cannot be loaded.
     """
-    spec = contract.kind(kind)
-    path = Path(path)
-    if not path.is_file():
-        raise FileLoadError(f"there is no file {path}")
-    if mapping is not None and not isinstance(mapping, Mapping):
-        mapping = read_mapping(mapping)
-    mapping = mapping or Mapping()
-    mapping.check_for(spec)
+    spec, path, mapping = check_request(kind, path, mapping)
     if spec.name == "tips" and not _scalar(store, sql.objects_stored()):
         raise FileLoadError(
             f"there are no objects in {store.path.name} yet; load the objects file before tips"
@@ -231,6 +224,22 @@ def _tidy_up(store: Store, key, *, failing: bool) -> None:
             except Exception:
                 if not failing:
                     raise
+
+
+def check_request(kind: str, path: str | Path, mapping: str | Path | Mapping | None = None) -> tuple[Kind, Path, Mapping]:
+    """What a load can refuse without the database: an unknown kind, a missing file, a bad
+    mapping (read and checked against the kind). Returns the kind, the path and the mapping,
+    so that a caller that checks first (the CLI, before it opens a new database) and the
+    load itself apply the same rules."""
+    spec = contract.kind(kind)
+    path = Path(path)
+    if not path.is_file():
+        raise FileLoadError(f"there is no file {path}")
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = read_mapping(mapping)
+    mapping = mapping or Mapping()
+    mapping.check_for(spec)
+    return spec, path, mapping
 
 
 def _execute(store: Store, statement: Statement | None) -> None:

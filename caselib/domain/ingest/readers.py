@@ -224,19 +224,28 @@ def _not_utf8_at(path: Path) -> int | None:
     return None
 
 
-def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
-    # DuckDB reads a JSON file as one text: a byte that is not UTF-8 anywhere refuses it whole.
+def _json_read_error(path: Path, error: BaseException) -> FileLoadError:
+    """The one line for a JSON file DuckDB could not read. DuckDB reads it as one text, so a
+    byte that is not UTF-8 anywhere refuses it whole: then the line names the byte (found
+    only now, so a file that reads costs no second pass)."""
     bad = _not_utf8_at(path)
     if bad is not None:
-        raise FileLoadError(f"{path.name} is not UTF-8 text (byte {bad}); export the file as UTF-8")
+        return FileLoadError(f"{path.name} is not UTF-8 text (byte {bad}); export the file as UTF-8")
+    return FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}")
+
+
+def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
     lines = fmt == "jsonl"
     if not lines:
-        valid = store.scalar(
-            "SELECT CASE WHEN json_valid(t) THEN json_type(t) = 'ARRAY' ELSE false END "
-            "FROM (SELECT ltrim(content, chr(65279)) AS t FROM read_text($path))",
-            {"path": str(path)},
-            name="ingest/read_json",
-        )
+        try:
+            valid = store.scalar(
+                "SELECT CASE WHEN json_valid(t) THEN json_type(t) = 'ARRAY' ELSE false END "
+                "FROM (SELECT ltrim(content, chr(65279)) AS t FROM read_text($path))",
+                {"path": str(path)},
+                name="ingest/read_json",
+            )
+        except QueryError as error:  # the first statement to read the file
+            raise _json_read_error(path, error) from None
         if not valid:
             raise FileLoadError(
                 f"{path.name} is not a JSON array of records; use a JSON array or JSON Lines"
@@ -244,8 +253,8 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     store.run("ingest/read_json_lines" if lines else "ingest/read_json_array")
     try:
         store.run("ingest/json_rejects", {"lines": lines, "path": str(path)})
-    except Exception as error:
-        raise FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}") from None
+    except QueryError as error:  # the first statement to read JSON Lines
+        raise _json_read_error(path, error) from None
     keys = [row[0] for row in store.query_rows("ingest/json_keys", {"path": str(path)})]
     # One extraction of every key at once (a list, in key order): each record is parsed once,
     # and a record of 10,000 keys costs one JSON function, not 10,000 (each with its own
