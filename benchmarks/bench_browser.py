@@ -2,11 +2,12 @@
 
 `bench_widgets.py` times an interaction in the kernel; this one times it in the page, from
 the user's action (the pointer or the change event in the page) to the moment every
-affected plotly figure has been redrawn (its last ``plotly_afterplot``), on JupyterLab served
+affected figure has been redrawn (a plotly figure's last ``plotly_afterplot``, a caselib map's
+``caselib-map-drawn`` after its update is painted), on JupyterLab served
 by ``make lab`` and on the Voilà dashboard served by ``make dashboard``. For each
 interaction of the widget benchmark (``bench_widgets.INTERACTIONS``) it records
 
-- ``drawn_ms``: action → last ``plotly_afterplot`` of the interaction;
+- ``drawn_ms``: action → the last redraw of the interaction;
 - ``kernel_free_ms``: action → the kernel's last ``idle`` status of the interaction (after
   it the kernel answers the next pick at once; plotly's widget echoing its drawn state
   back keeps it busy after the drawing);
@@ -63,7 +64,19 @@ _RECORDER_JS = r"""
       }
     }
   };
-  setInterval(attach, 20);
+  // caselib's SVG maps (MapWidget) say when an update is painted.
+  let maps = 0;
+  window.addEventListener('caselib-map-drawn', (event) => {
+    const el = event.target;
+    if (!el.id) el.id = 'bench-map-' + (++maps);
+    rec.afterplots.push([performance.now(), el.id]);
+  }, true);
+  const attachMaps = () => {
+    for (const el of document.querySelectorAll('.caselib-map')) {
+      if (!seen.has(el)) { seen.add(el); rec.newplots.push(performance.now()); }
+    }
+  };
+  setInterval(() => { attach(); attachMaps(); }, 20);
   // Also at once when a graph div appears, so that its first plotly_afterplot is caught.
   new MutationObserver(attach).observe(document, {subtree: true, childList: true, attributes: true,
                                                   attributeFilter: ['class']});
@@ -185,20 +198,10 @@ def last_action(page, before: float) -> float:
 
 
 def country_point(page, map_index: int, iso3: str) -> tuple[float, float]:
-    """Page coordinates of a country's hover marker on the map_index-th map."""
-    return page.evaluate(
-        """([n, code]) => {
-            const maps = Array.from(document.querySelectorAll('.js-plotly-plot')).filter(
-                (gd) => gd.data && gd.data.some((t) => t.name === 'hover'));
-            const gd = maps[n];
-            const t = gd.data.find((t) => t.name === 'hover');
-            const i = t.meta.iso3.indexOf(code);
-            const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
-            const box = gd.querySelector('.main-svg').getBoundingClientRect();
-            return [box.left + xa._offset + xa.l2p(t.x[i]), box.top + ya._offset + ya.l2p(t.y[i])];
-        }""",
-        [map_index, iso3],
-    )
+    """Page coordinates of a point inside a country on the map_index-th map."""
+    from browser import COUNTRY_POINT_JS
+
+    return page.evaluate(COUNTRY_POINT_JS, [map_index, iso3])
 
 
 def wave_select(page, everything: str):

@@ -71,6 +71,54 @@ _PLOT_MARKS_JS = """
 """
 
 
+# Says, per caselib map (MapWidget) on the page, what it shows: its title, legend, how many
+# updates it has painted, and each country's computed fill and label.
+_MAP_MARKS_JS = """
+() => Array.from(document.querySelectorAll('.caselib-map')).map((el) => {
+  const svg = el.querySelector('svg');
+  const rect = svg.getBoundingClientRect();
+  const shapes = {};
+  for (const shape of el.querySelectorAll('[data-iso3]')) {
+    if (getComputedStyle(shape).display === 'none') continue;
+    shapes[shape.dataset.iso3] = {fill: getComputedStyle(shape).fill, label: shape.getAttribute('aria-label')};
+  }
+  return {drawn: Number(el.dataset.drawn), title: el.querySelector('.caselib-map-title').textContent,
+          legend: Array.from(el.querySelectorAll('.caselib-map-legend-item')).map((i) => i.textContent),
+          width: rect.width, height: rect.height, countries: shapes};
+})
+"""
+
+
+# Page coordinates of a point inside a country (its anchor) on the n-th caselib map.
+COUNTRY_POINT_JS = """([n, code]) => {
+    const svg = document.querySelectorAll('.caselib-map svg')[n];
+    const shape = svg.querySelector(`[data-iso3="${code}"]`);
+    const [x, y] = shape.dataset.anchor.split(' ').map(Number);
+    const point = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM());
+    return [point.x, point.y];
+}"""
+
+
+def map_marks(page, *, count: int = 1, timeout: float = 30_000) -> list[dict]:
+    """Return, per caselib map on ``page`` (in document order), what it shows, once ``count``
+    maps have painted their first update.
+
+    Returns
+    -------
+    list of dict
+        ``drawn`` (updates painted), ``title``, ``legend`` (entry texts), ``width``,
+        ``height`` and ``countries``: iso3 -> ``fill`` (computed CSS fill, ``"url(...)"`` when
+        hatched) and ``label`` ("France: tips sent from: 2,872") of every outline and shown dot.
+    """
+    page.wait_for_function(
+        """(n) => { const maps = document.querySelectorAll('.caselib-map');
+                   return maps.length >= n && Array.from(maps).every((m) => Number(m.dataset.drawn) > 0); }""",
+        arg=count,
+        timeout=timeout,
+    )
+    return page.evaluate(_MAP_MARKS_JS)
+
+
 def is_local(url: str) -> bool:
     """Whether ``url`` stays on this machine (a file, inline data, or a loopback server)."""
     parts = urlsplit(url)
@@ -121,6 +169,10 @@ class PageReport:
     def plot_marks(self, *, count: int | None = None, timeout: float = 30_000) -> list[dict]:
         """Wait for the page's plotly figures to render, then say what each one drew."""
         return plot_marks(self.page, count=count, timeout=timeout)
+
+    def map_marks(self, *, count: int = 1, timeout: float = 30_000) -> list[dict]:
+        """Wait for the page's caselib maps to paint, then say what each one shows."""
+        return map_marks(self.page, count=count, timeout=timeout)
 
 
 def plot_marks(page, *, count: int | None = None, timeout: float = 30_000) -> list[dict]:

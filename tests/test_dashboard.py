@@ -64,15 +64,20 @@ def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.wait_for_selector(".caselib-tiles", timeout=180_000)
-    marks = report.plot_marks(count=3, timeout=120_000)
+    marks = report.plot_marks(count=2, timeout=120_000)
+    maps = report.map_marks(count=1, timeout=120_000)
     assert report.external_requests == []
     assert report.page_errors == []
-    assert len(marks) == 3
+    assert len(marks) == 2 and len(maps) == 1
     for figure in marks:
         drawn = figure["paths"] + sum(t["fills"] + t["lines"] + t["points"] for t in figure["traces"])
         assert drawn > 0, figure
-    countries = max(sum(t["fill_subpaths"] for t in f["traces"]) for f in marks)
-    assert countries > 150
+    # The tip-origin map: every outline, some coloured, small counts hatched.
+    shapes = maps[0]["countries"]
+    assert len(shapes) > 150
+    assert sum(shape["fill"].startswith("rgb(") and shape["fill"] != "rgb(217, 217, 217)" for shape in shapes.values()) > 10
+    assert any(shape["fill"].startswith("url(") for shape in shapes.values())
+    assert maps[0]["title"] == "Where tips come from (the whole campaign)"
     text = page.inner_text("body")
     assert "Trace an Object · campaign dashboard" in text
     assert "objects published" in text and "ready for closure" in text
@@ -90,7 +95,8 @@ def test_dashboard_selectors_recompute_the_view(browser, dashboard):
     report = browser.open_page(dashboard, timeout=180_000)
     page = report.page
     page.wait_for_selector(".caselib-tiles", timeout=180_000)
-    report.plot_marks(count=3, timeout=120_000)
+    report.plot_marks(count=2, timeout=120_000)
+    report.map_marks(count=1, timeout=120_000)
     assert "wave" not in page.inner_text(".caselib-tiles")
     rows = "() => new Set([...document.querySelectorAll('.caselib-tile')].map(t => t.getBoundingClientRect().top)).size"
     tiles = "document.querySelectorAll('.caselib-tile').length"
@@ -101,6 +107,8 @@ def test_dashboard_selectors_recompute_the_view(browser, dashboard):
         "() => document.querySelector('.caselib-tiles').innerText.includes('in the window of wave March 2021')",
         timeout=60_000)
     assert "wave March 2021" in page.inner_text("body")
+    page.wait_for_function(
+        "() => document.querySelector('.caselib-map-title').textContent.includes('wave March 2021')", timeout=60_000)
     # the same eight tiles in the same rows, each saying what it covers
     assert page.evaluate(f"() => {tiles}") == 8 and page.evaluate(rows) == before
     assert page.inner_text(".caselib-tiles").count("whole campaign") == 7

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from browser import COUNTRY_POINT_JS
 from caselib import Store, load_file
 from caselib.domain.demo import build_demo
 from conftest import write_csv
@@ -62,13 +63,15 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     page.keyboard.press("Escape")
     page.click(".jp-Notebook .jp-Cell >> nth=1", timeout=30_000)  # the explorer's code cell
     page.keyboard.press("Shift+Enter")
-    marks = report.plot_marks(count=3, timeout=180_000)
-    maps = [m for m in marks if sum(t["fill_subpaths"] for t in m["traces"]) > 150]
+    report.plot_marks(count=1, timeout=180_000)  # the timeline
+    maps = report.map_marks(count=2, timeout=180_000)
     assert len(maps) == 2
-    for figure in maps:
-        # The legend holds the colour classes (not one entry per country) and the hover
-        # markers stay invisible: the figure reached the browser as it was built.
-        assert 2 <= figure["legend_items"] <= 9
+    for shown in maps:
+        # Every outline drawn, the legend holds the colour classes and "no data".
+        assert len(shown["countries"]) > 150
+        assert 2 <= len(shown["legend"]) <= 9 and shown["legend"][-1] == "no data"
+        assert shown["width"] > 300 and shown["height"] > 100
+    assert [m["title"] for m in maps] == ["Where tips come from", "Where tipsters place the object"]
     # Open the folded tip table: the hostile text is there, as text, and nothing ran.
     page.get_by_text(re.compile(r"^Tips: [\d,]+ chosen")).first.click()
     page.wait_for_selector("text=XSS-1", timeout=60_000)
@@ -77,50 +80,35 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     page.wait_for_timeout(1000)
 
     # A filter chosen in the browser reaches the kernel, and the maps are recoloured in
-    # place (one plotly_update of plain values each): France alone on the "sent from" map.
+    # place: France alone on the "sent from" map.
     from caselib.domain.countries import country_name
-    from caselib.presentation.figures.maps import NO_DATA
 
     # plotly's JavaScript (~5 MB) reached the page once, not once per figure.
     assert 4e6 < sum(n for d, n, _ in frames if d == "in") < 9e6
     frames.clear()
+    painted = maps[0]["drawn"]
     page.locator(".widget-select-multiple", has_text="Sent from").locator("select").select_option(
         label=f"FRA · {country_name('FRA')}"
     )
-    page.wait_for_function(
-        """(grey) => {
-            const maps = Array.from(document.querySelectorAll('.js-plotly-plot')).filter((d) => d.data && d.data.length > 150);
-            if (maps.length < 2) return false;
-            const coloured = maps[0].data.filter((t) => t.meta && t.meta.rings !== undefined && t.fillcolor !== grey);
-            return coloured.length === 1 && coloured[0].meta.iso3[0] === 'FRA';
-        }""",
-        arg=NO_DATA,
-        timeout=60_000,
-    )
-    state = page.evaluate(
-        """() => {
-            const maps = Array.from(document.querySelectorAll('.js-plotly-plot')).filter((d) => d.data && d.data.length > 150);
-            return maps.map((gd) => {
-                const hover = gd.data.find((t) => t.name === 'hover');
-                return {index: gd.data.findIndex((t) => t.meta && t.meta.iso3 && t.meta.iso3[0] === 'FRA' && t.meta.rings !== undefined),
-                        codes: hover.meta.iso3, texts: hover.hovertext};
-            });
-        }"""
-    )
-    reporter = state[0]
-    assert len(reporter["texts"]) == len(reporter["codes"]) > 150  # one hover text per country
-    assert "tips sent from: " in reporter["texts"][reporter["codes"].index("FRA")]
-    assert reporter["texts"][reporter["codes"].index("DEU")].endswith("no data")
+    page.wait_for_function("(n) => Number(document.querySelector('.caselib-map').dataset.drawn) > n",
+                           arg=painted, timeout=60_000)
+    reporter = report.map_marks(count=2)[0]
+    grey = "rgb(217, 217, 217)"
+    coloured = {code for code, shape in reporter["countries"].items() if shape["fill"] != grey}
+    assert coloured == {"FRA"}
+    assert reporter["countries"]["FRA"]["label"].startswith(f"{country_name('FRA')}: tips sent from: ")
+    assert reporter["countries"]["DEU"]["label"] == f"{country_name('DEU')}: tips sent from: no data"
+    # Hovering a country shows its name and count, as text.
+    page.locator(".caselib-map").first.scroll_into_view_if_needed()
+    x, y = page.evaluate(COUNTRY_POINT_JS, [0, "FRA"])
+    page.mouse.move(x, y)
+    tooltip = page.locator(".caselib-map-tooltip").first
+    tooltip.wait_for(state="visible", timeout=10_000)
+    assert tooltip.inner_text().splitlines() == reporter["countries"]["FRA"]["label"].split(": ", 1)
     page.wait_for_timeout(1500)
     # A pick sends small updates, and the page sends no drawn state back to be echoed.
     assert frames and not any(js2py for _, _, js2py in frames)
     assert sum(n for _, n, _ in frames) < 100_000
-    drawn = report.plot_marks(count=3)
-    reporter_map = next(m for m in drawn if sum(t["fill_subpaths"] for t in m["traces"]) > 150)
-    grey = "rgb(217, 217, 217)"
-    assert reporter_map["traces"][reporter["index"]]["fill_colors"][0] not in (grey, "")
-    coloured = [t for t in reporter_map["traces"][1:] if t["fills"] and any(c != grey for c in t["fill_colors"])]
-    assert len(coloured) == 1
     assert dialogs == []
     assert page.locator(".caselib-table script, .caselib-table img").count() == 0
     assert report.external_requests == []

@@ -19,9 +19,10 @@ from caselib.domain.filters import TipFilter
 from caselib.domain.geography import origin_consensus, tips_by_country
 from caselib.domain.response import response_half_life, tips_over_time, wave_launches
 from caselib.presentation.figures.consensus import consensus_chart
-from caselib.presentation.figures.live import LiveChoropleth, LiveConsensus, LiveHalfLife, LiveTimeline
-from caselib.presentation.figures.maps import NO_DATA, choropleth
+from caselib.presentation.figures.live import LiveConsensus, LiveHalfLife, LiveTimeline
+from caselib.presentation.figures.maps import NO_DATA, SUPPRESSED_BG, choropleth
 from caselib.presentation.figures.response import half_life_chart, tips_timeline
+from caselib.presentation.widgets.map_widget import MapWidget
 
 AS_OF = dt.date(2024, 6, 30)
 
@@ -120,8 +121,15 @@ def hover_of(figure: dict) -> dict[str, str]:
     return out
 
 
-def test_live_map_holds_the_static_map_after_every_update(store):
-    live = LiveChoropleth(go.Figure(), label="tips")
+def dots_of(figure: dict) -> dict[str, str]:
+    trace = next((t for t in figure["data"] if t.get("name") == "small countries"), None)
+    return dict(zip(trace["meta"]["iso3"], trace["marker"]["color"])) if trace else {}
+
+
+def test_the_views_map_colours_every_country_as_the_static_map_after_every_update(store):
+    """MapWidget (the interactive views' SVG map) and choropleth (the reports' plotly map)
+    colour, hatch, name and describe every country alike, update after update."""
+    live = MapWidget(label="tips")
     frames = [
         tips_by_country(store),
         tips_by_country(store, TipFilter(objects=("G001",)), k=5),  # suppressed countries hatched
@@ -130,34 +138,61 @@ def test_live_map_holds_the_static_map_after_every_update(store):
         tips_by_country(store, TipFilter(triage=("actionable",)), by="suggested", k=5),
         tips_by_country(store),  # back to the first: every hatch and colour undone
     ]
+    hatched_seen = False
     for frame in frames:
         live.update(frame, label="tips", title="Where")
         want = choropleth(frame, label="tips", title="Where").to_dict()
-        got = live.figure.to_dict()
         static = colours_of(want)
-        drawn = colours_of(got)
-        assert {c: drawn[c] for c in static} == static
-        assert all(drawn[c] == (NO_DATA, "") for c in drawn.keys() - static.keys())
-        hover = hover_of(got)
-        assert {c: hover[c] for c in hover_of(want)} == hover_of(want)
-        assert legend_of(got) == legend_of(want)
-        assert got["layout"]["title"]["text"] == "Where"
-    assert len({colour for colour, _ in colours_of(live.figure.to_dict()).values()}) > 3
+        drawn = live.country_fills()
+        assert set(drawn) == {c for c in static if c != "ATA"} | (drawn.keys() - static.keys())
+        assert {c: (fill, "/" if hatched else "") for c, (fill, hatched) in drawn.items() if c in static} == {
+            c: v for c, v in static.items() if c in drawn
+        }
+        assert all(drawn[c] == (NO_DATA, False) for c in drawn.keys() - static.keys())
+        hatched_seen |= any(h for _, h in drawn.values())
+        # Hover texts: the static "<b>Name</b><br>tips: 1,234", here name and value line apart.
+        hover = live.hover_texts()
+        for code, text in hover_of(want).items():
+            name, line = text.removeprefix("<b>").split("</b><br>")
+            assert hover[code] == line, code
+            assert (live.names.get(code) or live.dot_names.get(code)) == name, code
+        # Small countries: the same dots, in the same colours.
+        shading = live.shading
+        dots = {live.dots[i]: shading["dot_fills"][i] for i in shading["dots_shown"]}
+        assert dots == dots_of(want)
+        assert [name for name, _, _ in shading["legend"]] == legend_of(want)
+        assert shading["title"] == "Where"
+        assert shading["legend_title"] == "tips"
+    assert hatched_seen
+    assert len({colour for colour, _ in live.country_fills().values()}) > 3
 
 
-def test_live_map_sends_one_message_per_update():
+def test_the_views_map_sends_one_small_message_per_update_and_geometry_never_again():
+    import json
+
     import pandas as pd
 
-    widget = go.FigureWidget()
-    sent = []
-    widget._send_update_msg = lambda *args, **kwargs: sent.append(args)
-    live = LiveChoropleth(widget, label="tips")
-    sent.clear()  # drawing it is not an update
-    live.update(pd.DataFrame({"country": ["DEU", "FRA", "ITA"], "tips": [30, 20, 10]}))
-    live.update(pd.DataFrame({"country": ["DEU"], "tips": [3], "suppressed": [True]}))
-    assert len(sent) == 2
-    fills = colours_of(live.figure.to_dict())
-    assert fills["DEU"][1] == "/" and fills["FRA"] == (NO_DATA, "")
+    widget = MapWidget(label="tips")
+    sent: list[str] = []
+    widget.send_state = lambda key=None: sent.append(key)
+    widget.update(pd.DataFrame({"country": ["DEU", "FRA", "ITA"], "tips": [30, 20, 10]}))
+    widget.update(pd.DataFrame({"country": ["DEU"], "tips": [3], "suppressed": [True]}))
+    assert sent == ["shading", "shading"]
+    assert len(json.dumps(widget.get_state("shading"))) < 30_000
+    assert len(json.dumps(widget.get_state("geometry"))) > 40_000  # the outlines, sent with the widget only
+    fills = widget.country_fills()
+    assert fills["DEU"] == (SUPPRESSED_BG, True) and fills["FRA"] == (NO_DATA, False)
+    assert widget.hover_texts()["DEU"] == "tips: small count, not shown"
+
+
+def test_a_click_on_the_views_map_names_the_country_and_nothing_else_is_acted_on():
+    widget = MapWidget(label="tips")
+    clicked: list[list[str]] = []
+    widget.on_click(clicked.append)
+    for content in ({"type": "click", "iso3": "FRA"}, {"type": "click", "iso3": "MLT"},  # an outline, a dot
+                    {"type": "click", "iso3": "<script>"}, {"type": "hover", "iso3": "DEU"}, ["click"]):
+        widget._handle_custom_msg(content, [])
+    assert clicked == [["FRA"], ["MLT"]]
 
 
 # -- half-life and consensus ------------------------------------------------------------------
@@ -303,16 +338,6 @@ def test_live_figures_find_their_traces_annotations_and_shapes_by_name(store):
             s["x0"] for s in want["layout"].get("shapes", [])
         ), tips
 
-    live_map = LiveChoropleth(crowded(), label="tips")
-    for frame in [tips_by_country(store), tips_by_country(store, TipFilter(objects=("G001",)), k=5)]:
-        live_map.update(frame, label="tips", title="Where")
-        want = choropleth(frame, label="tips", title="Where").to_dict()
-        got = live_map.figure.to_dict()
-        static = colours_of(want)
-        assert {c: colours_of(got)[c] for c in static} == static
-        assert {c: hover_of(got)[c] for c in hover_of(want)} == hover_of(want)
-        assert [n for n in legend_of(got) if n != OTHERS] == legend_of(want)
-
     half = response_half_life(store, days=90)
     half_life = LiveHalfLife(crowded(), half, title="Half-life")
     for chosen in [list(half["wave_id"])[:1], []]:
@@ -335,15 +360,15 @@ def test_live_figures_find_their_traces_annotations_and_shapes_by_name(store):
             a["text"] for a in want["layout"]["annotations"]
         }, object_id
 
-    for live in (timeline, live_map, half_life, evidence):
+    for live in (timeline, half_life, evidence):
         assert_others_untouched(live.figure)
         assert_addressed_by_unique_names(live.figure)
 
 
 def test_a_name_a_live_figure_needs_held_by_another_trace_or_note_is_an_error(store):
-    taken = go.Figure(go.Scatter(x=[0], y=[0], name="hover"))
-    with pytest.raises(LookupError, match="'hover'"):
-        LiveChoropleth(taken)
+    taken = go.Figure(go.Bar(x=[0], y=[0], name="share"))
+    with pytest.raises(LookupError, match="'share'"):
+        LiveConsensus(taken)
     noted = go.Figure()
     noted.add_annotation(text="nothing here", name="empty", x=0, y=0)
     with pytest.raises(LookupError, match="'empty'"):

@@ -14,7 +14,6 @@ from caselib.store.session import Session
 from conftest import write_csv
 
 pytest.importorskip("ipywidgets")
-from plotly.callbacks import InputDeviceState, Points  # noqa: E402
 
 from caselib.presentation.widgets import ClosureReview, FilterPanel, ResponseExplorer, TipExplorer, TipTable  # noqa: E402
 
@@ -45,21 +44,11 @@ def session(demo_db, tmp_path):
         yield session
 
 
-def hover_codes(widget):
-    trace = next(t for t in widget.data if t.name == "hover")
-    return trace, list(trace.meta["iso3"])
-
-
 def shown_countries(widget):
-    """Countries drawn in a colour class (not the grey of 'no data')."""
+    """Countries a view's map draws in a colour class (not the grey of 'no data')."""
     from caselib.presentation.figures.maps import NO_DATA
 
-    return {
-        trace.meta["iso3"][0]
-        for trace in widget.data
-        if trace.meta and trace.name not in ("hover", "small countries") and trace.fill == "toself"
-        and len(trace.meta.get("iso3", [])) == 1 and trace.fillcolor != NO_DATA
-    }
+    return {code for code, (fill, hatched) in widget.country_fills().items() if fill != NO_DATA or hatched}
 
 
 def test_filter_panel_yields_the_filter_its_caption_and_one_callback_per_change(session):
@@ -120,9 +109,7 @@ def test_explorer_views_follow_the_filters(session):
 def test_clicking_a_country_on_the_map_filters_every_view(session):
     explorer = TipExplorer(session)
     explorer.table_panel.selected_index = 0
-    trace, codes = hover_codes(explorer.reporter_map)
-    index = codes.index("FRA")
-    trace._dispatch_on_click(Points(point_inds=[index], xs=[0], ys=[0], trace_name="hover", trace_index=0), InputDeviceState())
+    explorer.reporter_map._handle_custom_msg({"type": "click", "iso3": "FRA"}, [])  # what the page sends
     assert explorer.panel.value.reporter_countries == ("FRA",)
     frame = explorer.frames["reporters"]
     assert frame["country"].tolist() == ["FRA"]
@@ -283,8 +270,6 @@ def test_displaying_a_view_hands_the_browser_the_figures_as_they_are_now(session
         assert len(figure._widget_data) == len(figure.data)
         for state, trace in zip(figure._widget_data, figure.data):
             assert state.get("name") == trace.name and state.get("fillcolor") == getattr(trace, "fillcolor", None)
-    hover = next(t for t in explorer.reporter_map._widget_data if t.get("name") == "hover")
-    assert hover["marker"]["color"] == "rgba(0,0,0,0)"
 
 
 # -- readable everywhere: words, not codes ---------------------------------------------------

@@ -1,8 +1,8 @@
 """Live figures for the interactive views: drawn once, then updated in place.
 
-Each class draws what its static namesake draws (:func:`~caselib.presentation.figures.maps.choropleth`,
-:func:`~caselib.presentation.figures.response.tips_timeline`, :func:`~caselib.presentation.figures.response.response_curves`,
-:func:`~caselib.presentation.figures.response.half_life_chart`, :func:`~caselib.presentation.figures.consensus.consensus_chart`),
+Each class draws what its static namesake draws (:func:`~caselib.presentation.figures.response.tips_timeline`,
+:func:`~caselib.presentation.figures.response.response_curves`, :func:`~caselib.presentation.figures.response.half_life_chart`,
+:func:`~caselib.presentation.figures.consensus.consensus_chart`),
 with the same helpers, into the figure it is given (a ``go.FigureWidget`` in a view). An
 update then sends one ``plotly_update`` of plain values: the browser gets a few kilobytes,
 and plotly's validation, which cost 15-40 ms per figure and interaction, is skipped.
@@ -11,37 +11,24 @@ figure draws.
 
 A live figure finds what it updates by name, never by position or by the text it shows:
 traces by their ``name``, annotations and shapes by theirs (plotly's ``name`` of a layout
-item). Two kinds of trace are found by their ``legendgroup`` instead: the map's legend
-entries, whose ``name`` is the legend text that every update changes, and a wave's lines
-in the response curves (the wave's id). Names are looked up once, right after drawing
+item). A wave's lines in the response curves are found by their ``legendgroup`` instead
+(the wave's id). Names are looked up once, right after drawing
 (:func:`_positions`), and updates use the positions found: a figure may hold traces,
 shapes and annotations of its own before a live figure draws into it, but should gain or
 lose none afterwards.
+
+The views' maps are not plotly figures: see :mod:`caselib.presentation.widgets.map_widget`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.basedatatypes import Undefined
 
 from caselib.presentation.figures.consensus import NO_TIPS_NOTE, SHARE_BARS, _bars, _heading, _height, consensus_chart
-from caselib.presentation.figures.maps import (
-    HATCH,
-    HOVER,
-    NO_DATA,
-    SMALL_COUNTRIES,
-    _Classes,
-    _classify,
-    _legend,
-    _map_layout,
-    _ocean,
-    _outlines,
-    _polygon_trace,
-    _small_countries,
-)
 from caselib.presentation.figures.response import (
     EMPTY_NOTE,
     HALF_LIFE_BARS,
@@ -58,7 +45,7 @@ from caselib.presentation.figures.response import (
     timeline_bars,
 )
 
-__all__ = ["LiveChoropleth", "LiveConsensus", "LiveHalfLife", "LiveResponseCurves", "LiveTimeline"]
+__all__ = ["LiveConsensus", "LiveHalfLife", "LiveResponseCurves", "LiveTimeline"]
 
 _UNSET = object()
 
@@ -106,110 +93,6 @@ def _restyle(changes: dict[int, dict]) -> tuple[dict, list[int]]:
     # plotly_restyle semantics: one value per trace index (a list value is that trace's
     # whole list), Undefined where a trace keeps its own.
     return {key: [changes[i].get(key, Undefined) for i in indexes] for key in keys}, indexes
-
-
-# -- maps ------------------------------------------------------------------------------------
-
-
-class LiveChoropleth:
-    """A choropleth for interactive views: its geometry is drawn once, then only recoloured.
-
-    :func:`~caselib.presentation.figures.maps.choropleth` groups countries by colour class, so a new
-    filter moves polygons between traces and the browser receives the whole map again.
-    Here every country is a trace of its own (named after the country), and :meth:`update`
-    changes only fill colours, hover texts, legend entries and the title: a few kilobytes
-    and a few milliseconds per interaction.
-
-    ``figure`` can be a ``go.FigureWidget``: each :meth:`update` sends it one
-    ``plotly_update`` message of plain values. The hover trace (``name="hover"``) keeps the
-    same countries in the same order, in ``meta["iso3"]``, so click handlers stay valid.
-    """
-
-    MAX_CLASSES = 7
-
-    def __init__(self, figure: go.Figure | None = None, *, label: str = "tips", title: str | None = None) -> None:
-        outlines, smalls = _outlines(), _small_countries()
-        self.polygons = [c for c in outlines if c != "ATA"]
-        self.dots = list(smalls)
-        fig = figure if figure is not None else go.Figure()
-        traces = [_ocean()]
-        traces += [_polygon_trace([c], name=outlines[c].name, fillcolor=NO_DATA, showlegend=False) for c in self.polygons]
-        # Legend entries: one per possible class, then "suppressed" and "no data"; hidden when unused.
-        self._slots = [f"legend entry {j + 1}" for j in range(self.MAX_CLASSES + 2)]
-        for j, slot in enumerate(self._slots):
-            traces.append(go.Scatter(x=[None], y=[None], mode="markers", name=" ", legendgroup=slot, showlegend=False,
-                                     hoverinfo="skip", marker=dict(symbol="square", size=13, color=NO_DATA),
-                                     legendrank=1000 + j))
-        traces.append(go.Scatter(
-            x=[outlines[c].hover_x for c in self.polygons], y=[outlines[c].hover_y for c in self.polygons],
-            mode="markers", marker=dict(size=14, color="rgba(0,0,0,0)"), hovertext=[outlines[c].name for c in self.polygons],
-            hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name=HOVER, meta={"iso3": self.polygons},
-        ))
-        traces.append(go.Scatter(
-            x=[smalls[c][1] for c in self.dots], y=[smalls[c][2] for c in self.dots], mode="markers",
-            marker=dict(size=8, color=[NO_DATA] * len(self.dots), line=dict(color="#555555", width=0.8)),
-            hovertext=[smalls[c][0] for c in self.dots], hovertemplate="%{hovertext}<extra></extra>",
-            showlegend=False, name=SMALL_COUNTRIES, meta={"iso3": self.dots},
-        ))
-        fig.add_traces(traces)
-        _map_layout(fig, title=title, lat_min=-58)
-        fig.update_layout(legend=_legend(label))
-        self.figure = fig
-        at = _positions(fig.data, [outlines[c].name for c in self.polygons] + [HOVER, SMALL_COUNTRIES])
-        self._country_at = {c: at[outlines[c].name] for c in self.polygons}
-        self._hover_at, self._dots_at = at[HOVER], at[SMALL_COUNTRIES]
-        slots = _positions(fig.data, self._slots, key="legendgroup")
-        self._slot_at = [slots[slot] for slot in self._slots]
-        self.classes: _Classes | None = None
-        self._fills: dict[str, tuple[str, bool]] = {}  # iso3 -> (fill colour, hatched) shown
-        self._legend: dict[int, tuple[str, bool, str, int]] = {}  # legend slot -> (name, shown, colour, rank)
-
-    def on_click(self, callback: Callable[[list[str]], None]) -> None:
-        """Call ``callback`` with the alpha-3 codes of the countries clicked (in a ``go.FigureWidget``)."""
-        for at, codes in ((self._hover_at, self.polygons), (self._dots_at, self.dots)):
-            self.figure.data[at].on_click(
-                lambda _trace, points, _state, codes=codes: callback([codes[i] for i in points.point_inds])
-            )
-
-    def update(self, frame: pd.DataFrame, *, value: str = "tips", country: str = "country", label: str | None = None,
-               title: str | None = None, suppressed: str | None = None, suppressed_below: int | None = None,
-               classes: int = 5) -> None:
-        """Recolour the map for ``frame`` (one row per alpha-3 country, as for :func:`choropleth`)."""
-        c = _classify(frame, value=value, country=country, label=label, suppressed=suppressed,
-                      suppressed_below=suppressed_below, classes=classes)
-        self.classes = c
-        outlines, smalls = _outlines(), _small_countries()
-        # One plotly_update with raw values per trace: setting properties one by one runs
-        # plotly's validation for each and cost 15-20 ms per map at every interaction.
-        changes: dict[int, dict] = {}
-        for code in self.polygons:
-            fill, hatched = c.fill(code)
-            # What each country shows is kept here: reading it back from plotly's objects
-            # costs more than the update itself.
-            was_fill, was_hatched = self._fills.get(code, (NO_DATA, False))
-            if fill != was_fill:
-                changes.setdefault(self._country_at[code], {})["fillcolor"] = fill
-            if hatched != was_hatched:
-                changes.setdefault(self._country_at[code], {})["fillpattern"] = HATCH if hatched else {"shape": ""}
-            self._fills[code] = (fill, hatched)
-        entries = c.legend_entries()
-        for j, at in enumerate(self._slot_at):
-            name, colour, rank = entries[j] if j < len(entries) else (" ", NO_DATA, 3000)
-            shown = (name, j < len(entries), colour, rank)
-            if self._legend.get(j) != shown:
-                changes[at] = {"name": name, "showlegend": shown[1], "marker.color": colour, "legendrank": rank}
-                self._legend[j] = shown
-        changes[self._hover_at] = {"hovertext": [c.hover_text(code, outlines[code].name) for code in self.polygons]}
-        changes[self._dots_at] = {
-            "marker.color": [c.describe(code)[1] if code in c.shown or code in c.hidden else NO_DATA for code in self.dots],
-            "hovertext": [c.hover_text(code, smalls[code][0]) for code in self.dots],
-        }
-        restyle, indexes = _restyle(changes)
-        self.figure.plotly_update(
-            restyle_data=restyle,
-            relayout_data={"legend.title.text": f"<b>{c.label}</b>", "title.text": title},
-            trace_indexes=indexes,
-        )
 
 
 # -- response --------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 from caselib.errors import CaselibError
 from caselib.presentation.figures.style import GREY, SEQUENTIAL, apply_layout
 
-__all__ = ["choropleth", "class_breaks", "point_map", "project"]
+__all__ = ["choropleth", "class_breaks", "point_map", "project", "svg_geometry"]
 
 # Neutral, not blue: the value classes are shades of blue.
 OCEAN = "#f4f4f1"
@@ -151,10 +151,13 @@ def _ocean() -> go.Scatter:
     )
 
 
+def _extent(lat_min: float) -> tuple[float, float, float]:
+    """(x_max, y_min, y_max) of a world map reaching down to ``lat_min``, in projected units."""
+    return float(project(180, 0)[0]), float(project(0, lat_min)[1]), float(project(0, 90)[1])
+
+
 def _map_layout(fig: go.Figure, *, title: str | None, lat_min: float) -> None:
-    x_max = float(project(180, 0)[0])
-    y_min = float(project(0, lat_min)[1])
-    y_max = float(project(0, 90)[1])
+    x_max, y_min, y_max = _extent(lat_min)
     axis = dict(visible=False, showgrid=False, zeroline=False)
     apply_layout(fig, title=title, height=560)
     fig.update_layout(
@@ -163,6 +166,59 @@ def _map_layout(fig: go.Figure, *, title: str | None, lat_min: float) -> None:
         hovermode="closest", dragmode="pan", margin=dict(l=10, r=10, t=60 if title else 20, b=40),
         hoverlabel=dict(bgcolor="white"),
     )
+
+
+# SVG user units per projected unit: coordinates are whole numbers of tenths of a degree.
+SVG_SCALE = 10
+
+
+def _svg_path(x: np.ndarray, y: np.ndarray) -> str:
+    """An SVG path of rings separated by NaN, in whole SVG units, relative moves after the first
+    point of each ring (y grows downwards in SVG)."""
+    parts: list[str] = []
+    start, px, py = True, 0, 0
+    for a, b in zip(x.tolist(), y.tolist()):
+        if math.isnan(a):
+            parts.append("Z")
+            start = True
+            continue
+        ix, iy = round(a * SVG_SCALE), round(-b * SVG_SCALE)
+        if start:
+            parts.append(f"M{ix} {iy}")
+            start = False
+        elif ix != px or iy != py:
+            parts.append(f"l{ix - px} {iy - py}")
+        px, py = ix, iy
+    return "".join(parts) + "Z"
+
+
+@functools.cache
+def svg_geometry() -> dict:
+    """The world map's geometry for :class:`caselib.presentation.widgets.map_widget.MapWidget`, the same
+    outlines and projection as the plotly maps here, as SVG.
+
+    Returns
+    -------
+    dict
+        ``view``: the SVG viewBox ``[x, y, width, height]`` (down to 58° S, as the maps here
+        without Antarctica); ``ocean``: the globe's outline; ``countries``: ``[iso3, name,
+        path, anchor_x, anchor_y]`` for every outline but Antarctica's (the anchor is a point
+        inside its largest part); ``dots``: ``[iso3, name, x, y]`` of the countries drawn as
+        a dot at their capital. Coordinates are projected units times `SVG_SCALE`, with y
+        growing downwards. Built once per process; about 60 KB as JSON.
+    """
+    x_max, y_min, y_max = _extent(-58)
+    pad = 1
+    view = [round(-x_max * 1.01 * SVG_SCALE), round(-(y_max + pad) * SVG_SCALE),
+            round(2 * x_max * 1.01 * SVG_SCALE), round((y_max - y_min + 2 * pad) * SVG_SCALE)]
+    ocean = _ocean()
+    countries = [
+        [code, o.name, _svg_path(o.x, o.y), round(o.hover_x * SVG_SCALE), round(-o.hover_y * SVG_SCALE)]
+        for code, o in _outlines().items() if code != "ATA"
+    ]
+    dots = [[code, name, round(x * SVG_SCALE), round(-y * SVG_SCALE)] for code, (name, x, y) in _small_countries().items()]
+    return {"view": view, "ocean": _svg_path(np.array(ocean.x, dtype=float), np.array(ocean.y, dtype=float)),
+            "countries": countries, "dots": dots}
 
 
 def _class_colours(n: int) -> list[str]:
@@ -298,6 +354,21 @@ class _Classes:
         entries = [(name, colour, _class_rank(i)) for i, (name, colour) in enumerate(zip(self.labels, self.colors))]
         entries += [(self.legend_text, SUPPRESSED_FG, RANK_SUPPRESSED)] if self.hidden else []
         return entries + [("no data", NO_DATA, RANK_NO_DATA)]
+
+
+def not_drawn_note(c: _Classes) -> str:
+    """The note below a map naming the countries of its frame that it cannot draw ("" when none)."""
+    if not c.not_drawn:
+        return ""
+    from caselib.domain.countries import country_name
+
+    listed = [
+        f"{country_name(code) or code} ({c.describe(code)[0]})" if code in c.shown or code in c.hidden
+        else f"{country_name(code) or code}"
+        for code in c.not_drawn
+    ]
+    more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
+    return "Not on this map (no outline at this scale): " + ", ".join(listed[:8]) + more
 
 
 def _class_rank(i: int) -> int:
@@ -451,15 +522,8 @@ def choropleth(
     _map_layout(fig, title=title, lat_min=lat_min)
     fig.update_layout(legend=_legend(label))
     if not_drawn:
-        from caselib.domain.countries import country_name
-
-        listed = [
-            f"{country_name(c) or c} ({describe(c)[0]})" if c in shown or c in hidden_codes else f"{country_name(c) or c}"
-            for c in not_drawn
-        ]
-        more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
         fig.add_annotation(
-            text="Not on this map (no outline at this scale): " + ", ".join(listed[:8]) + more,
+            text=not_drawn_note(c),
             xref="paper", yref="paper", x=0, y=-0.02, xanchor="left", yanchor="top",
             showarrow=False, font=dict(size=12, color="#666666"),
         )

@@ -41,12 +41,12 @@ class ClosureReview(View):
         self.by = by
         self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure")
         self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="340px"))
-        from caselib.presentation.figures.live import LiveChoropleth, LiveConsensus
+        from caselib.presentation.figures.live import LiveConsensus
+        from caselib.presentation.widgets.map_widget import MapWidget
 
         self.consensus = figure_widget()
         self._consensus = LiveConsensus(self.consensus)
-        self.map = figure_widget()
-        self._map = LiveChoropleth(self.map, label="countable tips")
+        self.map = MapWidget(label="countable tips", layout=W.Layout(flex="1 1 0", min_width="0"))
         self.reasons = W.HTML()
         self.tips = TipTable(session, page_size=10)
         from caselib.domain.audit import CLOSE_OUTCOMES
@@ -156,7 +156,7 @@ class ClosureReview(View):
         if flag["outcome"] in ("origin_established", "widely_distributed", "exhausted"):
             self.outcome.value = flag["outcome"]
         self._consensus.show(consensus, object_id)
-        self._map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
+        self.map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
         self.tips.show(TipFilter(objects=(object_id,)))
 
     def _show_reasons(self, object_id: str):

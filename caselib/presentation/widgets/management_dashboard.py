@@ -38,7 +38,9 @@ class ManagementDashboard(View):
         self.refresh_button = W.Button(description="Refresh", button_style="primary")
         self.status = W.HTML()
         self.tiles = W.HTML()
-        self.map = FigureOutput()
+        from caselib.presentation.widgets.map_widget import MapWidget
+
+        self.map = MapWidget(label="tips")
         self.response = FigureOutput()
         self.pipeline = FigureOutput()
         self.attention = W.HTML()
@@ -62,7 +64,7 @@ class ManagementDashboard(View):
                 W.HBox([self.wave, self.as_of, self.refresh_button]),
                 self.status,
                 self.tiles,
-                self.map.widget,
+                self.map,
                 W.HBox([self.response.widget, self.pipeline.widget]),
                 self.attention_heading,
                 self.attention,
@@ -78,7 +80,6 @@ class ManagementDashboard(View):
         from caselib.domain.response import wave_response
         from caselib.errors import StoreError
         from caselib.presentation.figures.management import kpi_tiles_html, pipeline_chart
-        from caselib.presentation.figures.maps import choropleth
         from caselib.presentation.figures.response import response_curves
 
         as_of = as_of_day(self.as_of.value)
@@ -108,8 +109,8 @@ class ManagementDashboard(View):
         scope = f"wave {self.wave_names.get(wave, wave)}" if wave else "the whole campaign"
         self.status.value = f"<span class='caselib-caption'>As of {as_of:%d %B %Y} · {html.escape(scope)}</span>"
         self.tiles.value = kpi_tiles_html(numbers, wave_name=self.wave_names.get(wave))
-        self.map.show(choropleth(origins, label="tips", suppressed="suppressed", suppressed_below=self.k,
-                                 title=f"Where tips come from ({scope})"))
+        self.map.update(origins, label="tips", suppressed="suppressed", suppressed_below=self.k,
+                        title=f"Where tips come from ({scope})")
         if wave:
             response = response[response["wave_id"] == wave]
         self.response.show(response_curves(

@@ -9,16 +9,18 @@ which the kernel processes and echoes back to the page (ipywidgets' ``echo_updat
 the kernel stayed busy for a second after every pick (``benchmarks/bench_browser.py``).
 
 Here :class:`FigureWidget`'s ``_esm`` is a few lines that wait for the bundle, which one
-hidden widget per kernel (:func:`bundle_widget`) carries; the page loads it once. The stub
-hands plotly's code a model that drops the state reports: the views never read plotly's
-computed defaults back (:mod:`caselib.presentation.figures.live` keeps what it showed), and
-clicks (``_js2py_pointsCallback``) and the user's own pans and zooms still reach the kernel.
+hidden widget per kernel (:func:`bundle_widget`) carries; the page loads it once. In that
+copy of the bundle, the two methods that compute and send the drawn state
+(``_sendTraceDeltas``, ``_sendLayoutDelta``) return at once: computing it merged every
+trace's full data, coordinates included, after every update (50-200 ms per map), even
+when nothing was sent. The views never read plotly's computed defaults back
+(:mod:`caselib.presentation.figures.live` keeps what it showed); clicks
+(``_js2py_pointsCallback``) and the user's own pans and zooms still reach the kernel.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from pathlib import Path
 
@@ -38,32 +40,17 @@ _SHARED = """const shared = () => globalThis.__caselibPlotlyWidget ??= (() => {
 })();
 """
 
-# What plotly's widget JavaScript reports after each draw; dropped before it is sent.
-_DROPPED = ["_js2py_traceDeltas", "_js2py_layoutDelta", "_js2py_widget_layoutDelta"]
-
-_STUB_ESM = _SHARED + "const DROPPED = new Set(" + json.dumps(_DROPPED) + """);
-const quiet = (model) => new Proxy(model, {
-  get(target, key) {
-    if (key === 'set') {
-      return (name, ...rest) => (typeof name === 'string' && DROPPED.has(name)) ? undefined : target.set(name, ...rest);
-    }
-    const value = target[key];
-    return typeof value === 'function' ? value.bind(target) : value;
-  },
-});
-export default async () => {
-  const widget = (await shared().promise)();
-  return {
-    initialize(context) { return widget.initialize({...context, model: quiet(context.model)}); },
-    render(context) { return widget.render({...context, model: quiet(context.model)}); },
-  };
-};
+_STUB_ESM = _SHARED + """export default async () => (await shared().promise)();
 """
+
+# The definitions (not the calls) of the methods that report the drawn state to the kernel.
+_REPORTERS = re.compile(r"\b(_sendTraceDeltas|_sendLayoutDelta)\(([\w$]*)\)\{")
 
 
 @functools.cache
 def _bundle_esm() -> str:
-    """plotly's widget bundle, registering its factory on the shared global instead of exporting it."""
+    """plotly's widget bundle, registering its factory on the shared global instead of exporting it,
+    with its drawn-state reports made to return at once."""
     text = _BUNDLE.read_text(encoding="utf-8")
     # The module's own export is its last statement; only license comments follow it.
     match = list(re.finditer(r"export\s*\{([^{}]*)\}", text))[-1:]
@@ -72,7 +59,11 @@ def _bundle_esm() -> str:
     if not default:
         raise RuntimeError(f"plotly's widget bundle {_BUNDLE} no longer ends with its default export; "
                            "caselib's FigureWidget needs updating for this plotly version.")
-    return (text[: match.start()] + "\n" + _SHARED
+    body, found = _REPORTERS.subn(r"\1(\2){return;", text[: match.start()])
+    if found != 2:
+        raise RuntimeError(f"plotly's widget bundle {_BUNDLE} no longer defines _sendTraceDeltas and "
+                           "_sendLayoutDelta once each; caselib's FigureWidget needs updating for this plotly version.")
+    return (body + "\n" + _SHARED
             + f"shared().resolve({default.group(1)});\nexport default {{ render() {{}} }};\n" + text[match.end():])
 
 

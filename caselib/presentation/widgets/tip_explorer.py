@@ -29,20 +29,19 @@ class TipExplorer(View):
 
     def __init__(self, session: Session, *, value: TipFilter | None = None, freq: str = "week") -> None:
         from caselib.domain.response import wave_launches
-        from caselib.presentation.figures.live import LiveChoropleth, LiveTimeline
+        from caselib.presentation.figures.live import LiveTimeline
+        from caselib.presentation.widgets.map_widget import MapWidget
 
         self.session = session
         self.freq = freq
         self.panel = FilterPanel(session, value)
         with session.reading() as store:
             self.launches = wave_launches(store)  # fixed while the explorer is open
-        self.reporter_map = figure_widget()
-        self.suggested_map = figure_widget()
-        # Drawn once; each refresh only recolours them (see LiveChoropleth).
-        self._maps = {
-            "reporter": LiveChoropleth(self.reporter_map, label="tips sent from"),
-            "suggested": LiveChoropleth(self.suggested_map, label="tips suggesting"),
-        }
+        # Drawn once; each refresh only recolours them (see MapWidget). Side by side, each
+        # takes half of the width there is.
+        half = dict(flex="1 1 0", min_width="0")
+        self.reporter_map = MapWidget(label="tips sent from", layout=W.Layout(**half))
+        self.suggested_map = MapWidget(label="tips suggesting", layout=W.Layout(**half))
         self.timeline = figure_widget()
         self._timeline = LiveTimeline(self.timeline, self.launches, freq=freq, title=f"Tips per {freq}")
         self.table = TipTable(session)
@@ -52,15 +51,15 @@ class TipExplorer(View):
         self.summary = W.HTML()
         self.timings: list[float] = []
         self.frames: dict[str, pd.DataFrame] = {}
-        self._maps["reporter"].on_click(lambda codes: self.pick("reporter_countries", codes))
-        self._maps["suggested"].on_click(lambda codes: self.pick("suggested_countries", codes))
+        self.reporter_map.on_click(lambda codes: self.pick("reporter_countries", codes))
+        self.suggested_map.on_click(lambda codes: self.pick("suggested_countries", codes))
         self.panel.on_change(lambda _: self.refresh())
         self.widget = W.VBox(
             [
                 self.panel.widget,
                 self.panel.caption,
                 self.summary,
-                W.HBox([self.reporter_map, self.suggested_map]),
+                W.HBox([self.reporter_map, self.suggested_map], layout=W.Layout(width="100%")),
                 self.timeline,
                 self.table_panel,
             ]
@@ -89,8 +88,8 @@ class TipExplorer(View):
             f"{plural(len(suggested), 'suggested country')}"
         )
         # Each sends the browser one update message.
-        self._maps["reporter"].update(reporters, label="tips sent from", title="Where tips come from")
-        self._maps["suggested"].update(suggested, label="tips suggesting", title="Where tipsters place the object")
+        self.reporter_map.update(reporters, label="tips sent from", title="Where tips come from")
+        self.suggested_map.update(suggested, label="tips suggesting", title="Where tipsters place the object")
         self._timeline.update(over_time)
         self.timings.append(time.perf_counter() - started)
 
