@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -16,11 +18,14 @@ from caselib.domain.demo import build_demo
 from conftest import write_csv
 from servers import free_port, lab_token, make_target, wait_for
 
+ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
+    """JupyterLab served by `make lab`; yields its URL, token, database and the working-copy
+    folder (inside the ignored work/, never an analyst's, removed afterwards)."""
     folder = tmp_path_factory.mktemp("lab")
     db = folder / "demo.duckdb"
     build_demo(db, tips=5000, progress=False)
@@ -31,17 +36,26 @@ def lab(tmp_path_factory):
         load_file(store, "tips", write_csv(folder / "hostile.csv", rows), progress=False)
     port = free_port()
     log = folder / "lab.log"
-    env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(folder / "rt")}
+    work = f"work/pytest-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
+           "LAB_WORK": work}
     env.pop("DISPLAY", None)
-    with make_target("lab", env, log) as process:
-        token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
-        yield f"http://127.0.0.1:{port}", token
+    try:
+        with make_target("lab", env, log) as process:
+            token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
+            yield f"http://127.0.0.1:{port}", token, db, work
+    finally:
+        shutil.rmtree(ROOT / work, ignore_errors=True)
+
+
+def notebook_url(lab, name: str) -> str:
+    """The analyst's working copy of notebook ``name``, in a fresh workspace."""
+    base, token, _, work = lab
+    return f"{base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/{work}/{name}.ipynb?reset&token={token}"
 
 
 def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
-    base, token = lab
-    url = f"{base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/notebooks/01_tip_explorer.ipynb?reset&token={token}"
-    report = browser.open_page(url, timeout=120_000, viewport=(1500, 1100))
+    report = browser.open_page(notebook_url(lab, "01_tip_explorer"), timeout=120_000, viewport=(1500, 1100))
     page = report.page
     # Every kernel websocket frame, both ways: (direction, bytes, whether plotly's widget
     # reported its drawn state back). Recorded from a reload, so the kernel's socket is seen open.
@@ -113,3 +127,67 @@ def test_tip_explorer_draws_its_maps_and_shows_tip_text_as_text(browser, lab):
     assert page.locator(".caselib-table script, .caselib-table img").count() == 0
     assert report.external_requests == []
     assert report.page_errors == []
+
+
+def _kernel_figures(page) -> dict:
+    """What the page shows: each caselib map's labels, and the timeline's bars."""
+    return page.evaluate(
+        """() => ({
+            maps: Array.from(document.querySelectorAll('.caselib-map')).map((el) => Object.fromEntries(
+                Array.from(el.querySelectorAll('[data-iso3]')).map((s) => [s.dataset.iso3, s.getAttribute('aria-label')]))),
+            bars: Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap((gd) => (gd.data || [])
+                .filter((t) => t.name === 'tips').map((t) => Array.from(t.y))),
+        })"""
+    )
+
+
+def test_a_reload_while_the_kernel_runs_shows_the_current_selection(browser, lab):
+    """Reloaded while the kernel runs, every view comes back with the figures of the
+    selection made before: the maps' and the timeline's counts are the database's."""
+    db = lab[2]
+    report = browser.open_page(notebook_url(lab, "01_tip_explorer"), timeout=120_000, viewport=(1280, 800))
+    page = report.page
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_timeout(2000)
+    page.keyboard.press("Escape")
+    page.click(".jp-Notebook .jp-Cell >> nth=1", timeout=30_000)
+    page.keyboard.press("Shift+Enter")
+    painted = report.map_marks(count=2, timeout=180_000)[0]["drawn"]
+    from caselib.domain.countries import country_name
+
+    page.locator(".widget-select-multiple", has_text="Sent from").locator("select").select_option(
+        label=f"FRA · {country_name('FRA')}")
+    page.wait_for_function("(n) => Number(document.querySelector('.caselib-map').dataset.drawn) > n",
+                           arg=painted, timeout=60_000)
+    page.wait_for_timeout(1000)
+    before = _kernel_figures(page)
+    # Saved (as JupyterLab's autosave does): the outputs, which name the views' widgets, are
+    # in the file the reload reads; the widgets' state comes from the running kernel.
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
+
+    page.reload(timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    report.map_marks(count=2, timeout=120_000)
+    report.plot_marks(count=1, timeout=120_000)
+    page.wait_for_timeout(1000)
+    after = _kernel_figures(page)
+    assert after == before
+
+    from caselib.domain.countries import country_name as name_of
+
+    with Store(db, read_only=True) as store:
+        sent = store.scalar("SELECT count(*) FROM tips WHERE reporter_country = 'FRA'")
+        suggested = dict(store.rows("SELECT suggested_country, count(*) FROM tips WHERE reporter_country = 'FRA' "
+                                    "AND suggested_country IS NOT NULL GROUP BY 1"))
+    reporter, suggesting = after["maps"]
+    assert reporter["FRA"] == f"{name_of('FRA')}: tips sent from: {sent:,}"
+    assert all(label.endswith("no data") for code, label in reporter.items() if code != "FRA")
+    shown = {code: label for code, label in suggesting.items() if not label.endswith("no data")}
+    assert shown.keys() == suggested.keys()
+    for code, count in suggested.items():
+        assert shown[code] == f"{name_of(code)}: tips suggesting: {count:,}", code
+    assert [sum(bars) for bars in after["bars"]] == [sent]
+    assert "France" in page.inner_text(".jp-OutputArea")
+    assert not [m for m in report.console_errors if "Failed to initialize" in m]
+    assert report.page_errors == [] and report.external_requests == []

@@ -357,3 +357,43 @@ def test_explorer_summary_and_caption_read_as_words(session):
     explorer.pick("reporter_countries", ["DEU"])
     assert "1 reporter country ·" in explorer.summary.value, explorer.summary.value
     assert "sent from Germany" in explorer.panel.caption.value
+
+
+def test_the_first_figure_does_not_compile_jsonschemas_iri_grammar_yet_iris_still_check():
+    """plotly's FigureWidget imports jsonschema (through nbformat), whose IRI checker's grammar
+    took 1.1 s to compile at import: deferred to its first use, which still answers right."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from caselib.presentation.widgets.common import figure_widget\n"
+        "figure_widget()\n"
+        "print('jsonschema' in sys.modules, 'rfc3987_syntax.syntax_helpers' in sys.modules)\n"
+        "import jsonschema\n"
+        "check = jsonschema.FormatChecker()\n"
+        "print(check.conforms('http://example.com/ä?q=1', 'iri'), check.conforms('no iri here', 'iri'),\n"
+        "      check.conforms('a b', 'iri-reference'))\n"
+        "import rfc3987_syntax\n"
+        "print(rfc3987_syntax.is_valid_syntax('iri', 'urn:x'), 'rfc3987_syntax.syntax_helpers' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:3] == ["True False", "True False False", "True True"], result.stdout
+
+
+def test_a_page_that_loads_a_figure_again_gets_it_as_it_is_now(session):
+    """A reloaded page asks the kernel for each widget's state: the timeline's must be the
+    current selection's, not the one it had when the view was displayed."""
+    explorer = TipExplorer(session)
+    explorer._repr_mimebundle_()  # displayed
+    explorer.panel.set(reporter_countries=("FRA",))
+    with Store(session.path, read_only=True) as store:
+        french = store.scalar("SELECT count(*) FROM tips WHERE reporter_country = 'FRA'")
+    for state in (explorer.timeline.get_state(), explorer.timeline.get_state("_widget_data")):
+        bars = next(t for t in state["_widget_data"] if t.get("name") == "tips")
+        assert sum(bars["y"]) == french
+    assert explorer.timeline.get_state()["_widget_layout"]["title"]["text"] == explorer.timeline.layout.title.text
+    # The maps' state is their picture: France alone.
+    shading = explorer.reporter_map.get_state("shading")["shading"]
+    coloured = [code for code, fill in zip(explorer.reporter_map.codes, shading["fills"]) if fill != "#d9d9d9"]
+    assert coloured == ["FRA"]

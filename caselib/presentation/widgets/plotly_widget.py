@@ -21,14 +21,54 @@ when nothing was sent. The views never read plotly's computed defaults back
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import re
+import sys
+import types
 from pathlib import Path
 
-import anywidget
-import plotly
-import plotly.graph_objects as go
-from plotly.serializers import custom_serializers
-from traitlets import Dict
+
+def _defer_iri_grammar(name: str = "rfc3987_syntax") -> None:
+    """Have ``rfc3987_syntax`` compile its grammar when first used, not when imported.
+
+    plotly's ``FigureWidget`` imports plotly's renderers, which import nbformat, which imports
+    jsonschema, whose format checkers import ``rfc3987_syntax.is_valid_syntax``; that module
+    compiles an Earley grammar as it is imported: 1.1 s of every kernel's first figure, for a
+    check (IRI formats in a JSON schema) that no view makes. Until then a stand-in module
+    holds its place; its ``is_valid_syntax``, or any other name asked of it, imports the real
+    module, which then takes its place in ``sys.modules``.
+    """
+    if name in sys.modules or importlib.util.find_spec(name) is None:
+        return
+    stand_in = types.ModuleType(name, "Stands in for rfc3987_syntax until it is used (caselib).")
+
+    def real() -> types.ModuleType:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def is_valid_syntax(*args, **kwargs):
+        return real().is_valid_syntax(*args, **kwargs)
+
+    def other(attribute: str):
+        # The import system asks a module for __path__ and the like: those do not load it.
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return getattr(real(), attribute)
+
+    stand_in.is_valid_syntax = is_valid_syntax
+    stand_in.__getattr__ = other
+    sys.modules[name] = stand_in
+
+
+_defer_iri_grammar()
+
+import anywidget  # noqa: E402
+import plotly  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+from plotly.serializers import custom_serializers  # noqa: E402
+from traitlets import Dict  # noqa: E402
 
 __all__ = ["FigureWidget", "bundle_widget"]
 
@@ -89,8 +129,8 @@ def _quiet_trait():
 
 
 class FigureWidget(go.FigureWidget):
-    """A ``go.FigureWidget`` whose JavaScript comes from :func:`bundle_widget` and which
-    sends no drawn state back after updates."""
+    """A ``go.FigureWidget`` whose JavaScript comes from :func:`bundle_widget`, which sends no
+    drawn state back after updates, and which a reloaded page draws as it is now."""
 
     _esm = _STUB_ESM
     _js2py_traceDeltas = _quiet_trait()
@@ -103,3 +143,20 @@ class FigureWidget(go.FigureWidget):
     def __init__(self, *args, **kwargs) -> None:
         bundle_widget()  # before the figure, so that the page has plotly when it draws it
         super().__init__(*args, **kwargs)
+
+    def get_state(self, key=None, drop_defaults=False):
+        """The widget's state, with the figure's traces and layout as they are now.
+
+        plotly keeps the state it sent the page (``_widget_data``, ``_widget_layout``) as it
+        was when the widget was created or displayed, and sends later changes as messages. A
+        page that loads the widget again (a reload, the notebook reopened while the kernel
+        runs) asks for the state and would draw the figure as it was then, under captions
+        that are current. Here it gets the current figure.
+        """
+        state = super().get_state(key, drop_defaults)
+        if not hasattr(self, "_layout_obj"):  # asked while plotly's __init__ runs
+            return state
+        for name, current in (("_widget_data", self._data), ("_widget_layout", self._layout_obj._props)):
+            if name in state:
+                state[name] = self.trait_metadata(name, "to_json", self._trait_to_json)(current, self)
+        return state
