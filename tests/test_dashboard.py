@@ -94,6 +94,15 @@ def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):
 def test_dashboard_selectors_recompute_the_view(browser, dashboard):
     report = browser.open_page(dashboard, timeout=180_000)
     page = report.page
+    # Every byte of the kernel's websocket, recorded from a reload (so the socket is seen open).
+    frames: list[int] = []
+
+    def record(ws) -> None:
+        for event in ("framesent", "framereceived"):
+            ws.on(event, lambda payload: frames.append(len(payload)))
+
+    page.on("websocket", record)
+    page.reload(timeout=180_000)
     page.wait_for_selector(".caselib-tiles", timeout=180_000)
     report.plot_marks(count=2, timeout=120_000)
     report.map_marks(count=1, timeout=120_000)
@@ -102,6 +111,8 @@ def test_dashboard_selectors_recompute_the_view(browser, dashboard):
     tiles = "document.querySelectorAll('.caselib-tile').length"
     assert page.evaluate(f"() => {tiles}") == 8
     before = page.evaluate(rows)
+    page.wait_for_timeout(1000)
+    frames.clear()
     page.locator("select").first.select_option(label="March 2021")
     page.wait_for_function(
         "() => document.querySelector('.caselib-tiles').innerText.includes('in the window of wave March 2021')",
@@ -109,6 +120,12 @@ def test_dashboard_selectors_recompute_the_view(browser, dashboard):
     assert "wave March 2021" in page.inner_text("body")
     page.wait_for_function(
         "() => document.querySelector('.caselib-map-title').textContent.includes('wave March 2021')", timeout=60_000)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some((gd) => gd.layout && gd.layout.title"
+        " && String(gd.layout.title.text).includes('launch of March 2021'))", timeout=60_000)
+    page.wait_for_timeout(1000)
+    # A pick sends the wave's figures as small updates: no figure, no outline sent again.
+    assert frames and sum(frames) < 100_000
     # the same eight tiles in the same rows, each saying what it covers
     assert page.evaluate(f"() => {tiles}") == 8 and page.evaluate(rows) == before
     assert page.inner_text(".caselib-tiles").count("whole campaign") == 7
@@ -228,3 +245,36 @@ def test_dashboard_keeps_working_while_a_large_load_runs(dashboard_db, tmp_path)
     assert seen <= {before, after} and after in seen
     assert busy > 0  # the load really overlapped with the refreshes
     assert "busy with a load" not in dashboard.status.value
+
+
+def test_a_wave_pick_recomputes_only_the_waves_figures_until_the_database_changes(dashboard_db, tmp_path):
+    """Picking a wave reuses the campaign-wide figures (flags, pipeline, every wave's curves)
+    and sends only what the wave changes; a decision made elsewhere since is in the next pick."""
+    from caselib.presentation.widgets import ManagementDashboard
+
+    path = tmp_path / "picks.duckdb"
+    shutil.copy(dashboard_db, path)
+    dashboard = ManagementDashboard(Session(path, idle=0), wait=0.2)
+    flags, response, pipeline = dashboard.frames["flags"], dashboard.response, dashboard.pipeline
+    wave = next(iter(dashboard.wave_names))
+    sent: list[dict] = []
+    response._send_update_msg = lambda *args, **kwargs: sent.append(args)
+    dashboard.wave.value = wave
+    assert dashboard.frames["flags"] is flags and dashboard.response is response and dashboard.pipeline is pipeline
+    assert len(sent) == 1  # one update of the curves: which are shown, and the title
+    shown = {trace.legendgroup for trace in response.data if trace.visible is not False and trace.legendgroup}
+    assert shown == {wave}
+    assert response.layout.title.text == f"Response after the launch of {dashboard.wave_names[wave]}"
+    assert dashboard.map.shading["title"] == f"Where tips come from (wave {dashboard.wave_names[wave]})"
+
+    open_object = flags.loc[flags["status"] == "open", "object_id"].iat[0]
+    closed = subprocess.run(
+        [sys.executable, "-m", "caselib", "--db", str(path), "close", open_object, "--outcome", "exhausted",
+         "--reason", "test"], capture_output=True, text=True)
+    assert closed.returncode == 0, closed.stderr
+    dashboard.wave.value = ""
+    now = dashboard.frames["flags"]
+    assert now is not flags
+    assert now.set_index("object_id").loc[open_object, "status"] == "closed"
+    assert dashboard.response is not response and dashboard.pipeline is not pipeline  # drawn anew
+    assert dashboard.charts.children == (dashboard.response, dashboard.pipeline)

@@ -181,16 +181,19 @@ class LiveResponseCurves:
         self.wave_ids = list(dict.fromkeys(response["wave_id"]))
         wanted = set(self.wave_ids)
         self._lines = [(i, trace.legendgroup) for i, trace in enumerate(figure.data) if trace.legendgroup in wanted]
-        self._shown: tuple | None = None  # (visible flags, axis type) the figure has
+        self._shown: tuple | None = None  # (visible flags, axis type, title) the figure has
 
-    def show(self, wave_ids, *, log_scale: bool = False) -> None:
+    def show(self, wave_ids, *, log_scale: bool = False, title: str | None = None) -> None:
+        """Show the lines of ``wave_ids`` (and ``title``, when given), in one message."""
         chosen = set(wave_ids)
         visible = [wave in chosen for _, wave in self._lines]
         scale = "log" if log_scale else "linear"
-        if self._shown != (visible, scale):
-            self.figure.plotly_update(restyle_data={"visible": visible}, relayout_data={"yaxis.type": scale},
+        shown = (visible, scale, title)
+        if self._shown != shown:
+            relayout = {"yaxis.type": scale} | ({"title.text": title} if title is not None else {})
+            self.figure.plotly_update(restyle_data={"visible": visible}, relayout_data=relayout,
                                       trace_indexes=[i for i, _ in self._lines])
-            self._shown = (visible, scale)
+            self._shown = shown
 
 
 class LiveHalfLife:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from caselib.domain.filters import TipFilter
 from caselib.domain.rules import as_of_day, count_text
-from caselib.presentation.widgets.common import STYLE, FigureOutput, View, html_table
+from caselib.presentation.widgets.common import STYLE, View, figure_widget, html_table
 from caselib.store.session import Session
 
 __all__ = ["ManagementDashboard"]
@@ -41,15 +41,20 @@ class ManagementDashboard(View):
         from caselib.presentation.widgets.map_widget import MapWidget
 
         self.map = MapWidget(label="tips")
-        self.response = FigureOutput()
-        self.pipeline = FigureOutput()
+        # Live plotly widgets, made anew when the campaign changes (a load, a decision, another
+        # as-of day); a wave pick only shows the wave's response curves.
+        self.response = self.pipeline = None
+        self.charts = W.HBox([])
         self.attention = W.HTML()
         self.attention_heading = W.HTML("<h3>Needs attention now</h3>")
         self.numbers = None
         self.frames: dict[str, pd.DataFrame] = {}
         self.refreshed_at: dt.datetime | None = None
-        self.wave.observe(lambda _: self.refresh(), names="value")
-        self.as_of.observe(lambda _: self.refresh(), names="value")
+        self._campaign: dict | None = None  # the campaign-wide figures, and the key they were computed for
+        self._curves = None  # LiveResponseCurves of every wave, in self.response
+        self._charts_key: tuple | None = None  # the campaign key the charts were drawn for
+        self.wave.observe(lambda _: self.refresh(again=False), names="value")
+        self.as_of.observe(lambda _: self.refresh(again=False), names="value")
         self.refresh_button.on_click(lambda _: self.refresh())
         title = W.HTML(
             f"{STYLE}<h1 style='margin:0;color:#0b3d68'>Trace an Object · campaign dashboard</h1>"
@@ -65,33 +70,44 @@ class ManagementDashboard(View):
                 self.status,
                 self.tiles,
                 self.map,
-                W.HBox([self.response.widget, self.pipeline.widget]),
+                self.charts,
                 self.attention_heading,
                 self.attention,
             ]
         )
         self.refresh()
 
-    def refresh(self) -> bool:
-        """Recompute everything; False (figures kept) when the database is busy with a load."""
+    def refresh(self, *, again: bool = True) -> bool:
+        """Recompute the view; False (figures kept) when the database is busy with a load.
+
+        What does not depend on the wave (the closure flags, the pipeline, the attention
+        list, every wave's response) is computed once per as-of day and state of the
+        database (its last load and last audited decision), and again when ``again`` (the
+        Refresh button); picking a wave recomputes only the wave's figures. A figure is
+        sent to the page only when it changed.
+        """
         from caselib.domain.closure import closure_flags
         from caselib.domain.geography import tips_by_country
-        from caselib.domain.management import attention, attention_note, closure_pipeline, kpis
+        from caselib.domain.management import attention, closure_pipeline, kpis
         from caselib.domain.response import wave_response
         from caselib.errors import StoreError
-        from caselib.presentation.figures.management import kpi_tiles_html, pipeline_chart
-        from caselib.presentation.figures.response import response_curves
 
         as_of = as_of_day(self.as_of.value)
         wave = self.wave.value or None
         try:
             with self.session.reading(wait=self.wait) as store:
-                flags = closure_flags(store, as_of=as_of)
-                numbers = kpis(store, as_of=as_of, wave=wave, k=self.k, flags=flags)
+                key = (as_of, *store.rows("SELECT (SELECT max(batch_id) FROM load_batches), "
+                                          "(SELECT max(seq) FROM audit_log)")[0])
+                if again or self._campaign is None or self._campaign["key"] != key:
+                    flags = closure_flags(store, as_of=as_of)
+                    self._campaign = {
+                        "key": key, "flags": flags, "response": wave_response(store, TipFilter(received_to=as_of)),
+                        "pipeline": closure_pipeline(store, as_of=as_of),
+                        "attention": attention(store, as_of=as_of, flags=flags, k=self.k),
+                    }
+                campaign = self._campaign
+                numbers = kpis(store, as_of=as_of, wave=wave, k=self.k, flags=campaign["flags"])
                 origins = tips_by_country(store, TipFilter(wave=wave, received_to=as_of), by="reporter", k=self.k)
-                response = wave_response(store, TipFilter(received_to=as_of))
-                pipeline = closure_pipeline(store, as_of=as_of)
-                needs = attention(store, as_of=as_of, flags=flags, k=self.k)
         except StoreError as error:
             if not error.locked:
                 raise
@@ -104,21 +120,27 @@ class ManagementDashboard(View):
         finally:
             self.session.release()  # let a loader in between refreshes
         self.numbers = numbers
-        self.frames = {"origins": origins, "response": response, "pipeline": pipeline, "attention": needs, "flags": flags}
+        self.frames = {"origins": origins, "response": campaign["response"], "pipeline": campaign["pipeline"],
+                       "attention": campaign["attention"], "flags": campaign["flags"]}
         self.refreshed_at = dt.datetime.now(dt.UTC)
+        self._show(as_of, wave)
+        return True
+
+    def _show(self, as_of: dt.date, wave: str | None) -> None:
+        from caselib.domain.management import attention_note
+        from caselib.presentation.figures.management import kpi_tiles_html
         scope = f"wave {self.wave_names.get(wave, wave)}" if wave else "the whole campaign"
         self.status.value = f"<span class='caselib-caption'>As of {as_of:%d %B %Y} · {html.escape(scope)}</span>"
-        self.tiles.value = kpi_tiles_html(numbers, wave_name=self.wave_names.get(wave))
-        self.map.update(origins, label="tips", suppressed="suppressed", suppressed_below=self.k,
+        self.tiles.value = kpi_tiles_html(self.numbers, wave_name=self.wave_names.get(wave))
+        self.map.update(self.frames["origins"], label="tips", suppressed="suppressed", suppressed_below=self.k,
                         title=f"Where tips come from ({scope})")
-        if wave:
-            response = response[response["wave_id"] == wave]
-        self.response.show(response_curves(
-            response, title=f"Response after the launch of {self.wave_names.get(wave, wave)}" if wave else "Response after each launch"))
-        # The pipeline and the attention list are the campaign's: with a wave picked, they say so.
-        campaign_wide = " (whole campaign)" if wave else ""
-        self.pipeline.show(pipeline_chart(pipeline, title=f"Closure pipeline{campaign_wide}"))
-        self.attention_heading.value = f"<h3>Needs attention now{campaign_wide}</h3>"
+        key = self._campaign["key"]
+        if self._charts_key != key:
+            self._replace_charts()
+        self._curves.show([wave] if wave else self._curves.wave_ids, title=(
+            f"Response after the launch of {self.wave_names.get(wave, wave)}" if wave else "Response after each launch"))
+        self.attention_heading.value = f"<h3>Needs attention now{' (whole campaign)' if wave else ''}</h3>"
+        needs = self.frames["attention"]
         shown = needs.copy()
         for column in ("untriaged_tips", "tips_last_30_days"):
             shown[column] = [count_text(None if pd.isna(v) else int(v), self.k) for v in needs[column]]
@@ -128,4 +150,23 @@ class ManagementDashboard(View):
                     ("waiting_days", "Waiting (days)"), ("tips_last_30_days", "Tips, last 30 days")]
         ) + (f"<p class='caselib-caption'>…{html.escape(more)}.</p>" if more else "")
         ) if len(needs) else "<p>Nothing needs attention.</p>"
-        return True
+
+    def _replace_charts(self) -> None:
+        """Draw every wave's response curves and the pipeline for the campaign as it is now."""
+        import plotly.graph_objects as go
+
+        from caselib.presentation.figures.live import LiveResponseCurves
+        from caselib.presentation.figures.management import pipeline_chart
+
+        old = (self.response, self.pipeline)
+        # Drawn whole before each widget is made: its first state is all the page needs.
+        curves = LiveResponseCurves(go.Figure(), self.frames["response"])
+        self.response = curves.figure = figure_widget(curves.figure)
+        self._curves = curves
+        # The pipeline is the campaign's, and says so.
+        self.pipeline = figure_widget(pipeline_chart(self.frames["pipeline"], title="Closure pipeline (whole campaign)"))
+        self.charts.children = (self.response, self.pipeline)
+        for widget in old:
+            if widget is not None:
+                widget.close()
+        self._charts_key = self._campaign["key"]

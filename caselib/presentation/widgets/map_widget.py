@@ -46,7 +46,7 @@ _CSS = """
 .caselib-map {width: 100%; min-width: 0; box-sizing: border-box; font-size: 12px; color: #222;}
 .caselib-map-title {font-size: 16px; font-weight: 600; margin: 6px 8px 4px 8px; line-height: 1.3;}
 .caselib-map-frame {position: relative;}
-.caselib-map svg {display: block; width: 100%; height: auto;}
+.caselib-map svg {display: block; width: 100%; height: auto; max-height: 480px;}
 .caselib-map path.ocean {fill: #f4f4f1; stroke: #d6d6d0; stroke-width: 0.8px; vector-effect: non-scaling-stroke;}
 .caselib-map path.country {stroke: #ffffff; stroke-width: 0.6px; vector-effect: non-scaling-stroke; cursor: pointer;}
 .caselib-map path.country:hover {stroke: #333333; stroke-width: 1.2px;}
