@@ -254,7 +254,7 @@ def _date(value: str | None, option: str = "--as-of"):
 @click.pass_context
 def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
     """Closure flags: which objects are ready to close, with reasons and figures."""
-    from caselib.domain.closure import ClosureRules, closure_flags, read_rules
+    from caselib.domain.closure import ClosureRules, closure_flags, outcome_label, read_rules
 
     base = read_rules(rules) if rules else ClosureRules()
     with _store(ctx, read_only=True) as store:
@@ -271,7 +271,8 @@ def flags(ctx, as_of, fmt, ready_only, rules, **thresholds) -> None:
         for row in frame.itertuples(index=False):
             mark = "READY" if row.ready else "     "
             origin = f" -> {_shown(row.origin_country)}" if isinstance(row.origin_country, str) else ""
-            click.echo(f"{mark} {_shown(row.object_id):<8} {row.outcome}{origin}: {_shown(row.reasons)}")
+            # In words here; the codes are in --format csv and json.
+            click.echo(f"{mark} {_shown(row.object_id):<8} {outcome_label(row.outcome)}{origin}: {_shown(row.reasons)}")
         click.echo(f"{int(frame['ready'].sum())} of {len(frame)} objects ready for closure")
 
 

@@ -142,7 +142,7 @@ def test_close_sets_the_status_and_writes_one_record(case_store):
         "last_tip_on": "2017-06-01",
         "untriaged_tips": 0,
     }
-    assert figures["reasons"].startswith("5 of 5 countable tips (100%) suggest FRA")
+    assert figures["reasons"].startswith("5 of 5 countable tips (100%) suggest France (FRA)")
     assert verify(case_store).ok
 
 

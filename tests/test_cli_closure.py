@@ -84,7 +84,8 @@ def test_flags_as_csv_and_json_carry_the_contract_columns(db):
 def test_flags_ready_only(db):
     table = flags(db, "--ready-only").stdout.splitlines()
     assert len(table) == 2
-    assert table[0].startswith("READY G01") and "origin_established -> FRA" in table[0]
+    assert table[0].startswith("READY G01") and "origin established -> FRA: " in table[0]
+    assert "suggest France (FRA)" in table[0] and "_" not in table[0]
     assert table[1] == "1 of 1 objects ready for closure"
 
 

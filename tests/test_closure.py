@@ -14,6 +14,7 @@ import pytest
 
 from caselib import CaselibError, Store, load_file
 from caselib.domain.closure import FLAG_COLUMNS, ClosureRules, closure_flags, read_rules
+from caselib.domain.countries import country_name
 from caselib.domain.demo import build_demo
 from conftest import OBJECTS, WAVES, tip, write_csv
 
@@ -143,7 +144,7 @@ def test_the_figures_behind_a_flag(campaign_store):
         "days_since_published": 92,
         "status": "open",
     }
-    assert result["reasons"] == "3 of 5 countable tips (60%) suggest FRA, sent from 3 reporter countries"
+    assert result["reasons"] == "3 of 5 countable tips (60%) suggest France (FRA), sent from 3 reporter countries"
 
 
 def test_as_of_defaults_to_today_utc(campaign_store):
@@ -203,7 +204,7 @@ def test_the_leading_country_needs_a_share_of_at_least_60_percent(campaign_store
         assert result["leading_share"] >= 0.6
         assert_ready(result, "origin_established", "FRA")
     else:
-        assert_not_ready(result, "split consensus", "FRA")
+        assert_not_ready(result, "split consensus", "France")
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_three_reporter_countries_are_needed(campaign_store, reporters, expected
     if ready:
         assert_ready(result, "origin_established", "FRA")
     else:
-        assert_not_ready(result, f"too few independent reporter countries: {expected} suggest FRA, 3 needed")
+        assert_not_ready(result, f"too few independent reporter countries: {expected} suggest France (FRA), 3 needed")
 
 
 def test_only_reporters_of_countable_tips_naming_the_leading_country_count(campaign_store):
@@ -235,7 +236,7 @@ def test_only_reporters_of_countable_tips_naming_the_leading_country_count(campa
     )
     result = flag(campaign_store)
     assert (result["countable_tips"], result["leading_share"], result["leading_reporter_countries"]) == (5, 0.6, 1)
-    assert_not_ready(result, "too few independent reporter countries: 1 suggest FRA")
+    assert_not_ready(result, "too few independent reporter countries: 1 suggest France (FRA)")
 
 
 def test_unrecognised_suggested_countries_are_not_countable(campaign_store):
@@ -262,7 +263,7 @@ def test_a_tie_goes_to_the_alphabetically_first_alpha3(campaign_store):
     load_tips(campaign_store, countable("E", ["EE"] * 3) + countable("S", ["Spain"] * 3) + countable("I", ["IT"]))
     result = flag(campaign_store)
     assert (result["leading_country"], result["leading_share"]) == ("ESP", 3 / 7)
-    assert_not_ready(result, "split consensus: ESP 43%, EST 43%, ITA 14% (60% needed)")
+    assert_not_ready(result, "split consensus: Spain 43%, Estonia 43%, Italy 14% (60% needed)")
     assert_ready(flag(campaign_store, rules=ClosureRules(min_share=0.4)), "origin_established", "ESP")
 
 
@@ -273,7 +274,7 @@ def test_a_tie_for_the_lead_decides_whose_reporters_count(campaign_store):
     )
     result = flag(campaign_store, rules=ClosureRules(min_share=0.5))
     assert (result["leading_country"], result["leading_reporter_countries"]) == ("AUT", 1)
-    assert_not_ready(result, "too few independent reporter countries: 1 suggest AUT")
+    assert_not_ready(result, "too few independent reporter countries: 1 suggest Austria (AUT)")
 
 
 # -- rule 6: quiet and old ------------------------------------------------------------------
@@ -459,7 +460,7 @@ def test_untriaged_tips_block_an_object_rules_4_to_6_would_close(register_store,
 def test_an_identified_object_with_an_origin_is_ready_with_that_origin(register_store):
     result = flag(register_store, "I01")  # without any tip
     assert_ready(result, "origin_established", "NLD")
-    assert result["reasons"] == "identified by investigators: origin NLD"
+    assert result["reasons"] == "identified by investigators: origin Netherlands (NLD)"
     load_tips(register_store, ready_tips("I01"))  # the tips point to France; the register says NLD
     result = flag(register_store, "I01")
     assert_ready(result, "origin_established", "NLD")
@@ -499,7 +500,8 @@ def test_widely_distributed_needs_20_tips_5_countries_and_a_leading_share_below_
         assert_ready(result, "widely_distributed", None)
         leader = result["leading_country"]
         assert result["reasons"].startswith(
-            f"{sum(counts.values())} countable tips spread over {len(counts)} countries; the leading one, {leader}"
+            f"{sum(counts.values())} countable tips spread over {len(counts)} countries; the leading one, "
+                f"{country_name(leader)} ({leader})"
         )
     else:
         assert_not_ready(result, "split consensus")
@@ -522,7 +524,7 @@ def test_reasons_name_what_blocks(campaign_store):
         + countable("B", ["FR"] * 5 + ["IT"] * 2 + ["ES"] * 2, object_id="G02"),  # G02: split
     )
     assert_not_ready(flag(campaign_store, "G01"), "too few countable tips: 2 of 5 needed")
-    assert_not_ready(flag(campaign_store, "G02"), "split consensus: FRA 56%, ESP 22%, ITA 22% (60% needed)")
+    assert_not_ready(flag(campaign_store, "G02"), "split consensus: France 56%, Spain 22%, Italy 22% (60% needed)")
     recent = LATER - dt.timedelta(days=30)
     load_tips(campaign_store, [tip("R1", triage_status="not_actionable", received_at=at(recent))])
     result = flag(campaign_store, "G01", as_of=LATER)
@@ -563,7 +565,7 @@ def test_stricter_thresholds_hold_a_flag_back(campaign_store):
     load_tips(campaign_store, countable("T", ["FR"] * 5))
     assert_not_ready(flag(campaign_store, rules=ClosureRules(min_countable=6)), "too few countable tips: 5 of 6 needed")
     assert_not_ready(
-        flag(campaign_store, rules=ClosureRules(min_reporter_countries=4)), "3 suggest FRA, 4 needed"
+        flag(campaign_store, rules=ClosureRules(min_reporter_countries=4)), "3 suggest France (FRA), 4 needed"
     )
     assert ClosureRules().with_overrides(min_countable=None, quiet_days=90) == ClosureRules(quiet_days=90)
 

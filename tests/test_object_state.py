@@ -332,7 +332,7 @@ def test_identified_holds_from_identified_on(store, object_id, identified_on):
     result = flag(store, object_id, D)
     assert (result["status"], result["ready"], result["outcome"], result["origin_country"]) == (
         "identified", True, "origin_established", "NLD")
-    assert result["reasons"] == "identified by investigators: origin NLD"
+    assert result["reasons"] == "identified by investigators: origin Netherlands (NLD)"
     assert state(store, object_id, D) == {
         "status": "identified", "published": True, "identified": True,
         "identified_on": identified_on, "closed_on": None, "established_origin": "NLD",

@@ -138,6 +138,16 @@ def _percent(share: float) -> str:
     return f"{share:.0%}"
 
 
+def _country(code: str | None, *, with_code: bool = True) -> str:
+    """A country in a reason: its name (caselib's one spelling), with the code unless in a list."""
+    from caselib.domain.countries import country_name
+
+    name = country_name(code) if code else None
+    if not name:
+        return str(code)
+    return f"{name} ({code})" if with_code else name
+
+
 def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str, str | None, list[str]]:
     """(ready, outcome, origin_country, reasons) for one object's figures."""
     countable = row["countable_tips"]
@@ -156,17 +166,17 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
         return False, "not_ready", None, [f"{plural(n, 'tip')} still to triage"]
     if row["status"] == "identified" and row["established_origin"]:
         return True, "origin_established", row["established_origin"], [
-            f"identified by investigators: origin {row['established_origin']}"
+            f"identified by investigators: origin {_country(row['established_origin'])}"
         ]
     if countable >= rules.min_countable and share >= rules.min_share and reporters >= rules.min_reporter_countries:
         return True, "origin_established", leader, [
             f"{row['leading_tips']} of {countable} countable tips ({_percent(share)}) suggest "
-            f"{leader}, sent from {plural(reporters, 'reporter country')}"
+            f"{_country(leader)}, sent from {plural(reporters, 'reporter country')}"
         ]
     if countable >= rules.wide_min_countable and countries >= rules.wide_min_countries and share < rules.wide_max_share:
         return True, "widely_distributed", None, [
             f"{plural(countable, 'countable tip')} spread over {plural(countries, 'country')}; the leading one, "
-            f"{leader}, has only {_percent(share)}"
+            f"{_country(leader)}, has only {_percent(share)}"
         ]
     quiet = last is None or last >= rules.quiet_days
     if quiet and age >= rules.min_age_days:
@@ -177,11 +187,12 @@ def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str
     if countable < rules.min_countable:
         reasons.append(f"too few countable tips: {countable} of {rules.min_countable} needed")
     elif share < rules.min_share:
-        shares = ", ".join(f"{c['country']} {_percent(c['n'] / countable)}" for c in row["top_countries"])
+        shares = ", ".join(f"{_country(c['country'], with_code=False)} {_percent(c['n'] / countable)}"
+                           for c in row["top_countries"])
         reasons.append(f"split consensus: {shares} ({_percent(rules.min_share)} needed)")
     elif reporters < rules.min_reporter_countries:
         reasons.append(
-            f"too few independent reporter countries: {reporters} suggest {leader}, "
+            f"too few independent reporter countries: {reporters} suggest {_country(leader)}, "
             f"{rules.min_reporter_countries} needed"
         )
     if not quiet:
