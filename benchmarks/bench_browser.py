@@ -49,7 +49,7 @@ NOTEBOOKS = ["00_start_here", "01_tip_explorer", "02_campaign_response", "03_clo
 # websocket frame (size, direction, kind) with performance.now().
 _RECORDER_JS = r"""
 (() => {
-  const rec = window.__bench = {afterplots: [], actions: [], frames: [], newplots: []};
+  const rec = window.__bench = {afterplots: [], actions: [], frames: [], newplots: [], outputs: []};
   for (const type of ['pointerdown', 'change', 'keydown']) {
     window.addEventListener(type, () => rec.actions.push(performance.now()), true);
   }
@@ -77,9 +77,14 @@ _RECORDER_JS = r"""
     }
   };
   setInterval(() => { attach(); attachMaps(); }, 20);
-  // Also at once when a graph div appears, so that its first plotly_afterplot is caught.
-  new MutationObserver(attach).observe(document, {subtree: true, childList: true, attributes: true,
-                                                  attributeFilter: ['class']});
+  // Also at once when a graph div appears, so that its first plotly_afterplot is caught. And
+  // when a cell's output changes: a view without figures is complete when its last output is.
+  new MutationObserver((mutations) => {
+    attach();
+    if (mutations.some((m) => m.target instanceof Element && m.target.closest('.jp-OutputArea'))) {
+      rec.outputs.push(performance.now());
+    }
+  }).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['class']});
   const decoder = new TextDecoder();
   const kind = (text) => {
     const k = [];
@@ -140,14 +145,17 @@ def settle(page, since: float, *, quiet_ms: float = 700, timeout_s: float = 120,
                  return {now: performance.now(),
                          afterplots: r.afterplots.filter((a) => a[0] >= since),
                          frames: r.frames.filter((f) => f[0] >= since),
-                         newplots: r.newplots.filter((t) => t >= since)}; }""",
+                         newplots: r.newplots.filter((t) => t >= since),
+                         outputs: r.outputs.filter((t) => t >= since)}; }""",
             [since],
         )
-        last_event = max([a[0] for a in state["afterplots"]] + [f[0] for f in state["frames"]] + state["newplots"] + [since])
+        last_event = max([a[0] for a in state["afterplots"]] + [f[0] for f in state["frames"]] + state["newplots"]
+                         + state["outputs"] + [since])
         statuses = [f for f in state["frames"] if "idle" in f[3] or "busy" in f[3]]
         idle = not statuses or "idle" in statuses[-1][3]
         # A figure's first draw may end before its div can be listened to: its appearance counts.
-        drawn = bool(state["afterplots"] or state["newplots"]) or not need_plot
+        # A view without figures has drawn once a cell's output has changed.
+        drawn = bool(state["afterplots"] or state["newplots"]) if need_plot else bool(state["outputs"])
         if drawn and idle and state["now"] - last_event >= quiet_ms:
             return state
         if time.monotonic() > deadline:
@@ -271,7 +279,7 @@ def bench_lab(browser, base: str, token: str, repeat: int, shots: Path) -> tuple
         started = run_all(page)
         state = settle(page, started, quiet_ms=1500, timeout_s=300, need_plot=name != "00_start_here")
         row = {"notebook": name, **summarise(state, started), "figures": len(state["newplots"])}
-        newest = max([t for t in state["newplots"]] + [a[0] for a in state["afterplots"]] + [started])
+        newest = max(state["newplots"] + [a[0] for a in state["afterplots"]] + state["outputs"] + [started])
         row["first_view_ms"] = round(newest - started, 1)
         row["external_requests"] = len(report.external_requests)
         page.screenshot(path=str(shots / f"{name}.png"))
