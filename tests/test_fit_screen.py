@@ -4,6 +4,11 @@ blocked. No output is cut off or needs a sideways scroll, figures stay inside th
 plotly titles inside their figure, launch labels apart, and ids, dates and statuses on one line.
 
 Screenshots of each view go to ``CASELIB_SHOTS`` (a folder) when it is set.
+
+Known limit: plotly lays a figure out at 700 px when it is drawn before its box is on the
+page, and a ``FigureWidget`` (anywidget) is laid out again only when the kernel updates it
+(it does not watch its box or the window). So a figure is checked to have no width of its
+own (it follows its box on its next layout) and to fit its output now, not to fill it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ NOTEBOOKS = ["00_start_here", "01_tip_explorer", "02_campaign_response", "03_clo
 # What does not fit, inside each root element (an output area, or the report's body): a
 # list of sentences naming the element and the pixels it is over by.
 _MISFITS_JS = """
-(selector) => {
+([selector, follow]) => {
   const problems = [];
   const name = (el) => {
     const cls = (el.getAttribute('class') || '').split(/\\s+/).filter((c) => c).slice(0, 3).join('.');
@@ -72,10 +77,11 @@ _MISFITS_JS = """
       if (figure.width > box(root).width + 1) {
         problems.push(`plotly figure "${gd.querySelector('.gtitle')?.textContent ?? ''}": ${Math.round(figure.width)} px wide in an output of ${Math.round(box(root).width)} px`);
       }
-      // Follows its box: a figure drawn narrower than the box it is in leaves the rest empty.
-      const holder = gd.parentElement;
-      if (figure.width < holder.clientWidth - 30) {
-        problems.push(`plotly figure "${gd.querySelector('.gtitle')?.textContent ?? ''}": ${Math.round(figure.width)} px wide in a box of ${holder.clientWidth} px`);
+      // Follows its box: no width of its own, sized to its box whenever plotly lays it out.
+      // (plotly draws a figure first at 700 px when its box is not on the page yet, and a
+      // FigureWidget is laid out again only by an update: see the module's docstring.)
+      if (follow && (gd.layout.width !== undefined || !gd._fullLayout.autosize)) {
+        problems.push(`plotly figure "${gd.querySelector('.gtitle')?.textContent ?? ''}": a fixed width of ${gd._fullLayout.width} px`);
       }
       const title = gd.querySelector('.gtitle');
       if (title && title.textContent.trim() && !inside(box(title), figure)) {
@@ -117,9 +123,10 @@ _NOWRAP_JS = """
 NOWRAP_CELLS = ".caselib-table td.nowrap, .caselib-summary td.nowrap, .caselib-summary td.number"
 
 
-def misfits(page, selector: str) -> list[str]:
-    """Sentences naming what does not fit inside the elements matching ``selector``."""
-    return page.evaluate(_MISFITS_JS, selector) + page.evaluate(_NOWRAP_JS, NOWRAP_CELLS)
+def misfits(page, selector: str, *, follow: bool = True) -> list[str]:
+    """Sentences naming what does not fit inside the elements matching ``selector``; with
+    ``follow``, also every plotly figure with a width of its own."""
+    return page.evaluate(_MISFITS_JS, [selector, follow]) + page.evaluate(_NOWRAP_JS, NOWRAP_CELLS)
 
 
 def said(found: list[str]) -> str:
@@ -262,7 +269,8 @@ def test_the_report_fits_the_screen(browser, demo_db, tmp_path):
     page = report.page
     report.plot_marks(count=3)
     screenshot(page, "report")
-    found = misfits(page, "body") + page.evaluate(_NOWRAP_JS, "td:not(.wrap)")
+    # The report's figures are 680 px wide on purpose: the page shows what the PDF prints.
+    found = misfits(page, "body", follow=False) + page.evaluate(_NOWRAP_JS, "td:not(.wrap)")
     width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert not found, said(found)
     assert width[0] <= width[1]

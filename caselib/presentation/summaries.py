@@ -35,10 +35,13 @@ __all__ = [
     "timeline_summary",
 ]
 
+# Headings and free text wrap (a record as read breaks anywhere), so that a table fits its
+# output; ids, dates, statuses and numbers keep one line.
 _STYLE = (
     "<style>.caselib-summary {border-collapse: collapse; font-size: 13px;}"
-    ".caselib-summary th {text-align: left; border-bottom: 2px solid #999; padding: 3px 6px; white-space: nowrap;}"
-    ".caselib-summary td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;}"
+    ".caselib-summary th {text-align: left; border-bottom: 2px solid #999; padding: 3px 6px; vertical-align: bottom;}"
+    ".caselib-summary td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;"
+    " overflow-wrap: anywhere;}"
     ".caselib-summary td.nowrap {white-space: nowrap;}"
     ".caselib-summary td.number {text-align: right; white-space: nowrap;}"
     ".caselib-summary caption {caption-side: top; text-align: left; color: #444; padding: 2px 0 6px 0;}</style>"
@@ -239,9 +242,9 @@ def flags_table(flags: pd.DataFrame) -> Table:
         Column("outcome", "Outcome", outcome_label, "nowrap"),
         Column("ready", "Ready", lambda v: "yes" if v is True or v == 1 else "no", "nowrap"),
         Column("status", "Status", status_label, "nowrap"),
-        Column("origin_country", "Origin", _country, "nowrap"),
+        Column("origin_country", "Origin", _country),  # country names may wrap, as words
         Column("countable_tips", "|C|", kind="number"),
-        Column("leading_country", "c*", _country, "nowrap"),
+        Column("leading_country", "c*", _country),
         Column("leading_share", "s", share, "number"),
         Column("leading_reporter_countries", "r*", kind="number"),
         Column("suggested_countries", "k", kind="number"),

@@ -41,6 +41,7 @@ from caselib.presentation.figures.response import (
     _timeline_figure,
     _timeline_title,
     half_life_chart,
+    launch_label_rows,
     response_curves,
     timeline_bars,
 )
@@ -145,14 +146,14 @@ class LiveTimeline:
         starts = over_time["period_start"].tolist()
         first, last = (starts[0], over_time["period_end"].iat[-1]) if starts else (None, None)
         layout: dict[str, object] = {}
-        shown = 0
-        for (_, day, _), (line, label) in zip(self.markers, self._marks):
-            on = first is not None and first <= day <= last
+        shown = [first is not None and first <= day <= last for _, day, _ in self.markers]
+        rows = iter(launch_label_rows(*zip(*[(day, wave) for (_, day, wave), on in zip(self.markers, shown) if on]),
+                                      first, last) if any(shown) else [])
+        for on, (line, label) in zip(shown, self._marks, strict=True):
             layout[f"{line}.visible"] = on
             layout[f"{label}.visible"] = on
             if on:
-                layout[f"{label}.y"] = _label_height(shown)
-                shown += 1
+                layout[f"{label}.y"] = _label_height(next(rows))
         layout[self._empty] = over_time.empty
         layout["title.text"] = self.title or _timeline_title(over_time, self.freq)
         # ISO days and labels, as the validated figure would send them. Only what changed

@@ -101,9 +101,37 @@ def _launch_label(day, name, *, y: float = 1.0, visible: bool = True) -> dict:
                 visible=visible)
 
 
-def _label_height(i: int) -> float:
-    """Alternate heights, so that names of waves launched close together stay legible."""
-    return 1.0 if i % 2 == 0 else 0.92
+# The timeline follows its output's width; its launch names are laid out for a plot area of at
+# least this many px (a narrow output beside JupyterLab's file browser), 12 px bold type.
+_LABEL_PLOT_WIDTH = 560
+_LABEL_CHAR = 7.6  # px per character, generously (capitals are wider)
+
+
+def _label_height(row: int) -> float:
+    """Where launch names of row ``row`` (0: the top, above the plot) stand, in paper units."""
+    return 1.0 - 0.08 * row
+
+
+def launch_label_rows(days: Sequence, names: Sequence[str], first, last) -> list[int]:
+    """The row of each launch name (``days`` in order, shown from ``first`` to ``last``): the
+    top row where it clears the names already there, so that names of waves launched close
+    together never overlap in a plot :data:`_LABEL_PLOT_WIDTH` px wide or wider."""
+    import pandas as pd
+
+    start = pd.Timestamp(first)
+    span = max((pd.Timestamp(last) - start).total_seconds(), 1.0)
+    rights: list[float] = []  # each row's rightmost pixel so far
+    rows = []
+    for day, name in zip(days, names, strict=True):
+        left = (pd.Timestamp(day) - start).total_seconds() / span * _LABEL_PLOT_WIDTH
+        row = next((i for i, right in enumerate(rights) if left > right + 6), len(rights))
+        right = left + len(str(name)) * _LABEL_CHAR + 6
+        if row == len(rights):
+            rights.append(right)
+        else:
+            rights[row] = right
+        rows.append(row)
+    return rows
 
 
 def _empty_label(text: str, *, visible: bool = True) -> dict:
@@ -145,7 +173,9 @@ def tips_timeline(over_time, launches=None, *, title: str | None = None):
     """
     freq = _freq(over_time)
     markers = timeline_markers(over_time, launches)
-    annotations = [_launch_label(day, name, y=_label_height(i)) for i, (day, name) in enumerate(markers)]
+    rows = launch_label_rows([d for d, _ in markers], [n for _, n in markers], over_time["period_start"].min(),
+                             over_time["period_end"].max()) if markers else []
+    annotations = [_launch_label(day, name, y=_label_height(row)) for (day, name), row in zip(markers, rows, strict=True)]
     if over_time.empty:
         annotations.append(_empty_label("no tips in this selection"))
     return _timeline_figure(timeline_bars(over_time), freq, [_launch_line(day) for day, _ in markers], annotations,

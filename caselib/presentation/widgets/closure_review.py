@@ -39,14 +39,15 @@ class ClosureReview(View):
         self.session = session
         self.as_of = as_of
         self.by = by
-        self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure")
-        self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="340px"))
+        self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure", indent=False,
+                                     layout=W.Layout(width="auto"))
+        self.queue = W.Select(options=[], rows=12, layout=W.Layout(width="300px"))
         from caselib.presentation.figures.live import LiveConsensus
         from caselib.presentation.widgets.map_widget import MapWidget
 
         self.consensus = figure_widget()
         self._consensus = LiveConsensus(self.consensus)
-        self.map = MapWidget(label="countable tips", layout=W.Layout(flex="1 1 0", min_width="0"))
+        self.map = MapWidget(label="countable tips", layout=W.Layout(width="100%"))
         self.reasons = W.HTML()
         self.tips = TipTable(session, page_size=10)
         from caselib.domain.audit import CLOSE_OUTCOMES
@@ -55,7 +56,7 @@ class ClosureReview(View):
         self.reviewed = W.HTML()
         self._decisions = pd.DataFrame()
         self.reason = W.Textarea(placeholder="Reason for the decision (required, kept in the audit)",
-                                 layout=W.Layout(width="100%", height="60px"))
+                                 layout=W.Layout(width="100%", height="60px", margin="2px 0"))
         self.close_button = W.Button(description="Close object", button_style="danger")
         self.keep_button = W.Button(description="Keep open")
         self.reopen_button = W.Button(description="Reopen")
@@ -70,14 +71,18 @@ class ClosureReview(View):
         self._listing = False
         self.queue.observe(lambda change: None if self._listing else self.show(change["new"]), names="value")
         self.ready_only.observe(lambda _: self._list_queue(), names="value")
+        # The evidence beside the queue when there is room for its table (560 px), else under
+        # it; the chart above the map, each the evidence's width.
         self.widget = W.HBox(
             [
                 W.VBox([self.ready_only, self.queue]),
-                W.VBox([self.reasons, W.HBox([self.consensus, self.map]), self.tips.widget,
+                W.VBox([self.reasons, self.consensus, self.map, self.tips.widget,
                         self.reviewed,
-                        W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button]),
-                        self.reason, self.message], layout=W.Layout(flex="1")),
-            ]
+                        W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button],
+                               layout=W.Layout(flex_flow="row wrap")),
+                        self.reason, self.message], layout=W.Layout(flex="1 1 560px", min_width="0")),
+            ],
+            layout=W.Layout(flex_flow="row wrap"),
         )
         self.refresh()
 

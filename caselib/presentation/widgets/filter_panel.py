@@ -67,10 +67,13 @@ class FilterPanel:
             widget.observe(self._changed, names="value")
         self.clear.on_click(lambda _: self.set(**{name: None for name in self._fields}))
         self.error = W.HTML()
+        # Rows that wrap: beside JupyterLab's file browser the lists do not fit in one row.
+        wrap = W.Layout(flex_flow="row wrap")
         self.widget = W.VBox(
             [
-                W.HBox([self.wave, self.received_from, self.received_to, self.clear]),
-                W.HBox([self.categories, self.objects, self.triage, self.reporter_countries, self.suggested_countries]),
+                W.HBox([self.wave, self.received_from, self.received_to, self.clear], layout=wrap),
+                W.HBox([self.categories, self.objects, self.triage, self.reporter_countries, self.suggested_countries],
+                       layout=W.Layout(flex_flow="row wrap")),
                 self.error,
             ]
         )

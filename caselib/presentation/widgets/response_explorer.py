@@ -33,7 +33,7 @@ class ResponseExplorer(View):
         self.wave_names = dict(waves)
         self.log_scale = W.Checkbox(value=False, description="log scale for tips per day")
         self.table = W.HTML()
-        self.mix_box = W.HBox()
+        self.mix_box = W.VBox()  # stacked: side by side, the legends did not fit beside the file browser
         self.frames: dict[str, pd.DataFrame] = {}
         self.timings: list[float] = []
         self._compute()
