@@ -106,11 +106,15 @@ _MISFITS_JS = """
 }
 """
 
-# Cells that must keep their text on one line (ids, dates, statuses): how many lines each shows.
+# Cells that must keep their text on one line (ids, dates, statuses): those of ``selector``
+# and every cell that holds only an id ("G004", "T0003087", "2017-06") or a date and time.
 _NOWRAP_JS = """
 (selector) => {
   const wrapped = [];
-  for (const cell of document.querySelectorAll(selector)) {
+  const idOrDate = /^(?:[A-Z]{1,3}\\d+|\\d{4}-\\d{2}(?:-\\d{2})?(?: \\d{2}:\\d{2})?(?: UTC)?)$/;
+  const cells = new Set([...document.querySelectorAll(selector),
+                         ...Array.from(document.querySelectorAll('td')).filter((td) => idOrDate.test(td.textContent.trim()))]);
+  for (const cell of cells) {
     if (!cell.getClientRects().length || !cell.textContent.trim()) continue;
     const range = document.createRange();
     range.selectNodeContents(cell);
@@ -135,11 +139,20 @@ def said(found: list[str]) -> str:
     return "does not fit:\n" + "\n".join(found[:20]) + more
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, *, tall: bool = False) -> None:
+    """The screen as the analyst sees it (``name``.png) and, below, the whole view
+    (``name``-whole.png): the page, or with ``tall`` a screen 1280 px wide and 4000 px high."""
     folder = os.environ.get("CASELIB_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{name}.png"))
+    if tall:
+        page.set_viewport_size({"width": VIEWPORT[0], "height": 4000})
+        page.wait_for_timeout(1000)
+        page.locator(".jp-OutputArea-output").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(Path(folder) / f"{name}-whole.png"), full_page=not tall)
+    page.set_viewport_size({"width": VIEWPORT[0], "height": VIEWPORT[1]})
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +241,7 @@ def test_notebook_views_fit_beside_the_file_browser(browser, lab, name):
         found += [f"all tips: {problem}" for problem in misfits(page, ".jp-OutputArea-output")]
     # The view is what a screenshot shows: scrolled to the first output.
     page.locator(".jp-OutputArea-output").first.scroll_into_view_if_needed()
-    screenshot(page, name)
+    screenshot(page, name, tall=True)
     assert not found, said(found)
     assert panel[0] <= panel[1]
     assert report.page_errors == [] and report.external_requests == []
@@ -251,7 +264,7 @@ def test_the_dashboard_fits_the_screen(browser, dashboard):
     report.plot_marks(count=2, timeout=120_000)
     report.map_marks(count=1, timeout=120_000)
     page.wait_for_timeout(1000)
-    screenshot(page, "dashboard")
+    screenshot(page, "dashboard", tall=True)
     assert page.locator(".jp-OutputArea-output").count() >= 1
     found = misfits(page, ".jp-OutputArea-output")
     width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")

@@ -35,13 +35,13 @@ __all__ = [
     "timeline_summary",
 ]
 
-# Headings and free text wrap (a record as read breaks anywhere), so that a table fits its
-# output; ids, dates, statuses and numbers keep one line.
+# Headings and free text wrap at spaces (a record as read, which may have none, anywhere), so
+# that a table fits its output; ids, dates, statuses and numbers keep one line.
 _STYLE = (
     "<style>.caselib-summary {border-collapse: collapse; font-size: 13px;}"
     ".caselib-summary th {text-align: left; border-bottom: 2px solid #999; padding: 3px 6px; vertical-align: bottom;}"
-    ".caselib-summary td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;"
-    " overflow-wrap: anywhere;}"
+    ".caselib-summary td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;}"
+    ".caselib-summary td.raw {overflow-wrap: anywhere;}"
     ".caselib-summary td.nowrap {white-space: nowrap;}"
     ".caselib-summary td.number {text-align: right; white-space: nowrap;}"
     ".caselib-summary caption {caption-side: top; text-align: left; color: #444; padding: 2px 0 6px 0;}</style>"
@@ -76,7 +76,7 @@ class Column:
     name: str
     heading: str
     format: Callable[[object], str] = _text
-    kind: str = "text"  # "text" wraps, "nowrap" keeps one line, "number" right-aligned
+    kind: str = "text"  # "text" wraps at spaces, "raw" anywhere, "nowrap" keeps one line, "number" right-aligned
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def quarantine_table(frame: pd.DataFrame, *, total: int | None = None) -> Table:
         Column("record_no", "Record", kind="number"),
         Column("line_no", "Line", kind="number"),
         Column("reason", "Reason"),
-        Column("raw_record", "Record as read", lambda v: "" if _missing(v) else (str(v)[:117] + "…" if len(str(v)) > 120 else str(v))),
+        Column("raw_record", "Record as read", lambda v: "" if _missing(v) else (str(v)[:117] + "…" if len(str(v)) > 120 else str(v)), "raw"),
     ]
     shown = plural(len(frame), "rejected row")
     caption = f"{shown} of {total:,}" if total is not None and total > len(frame) else shown

@@ -87,7 +87,8 @@ class ResponseExplorer(View):
         if [id(c) for c in self.mix_box.children] != [id(self.channels), id(self.languages)]:
             self.mix_box.children = (self.channels, self.languages)
         half = self.frames["half_life"]
-        self.table.value = html_table(half, [(c, c.replace("_", " ")) for c in half.columns])
+        self.table.value = html_table(half, [(c, c.replace("_", " ")) for c in half.columns],
+                                      nowrap=("wave_id", "launched_on", "complete"))
         self.timings.append(time.perf_counter() - started)
 
     def reload(self) -> None:
