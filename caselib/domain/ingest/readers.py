@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -335,23 +335,25 @@ def _cell_text(value: object) -> str | None:
 
 
 def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
-    import openpyxl
-    import pyarrow as pa
+    import python_calamine
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # a damaged workbook: openpyxl's parsers raise all kinds
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # a damaged workbook: calamine's zip and XML errors, all one-line
         raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
     try:
-        headers, columns = _sheet_columns(path, book)
+        headers, rows = _sheet_rows(path, book)
+        projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
+        # Columns the projection leaves out (contact columns, unless pseudonymised) are not
+        # even turned into text: they stay all-null in the Arrow table.
+        skip = set(plan.contact) if plan is not None and not pseudonymize else set()
+        table = _sheet_columns(headers, rows, skip)
     except CaselibError:
         raise
     except Exception as error:  # damage inside a sheet shows only once its rows are read
         raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
     finally:
         book.close()
-    table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
-    projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
     store.register("_xlsx_arrow", table)
     try:
         store.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM _xlsx_arrow r", name="ingest/read_xlsx")
@@ -360,28 +362,96 @@ def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     return RawFile("xlsx", tuple(headers), plan=plan)
 
 
-def _sheet_columns(path: Path, book) -> tuple[list[str], list[list[str | None]]]:
-    """The first sheet's headers and its columns of cell text (rows with no value skipped)."""
-    if not book.worksheets:
+def _sheet_rows(path: Path, book) -> tuple[list[str], Iterator[list]]:
+    """The first sheet's headers (row 1, trailing empty headers dropped) and an iterator over
+    its further rows of cell values, each starting at column A."""
+    import python_calamine
+
+    sheets = [m.name for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    if not sheets:
         raise FileLoadError(f"{path.name}: the workbook has no sheet")
-    # Excel has no bulk reader inside DuckDB that works offline; a sheet holds at most
-    # about a million rows, so reading cell by cell here is bounded.
-    rows = book.worksheets[0].iter_rows(values_only=True)
+    # calamine parses the whole sheet here (compiled code); rows come out one list at a time
+    # from row 1 on, but from the sheet's first used column: pad them back to column A.
+    sheet = book.get_sheet_by_name(sheets[0])
+    if sheet.height == 0 and sheet.width == 0:
+        raise FileLoadError(f"{path.name}: the first sheet is empty")
+    pad = [""] * sheet.start[1]
+    rows = sheet.iter_rows() if not pad else (pad + row for row in sheet.iter_rows())
     header_row = next(rows, None)
     if header_row is None:
         raise FileLoadError(f"{path.name}: the first sheet is empty")
     headers = [_cell_text(h) or "" for h in header_row]
     while headers and headers[-1] == "":
         headers.pop()
-    columns: list[list[str | None]] = [[] for _ in headers]
-    for row in rows:
-        values = [_cell_text(v) for v in row[: len(headers)]]
-        if all(v is None or v.strip() == "" for v in values):
-            continue  # Excel keeps formatted but empty rows; they are not records
-        values += [None] * (len(headers) - len(values))
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    return headers, columns
+    return headers, rows
+
+
+_XLSX_BATCH_ROWS = 65_536
+
+
+def _sheet_columns(headers: list[str], rows: Iterator[list], skip: set[int]):
+    """An Arrow table ``c0…`` of the rows' cell text (rows with no value skipped), built a batch
+    of rows at a time, so that at most one batch is ever held as Python objects. Columns in
+    ``skip`` stay null."""
+    import gc
+
+    import pyarrow as pa
+
+    width = len(headers)
+    schema = pa.schema([(f"c{i}", pa.string()) for i in range(width)])
+    batches = []
+    # The rows are millions of small objects, none in a cycle: the cyclic collector would
+    # only rescan them (it took half the time of this loop), so it pauses while they live.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _add_batches(batches, schema, rows, skip)
+    finally:
+        if collecting:
+            gc.enable()
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _add_batches(batches: list, schema, rows: Iterator[list], skip: set[int]) -> None:
+    import pyarrow as pa
+
+    width = len(schema)
+    while True:
+        chunk = []
+        for row in rows:
+            if len(row) != width:
+                row = row[:width] if len(row) > width else row + [""] * (width - len(row))
+            # Excel keeps formatted but empty rows; they are not records. Only text can be
+            # blank: any number, date or boolean is a value.
+            for value in row:
+                if type(value) is not str or value.strip():
+                    break
+            else:
+                continue
+            chunk.append(row)
+            if len(chunk) == _XLSX_BATCH_ROWS:
+                break
+        if not chunk:  # no more rows (and none ever with no headers: no columns, no records)
+            break
+        columns = list(zip(*chunk, strict=True))
+        arrays = [
+            pa.nulls(len(chunk), pa.string()) if i in skip else _text_array(column)
+            for i, column in enumerate(columns)
+        ]
+        del chunk, columns
+        batches.append(pa.record_batch(arrays, schema=schema))
+
+
+def _text_array(column: tuple):
+    """One column of cells as an Arrow text array, empty cells null (as in a CSV file)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:  # a column of text cells only converts in compiled code
+        array = pa.array(column, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        array = pa.array([v if type(v) is str else _cell_text(v) for v in column], pa.string())
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
 def _first_line(error: BaseException) -> str:
