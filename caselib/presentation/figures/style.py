@@ -23,8 +23,6 @@ def apply_layout(fig, *, title: str | None = None, height: int | None = None):
         colorway=CATEGORICAL,
         margin=dict(l=60, r=30, t=60 if title else 20, b=50),
         hoverlabel=dict(font_size=13),
-        # No fixed width: a figure takes the width of the box it is drawn in.
-        autosize=True,
     )
     if height:
         fig.update_layout(height=height)
