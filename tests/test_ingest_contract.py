@@ -582,6 +582,10 @@ INVALID_TIPS = [  # (override of a good tip, field named in the reason, wording)
     ({"received_at": "2017-06-31T10:00:00Z"}, "received_at", "is not an ISO 8601 timestamp"),
     ({"received_at": "2017-06-01T25:00:00Z"}, "received_at", "is not an ISO 8601 timestamp"),
     ({"received_at": "1496311200"}, "received_at", "is not an ISO 8601 timestamp"),
+    # v1.1: an offset outside ±14:00, or with 60 or more minutes, rejects the row; it is never applied
+    *[({"received_at": f"2017-06-01T10:00:00{offset}"}, "received_at",
+       f'received_at "2017-06-01T10:00:00{offset}" has an offset outside -14:00 to +14:00 or with 60 or more minutes')
+      for offset in ("-00:99", "+99", "+24", "-23:60", "+14:01", "-1401", "+0960", "-15")],
     ({"object_id": "G99"}, "object_id", 'object_id "G99" is not a known object'),
     ({"channel": "pigeon"}, "channel", 'channel "pigeon" is not one of web, email, phone, social, other'),
     ({"triage_status": "done"}, "triage_status", 'triage_status "done" is not one of new, under_review'),
@@ -676,11 +680,21 @@ def iso_timestamps(draw):
         )
     )
     value = naive if zone is None else naive.replace(tzinfo=zone)
-    text = value.isoformat(sep=draw(st.sampled_from("T ")), timespec=timespec)
+    text = value.isoformat(sep=draw(st.sampled_from("Tt ")), timespec=timespec)  # v1.1: t too
     if zone is not None and value.utcoffset() == dt.timedelta(0) and draw(st.booleans()):
-        text = text.replace("+00:00", "Z")
-    if timespec == "microseconds" and draw(st.booleans()):
-        text = text.replace(".", ",")  # ISO 8601 allows a decimal comma
+        text = text[:-6] + draw(st.sampled_from("Zz"))
+    elif zone is not None:
+        # v1.1: the offset also as ±hhmm, or ±hh when it is whole hours
+        offset = text[-6:]
+        forms = [offset, offset.replace(":", "")] + ([offset[:3]] if offset.endswith(":00") else [])
+        text = text[:-6] + draw(st.sampled_from(forms))
+    if timespec == "microseconds":
+        if draw(st.booleans()):  # v1.1: any number of fraction digits, kept to the microsecond
+            digits = draw(st.text("0123456789", min_size=1, max_size=9))
+            head, dot, tail = text.partition(".")
+            text = head + dot + tail[:6] + digits + tail[6:]
+        if draw(st.booleans()):
+            text = text.replace(".", ",")  # ISO 8601 allows a decimal comma
     utc = naive if zone is None else value.astimezone(dt.UTC).replace(tzinfo=None)
     return text, utc
 
@@ -695,6 +709,39 @@ def test_any_iso_timestamp_with_any_offset_is_stored_as_its_utc_instant(shared_c
     assert (result.inserted, result.rejected) == (len(rows), 0)
     stored = dict(store.rows("SELECT tip_id, received_at FROM tips WHERE starts_with(tip_id, $p)", {"p": prefix}))
     assert stored == {f"{prefix}{i:03d}": utc for i, (_, utc) in enumerate(stamps)}
+
+
+# RFC 3339 section 5.8's examples, and the shapes ISO 8601 parsers' test suites try at the
+# edges of the contract's forms: (text, the UTC instant, or None when the row is rejected).
+RFC_3339_CASES = [
+    ("1985-04-12T23:20:50.52Z", dt.datetime(1985, 4, 12, 23, 20, 50, 520000)),
+    ("1996-12-19T16:39:57-08:00", dt.datetime(1996, 12, 20, 0, 39, 57)),
+    ("1937-01-01T12:00:27.87+00:20", dt.datetime(1937, 1, 1, 11, 40, 27, 870000)),
+    ("1990-12-31T23:59:60Z", None),  # a leap second: not a time Python or DuckDB can hold
+    ("2017-06-01t10:00:00z", dt.datetime(2017, 6, 1, 10, 0)),
+    ("2017-06-01T10:00:00.123456789012Z", dt.datetime(2017, 6, 1, 10, 0, 0, 123456)),  # 12 digits, cut
+    ("2017-06-01T10:00:00,5+0530", dt.datetime(2017, 6, 1, 4, 30, 0, 500000)),
+    ("2017-06-01T10:00+05", dt.datetime(2017, 6, 1, 5, 0)),
+    ("2017-06-01T10:00:00+14:00", dt.datetime(2017, 5, 31, 20, 0)),
+    ("2017-06-01T10:00:00-14:00", dt.datetime(2017, 6, 2, 0, 0)),
+    ("2017-06-01T10:00:00 +02:00", dt.datetime(2017, 6, 1, 8, 0)),
+    ("2017-06-01", dt.datetime(2017, 6, 1)),  # a date alone: midnight UTC
+    ("2017-06-01T10", None),  # hours without minutes
+    ("2017-06-01T10:00:00+2", None),  # a one-digit offset
+    ("2017-06-01T10:00:00.Z", None),  # a point without digits
+    ("2017-06-01T10:00:00+02:00:00", None),
+    ("20170601T100000Z", None),  # ISO 8601's basic format is not in the contract
+]
+
+
+def test_rfc_3339_examples_and_edge_shapes_load_as_the_contract_says(shared_campaign):
+    store, folder = shared_campaign
+    prefix = "R" + uuid.uuid4().hex[:12] + "-"
+    rows = [tip(f"{prefix}{i:02d}", received_at=text) for i, (text, _) in enumerate(RFC_3339_CASES)]
+    result = load(store, "tips", write_csv(folder / f"{prefix}.csv", rows), now=FAR_FUTURE)
+    stored = dict(store.rows("SELECT tip_id, received_at FROM tips WHERE starts_with(tip_id, $p)", {"p": prefix}))
+    assert stored == {f"{prefix}{i:02d}": utc for i, (_, utc) in enumerate(RFC_3339_CASES) if utc is not None}
+    assert result.rejected == sum(utc is None for _, utc in RFC_3339_CASES)
 
 
 THRESHOLD_CASES = [

@@ -248,6 +248,7 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
         steps.append(("tips need objects", sql.objects_stored()))
     steps.append(("the memory limit", sql.memory_limit("1GB")))
     steps.append(("the macro each file value goes through", sql.text_macro()))
+    steps.append(("the macro a timestamp's offset goes through", sql.offset_macro()))
     # (here caselib.domain.ingest.readers reads the file into _raw and _reader_rejects; a
     # CSV file's contact columns stay out of _raw, pseudonymised in the reader's projection)
     steps.append(("the batch number", sql.batch_number()))

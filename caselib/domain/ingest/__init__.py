@@ -181,6 +181,7 @@ def load_file(
                 # The readers that can leave contact columns out of _raw plan the columns
                 # from the headers first, and pseudonymise in their own projection.
                 _execute(store, sql.text_macro())
+                _execute(store, sql.offset_macro())
                 raw = read_into_store(
                     store, path, fmt,
                     plan_for=lambda headers: plan_columns(headers, spec, mapping, path.name),

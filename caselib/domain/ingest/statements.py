@@ -67,6 +67,7 @@ __all__ = [
     "rejects",
     "reset_memory_limit",
     "stage",
+    "offset_macro",
     "text_macro",
     "unrecognised_count",
     "unrecognised_examples",
@@ -75,10 +76,16 @@ __all__ = [
     "value_map_fill",
 ]
 
+# Contract v1.1: date, then optionally T (or t, or a space) and hh:mm[:ss[.fraction]], then
+# optionally an offset Z, z, ±hh:mm, ±hhmm or ±hh. The groups, in TIMESTAMP_PARTS' order,
+# are read by regexp_extract; a part that is not there is ''.
 TIMESTAMP_PATTERN = (
-    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?"
-    r" ?(Z|z|[+-]\d{2}(:?\d{2})?)?"
+    r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r" ?(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
 )
+TIMESTAMP_PARTS = ("day", "hour", "minute", "second", "fraction", "offset")
+# The largest offset the contract accepts, in minutes (±14:00).
+MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 # The temporary tables a load leaves behind until it drops them (``_stage`` is a view).
 TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_norm", "_dups", "_cmp")
@@ -242,6 +249,24 @@ def text_macro() -> Statement:
     )
 
 
+_OFFSET_MACRO = "_contract_offset"
+
+
+def offset_macro() -> Statement:
+    """``_contract_offset(o)``: the minutes east of UTC of an offset as TIMESTAMP_PATTERN splits
+    it (``''`` for none, ``Z``, ``z``, ``±hh:mm``, ``±hhmm``, ``±hh``); NULL when it lies
+    outside ±14:00 or has 60 or more minutes (contract v1.1: such a row is rejected)."""
+    hours = "try_cast(substr(o, 2, 2) AS INTEGER)"
+    minutes = "coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0)"
+    return Statement(
+        f"CREATE OR REPLACE TEMP MACRO {_OFFSET_MACRO}(o) AS CASE\n"
+        "    WHEN o IN ('', 'Z', 'z') THEN 0\n"
+        f"    WHEN {minutes} < 60 AND {hours} * 60 + {minutes} <= {MAX_OFFSET_MINUTES}\n"
+        f"    THEN CASE WHEN starts_with(o, '-') THEN -1 ELSE 1 END * ({hours} * 60 + {minutes})\n"
+        "END"
+    )
+
+
 def _value(index: int | None) -> str:
     """The file's column ``index`` as contract text."""
     if index is None:
@@ -354,6 +379,7 @@ def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
     stored values and words the reasons, so no value is parsed twice; the pseudonym comes
     from ``_stage``. ``now`` is the time of loading (naive UTC).
     """
+    parts = []  # innermost: what a value is split into before it is parsed
     parsed = ["s.*"]  # inner: the stage's text columns, plus parsed values
     select = ["p._rec", "p._line"]  # outer: what _norm holds
     reasons = []
@@ -381,18 +407,26 @@ def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
                 parse = f"CASE WHEN regexp_full_match({source}, $date_pattern) THEN try_cast({source} AS DATE) END"
                 wanted = "a date (YYYY-MM-DD)"
             else:
-                parse = (
-                    f"CASE WHEN regexp_full_match({source}, $timestamp_pattern)\n"
-                    f"            THEN try_cast(replace({source}, ',', '.') AS TIMESTAMPTZ)::TIMESTAMP END"
-                )
+                split = quote_ident(f"{name}__parts")
+                parts.append(f"regexp_extract({ident}, $timestamp_pattern, $timestamp_parts) AS {split}")
+                parse, offset_invalid = _timestamp(_col("s", f"{name}__parts"))
+                bad_offset = _col("p", f"{name}__bad_offset")
+                parsed.append(f"{_col('s', f'{name}__parts')}.day <> '' AND {offset_invalid} AS {quote_ident(f'{name}__bad_offset')}")
                 wanted = "an ISO 8601 timestamp"
                 reasons.append(_because(
                     f"{value} > $now + INTERVAL 1 DAY",
                     name, text, literal(" is more than one day after the time of loading"),
                 ))
+                reasons.append(_because(
+                    bad_offset, name, text,
+                    literal(" has an offset outside -14:00 to +14:00 or with 60 or more minutes"),
+                ))
             parsed.append(f"{parse} AS {parsed_as}")
             select.append(f"{value} AS {ident}")
-            reasons.append(_because(f"{text} IS NOT NULL AND {value} IS NULL", name, text, literal(" is not " + wanted)))
+            invalid = f"{text} IS NOT NULL AND {value} IS NULL"
+            if column.type == "timestamp":
+                invalid += f" AND NOT {_col('p', f'{name}__bad_offset')}"
+            reasons.append(_because(invalid, name, text, literal(" is not " + wanted)))
         elif column.type == "country":
             alias = quote_ident(f"cm_{name}")
             joins.append(f"LEFT JOIN _country_map {alias} ON {alias}.raw = {source}")
@@ -433,9 +467,27 @@ def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
     select.append("p._pseudonym")
     select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
     select.append(f"nullif(concat_ws('; ',\n{_lines([t for _, t in reasons], 2)}\n    ), '') AS _reason_template")
-    inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM _stage s" + "".join(f"\n    {j}" for j in joins)
+    stage = f"(SELECT *, {', '.join(parts)} FROM _stage)" if parts else "_stage"
+    inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM {stage} s" + "".join(f"\n    {j}" for j in joins)
     sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
     return Statement(sql, _normalise_params(spec, now))
+
+
+def _timestamp(parts: str) -> tuple[str, str]:
+    """(the UTC timestamp, whether the offset is invalid) of a value split by TIMESTAMP_PATTERN
+    into the struct ``parts``: the local time, fraction kept to the microsecond, minus the
+    offset. A missing time is midnight, a missing offset UTC; an invalid offset
+    (:func:`offset_macro`) gives no timestamp and is never applied."""
+    def part(name: str) -> str:
+        return f"{parts}.{name}"
+
+    offset = f"{_OFFSET_MACRO}({part('offset')})"
+    local = (
+        f"try_cast({part('day')} || ' ' || coalesce(nullif({part('hour')}, ''), '00') || ':'"
+        f" || coalesce(nullif({part('minute')}, ''), '00') || ':' || coalesce(nullif({part('second')}, ''), '00')"
+        f" || CASE WHEN {part('fraction')} <> '' THEN '.' || left({part('fraction')}, 6) ELSE '' END AS TIMESTAMP)"
+    )
+    return f"{local} - to_minutes({offset})", f"{offset} IS NULL"
 
 
 def _normalise_params(spec: Kind, now: dt.datetime) -> dict:
@@ -447,6 +499,7 @@ def _normalise_params(spec: Kind, now: dt.datetime) -> dict:
             params["date_pattern"] = DATE_PATTERN
         elif column.type == "timestamp":
             params["timestamp_pattern"] = TIMESTAMP_PATTERN
+            params["timestamp_parts"] = list(TIMESTAMP_PARTS)
             params["now"] = now
         elif column.type == "language":
             params["languages"] = sorted(language_codes())

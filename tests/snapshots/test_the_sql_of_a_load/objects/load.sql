@@ -16,6 +16,13 @@ CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     ''
 );
 
+-- the macro a timestamp's offset goes through
+CREATE OR REPLACE TEMP MACRO _contract_offset(o) AS CASE
+    WHEN o IN ('', 'Z', 'z') THEN 0
+    WHEN coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0) < 60 AND try_cast(substr(o, 2, 2) AS INTEGER) * 60 + coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0) <= 840
+    THEN CASE WHEN starts_with(o, '-') THEN -1 ELSE 1 END * (try_cast(substr(o, 2, 2) AS INTEGER) * 60 + coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0))
+END;
+
 -- the batch number
 SELECT nextval('load_batch_seq');
 

@@ -19,6 +19,13 @@ CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     ''
 );
 
+-- the macro a timestamp's offset goes through
+CREATE OR REPLACE TEMP MACRO _contract_offset(o) AS CASE
+    WHEN o IN ('', 'Z', 'z') THEN 0
+    WHEN coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0) < 60 AND try_cast(substr(o, 2, 2) AS INTEGER) * 60 + coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0) <= 840
+    THEN CASE WHEN starts_with(o, '-') THEN -1 ELSE 1 END * (try_cast(substr(o, 2, 2) AS INTEGER) * 60 + coalesce(try_cast(nullif(right(replace(o, ':', ''), -3), '') AS INTEGER), 0))
+END;
+
 -- the batch number
 SELECT nextval('load_batch_seq');
 
@@ -66,7 +73,7 @@ WHERE v IS NOT NULL;
 -- _country_map: the normalised spellings
 INSERT INTO _country_map SELECT * FROM _country_rows;
 
--- _norm (parameters: $languages, $now, $timestamp_pattern, $values_channel, $values_triage_status)
+-- _norm (parameters: $languages, $now, $timestamp_parts, $timestamp_pattern, $values_channel, $values_triage_status)
 CREATE OR REPLACE TEMP TABLE _norm AS
 SELECT
     p._rec,
@@ -107,7 +114,9 @@ SELECT
         CASE WHEN p."received_at" IS NULL THEN 'missing received_at' END,
         CASE WHEN p."received_at__v" > $now + INTERVAL 1 DAY
             THEN 'received_at ' || '"' || left(p."received_at", 60) || '"' || ' is more than one day after the time of loading' END,
-        CASE WHEN p."received_at" IS NOT NULL AND p."received_at__v" IS NULL
+        CASE WHEN p."received_at__bad_offset"
+            THEN 'received_at ' || '"' || left(p."received_at", 60) || '"' || ' has an offset outside -14:00 to +14:00 or with 60 or more minutes' END,
+        CASE WHEN p."received_at" IS NOT NULL AND p."received_at__v" IS NULL AND NOT p."received_at__bad_offset"
             THEN 'received_at ' || '"' || left(p."received_at", 60) || '"' || ' is not an ISO 8601 timestamp' END,
         CASE WHEN p."channel" IS NOT NULL AND NOT list_contains($values_channel, lower(p."channel"))
             THEN 'channel ' || '"' || left(p."channel", 60) || '"' || ' is not one of ' || array_to_string($values_channel, ', ') END,
@@ -124,7 +133,9 @@ SELECT
         CASE WHEN p."received_at" IS NULL THEN 'missing received_at' END,
         CASE WHEN p."received_at__v" > $now + INTERVAL 1 DAY
             THEN 'received_at ' || '"…"' || ' is more than one day after the time of loading' END,
-        CASE WHEN p."received_at" IS NOT NULL AND p."received_at__v" IS NULL
+        CASE WHEN p."received_at__bad_offset"
+            THEN 'received_at ' || '"…"' || ' has an offset outside -14:00 to +14:00 or with 60 or more minutes' END,
+        CASE WHEN p."received_at" IS NOT NULL AND p."received_at__v" IS NULL AND NOT p."received_at__bad_offset"
             THEN 'received_at ' || '"…"' || ' is not an ISO 8601 timestamp' END,
         CASE WHEN p."channel" IS NOT NULL AND NOT list_contains($values_channel, lower(p."channel"))
             THEN 'channel ' || '"…"' || ' is not one of ' || array_to_string($values_channel, ', ') END,
@@ -138,8 +149,8 @@ SELECT
 FROM (
     SELECT
         s.*,
-        CASE WHEN regexp_full_match(s."received_at", $timestamp_pattern)
-            THEN try_cast(replace(s."received_at", ',', '.') AS TIMESTAMPTZ)::TIMESTAMP END AS "received_at__v",
+        s."received_at__parts".day <> '' AND _contract_offset(s."received_at__parts".offset) IS NULL AS "received_at__bad_offset",
+        try_cast(s."received_at__parts".day || ' ' || coalesce(nullif(s."received_at__parts".hour, ''), '00') || ':' || coalesce(nullif(s."received_at__parts".minute, ''), '00') || ':' || coalesce(nullif(s."received_at__parts".second, ''), '00') || CASE WHEN s."received_at__parts".fraction <> '' THEN '.' || left(s."received_at__parts".fraction, 6) ELSE '' END AS TIMESTAMP) - to_minutes(_contract_offset(s."received_at__parts".offset)) AS "received_at__v",
         lower(split_part(replace(s."language", '_', '-'), '-', 1)) AS "language__v",
         "cm_reporter_country".alpha3 AS "reporter_country__v",
         "cm_suggested_country".alpha3 AS "suggested_country__v",
@@ -147,7 +158,7 @@ FROM (
         try_cast(s."latitude" AS DOUBLE) AS "latitude__v",
         try_cast(s."longitude" AS DOUBLE) AS "longitude__v",
         ref."object_id" IS NOT NULL AS _known_reference
-    FROM _stage s
+    FROM (SELECT *, regexp_extract("received_at", $timestamp_pattern, $timestamp_parts) AS "received_at__parts" FROM _stage) s
     LEFT JOIN _country_map "cm_reporter_country" ON "cm_reporter_country".raw = s."reporter_country"
     LEFT JOIN _country_map "cm_suggested_country" ON "cm_suggested_country".raw = s."suggested_country"
     LEFT JOIN _country_map "cm_forwarded_to" ON "cm_forwarded_to".raw = s."forwarded_to"
