@@ -6,18 +6,34 @@ letter case and with surrounding white space. A raw value is reduced to a lookup
 `country_key`, and the key is looked up in `alias_table`. The loader applies the same two
 steps in SQL, so both are specified exactly here.
 
-Native-language names (``Deutschland``) are deliberately not recognised: they belong in an
-analyst's mapping file, where a person has decided what they mean.
+The names come from maintained data, not from a list kept here: pycountry's ``name``,
+``official_name`` and ``common_name`` (ISO 3166-1), and the English names in the alias table
+of the countrynames package (which gathers CLDR's, UN M49's and others'), each in the
+variants `_name_variants` derives by rule ("Korea, Republic of", "Republic of Korea",
+"Bahamas, The", "Netherlands (the)", "Bolivia (Plurinational State of)", "Congo - Kinshasa",
+"St. Vincent & Grenadines"). countrynames' entries are taken only where nothing can go
+wrong (see `_is_english_alias`): no region, former state, part of a country or name of two
+countries is matched. `_ENGLISH_ALIASES` holds the few names the data cannot confirm, with
+the reason for each.
 
-This module depends on the standard library and pycountry only.
+Native-language names (``Deutschland``) are deliberately not recognised: they belong in an
+analyst's mapping file, where a person has decided what they mean. (A countrynames entry
+made of English words that share one with the country's name is taken whatever its language,
+e.g. "Guinea Equatorial"; it can only name that country.)
+
+This module depends on the standard library, pycountry and the data module of countrynames
+(read without importing the package, whose fuzzy matching loads ICU).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import pycountry
 
@@ -36,14 +52,26 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _KOSOVO = "XKX"
 _KOSOVO_KEYS = ("XK", "XKX", "KOSOVO", "REPUBLIC OF KOSOVO")
 
-# English names tipsters and intake staff actually write that ISO's names do not cover.
-# Variants derived by rule (leading "The", "St."/"St" for "Saint", "&" for "and", dots
-# dropped, accents dropped) need no entry here. An entry here also decides any key that the
-# generated names would give to two countries.
+# The English names that the data (pycountry's names, countrynames' table, and the variants
+# `_name_variants` makes of both) cannot confirm, each group with the reason. Everything
+# else is found in the data: add a name here only where the data is wrong, ambiguous or
+# silent, and say which. An entry also decides a key the data would give to two countries.
 _ENGLISH_ALIASES: dict[str, str] = {
-    # The constituent countries are how many people name the United Kingdom.
+    # Initials and abbreviations: no word of them is a word of the country's name.
     "UK": "GBR",
     "U.K.": "GBR",
+    "U.S.": "USA",
+    "U.S.A.": "USA",
+    "DPRK": "PRK",
+    "FYROM": "MKD",
+    "DR Congo": "COD",
+    "D.R. Congo": "COD",
+    "DRC": "COD",
+    "UAE": "ARE",
+    "U.A.E.": "ARE",
+    "PRC": "CHN",
+    # The constituent countries and old names of the United Kingdom, which is how many
+    # people name it; ISO's names share no word with them but "Great Britain".
     "Great Britain": "GBR",
     "Great Britain and Northern Ireland": "GBR",
     "Britain": "GBR",
@@ -51,83 +79,62 @@ _ENGLISH_ALIASES: dict[str, str] = {
     "Scotland": "GBR",
     "Wales": "GBR",
     "Northern Ireland": "GBR",
-    "U.S.": "USA",
-    "U.S.A.": "USA",
+    # Names in English use that share no word with ISO's (exonyms, former names, the other
+    # spelling): countrynames lists most of them, but nothing in the data ties them to
+    # the country, so the word check of `_is_english_alias` refuses them.
     "America": "USA",
-    "United States of America": "USA",
     "Russia": "RUS",
-    "Czech Republic": "CZE",
-    "Czechia": "CZE",
     "Holland": "NLD",
-    "The Netherlands": "NLD",
-    "South Korea": "KOR",
-    "Republic of Korea": "KOR",
-    # Unqualified, "Korea" means South Korea in English usage; North Korea is always named so.
-    "Korea": "KOR",
-    "North Korea": "PRK",
-    "DPRK": "PRK",
-    "Iran": "IRN",
-    "Syria": "SYR",
-    "Vietnam": "VNM",
-    "Laos": "LAO",
-    "Bolivia": "BOL",
-    "Venezuela": "VEN",
-    "Tanzania": "TZA",
-    "Moldova": "MDA",
-    # As a country, "Macedonia" can only be the state renamed North Macedonia in 2019.
-    "Macedonia": "MKD",
-    "North Macedonia": "MKD",
-    "Former Yugoslav Republic of Macedonia": "MKD",
-    "FYROM": "MKD",
     "Turkey": "TUR",
-    "Turkiye": "TUR",
     "Ivory Coast": "CIV",
     "Cape Verde": "CPV",
     "Swaziland": "SWZ",
     "Burma": "MMR",
+    "Macau": "MAC",
+    "Holy See": "VAT",
+    # The IOC's name; in no list used here.
+    "Chinese Taipei": "TWN",
+    # CLDR's name, the Dutch government's too; shares no word with ISO's "Bonaire, Sint
+    # Eustatius and Saba".
+    "Caribbean Netherlands": "BES",
+    # CLDR's Canadian English name (en_CA) is the French one; "et" is no English word.
+    "Saint-Pierre-et-Miquelon": "SPM",
+    # Short forms that are a part of the ISO name. A part is refused from the data because
+    # it can name a place elsewhere ("Salvador" in Brazil, "Timor" in Indonesia, "Saint
+    # Martin" is the whole island); these are decided.
+    # Unqualified, "Korea" means South Korea in English usage; North Korea is always named so.
+    "Korea": "KOR",
+    # As a country, "Macedonia" can only be the state renamed North Macedonia in 2019.
+    "Macedonia": "MKD",
+    "Former Yugoslav Republic of Macedonia": "MKD",
+    "Micronesia": "FSM",
+    "Bosnia": "BIH",
+    "Brunei": "BRN",
     "Vatican": "VAT",
     "Vatican City": "VAT",
     "Vatican City State": "VAT",
-    "Holy See": "VAT",
-    "Palestine": "PSE",
-    "State of Palestine": "PSE",
-    "Taiwan": "TWN",
-    "Brunei": "BRN",
-    "East Timor": "TLS",
-    "Timor Leste": "TLS",
-    "DR Congo": "COD",
-    "D.R. Congo": "COD",
-    "DRC": "COD",
-    "Congo-Kinshasa": "COD",
-    "Congo (Kinshasa)": "COD",
-    "Democratic Republic of the Congo": "COD",
-    "Democratic Republic of Congo": "COD",
-    "Congo-Brazzaville": "COG",
-    "Congo (Brazzaville)": "COG",
-    "Republic of the Congo": "COG",
-    "Republic of Congo": "COG",
-    "UAE": "ARE",
-    "U.A.E.": "ARE",
-    "Bosnia": "BIH",
-    "Bosnia-Herzegovina": "BIH",
-    "Micronesia": "FSM",
-    "Saint Lucia": "LCA",
+    "Emirates": "ARE",
     "Saint Kitts": "KNA",
     "Saint Vincent": "VCT",
     "Saint Martin": "MAF",
     "Saint Helena": "SHN",
     "Sint Maarten": "SXM",
-    "The Gambia": "GMB",
-    "The Bahamas": "BHS",
-    "Slovak Republic": "SVK",
-    "Macau": "MAC",
-    "PRC": "CHN",
-    "Republic of Ireland": "IRL",
-    "Guinea Bissau": "GNB",
     "Falkland Islands": "FLK",
     "Cocos Islands": "CCK",
     "Bonaire": "BES",
-    "U.S. Virgin Islands": "VIR",
+    "Republic of Ireland": "IRL",
+    # "Republic" tells the two Congos apart only against "Democratic Republic", a word the
+    # check of `_is_english_alias` treats as generic; countrynames has "CONGO REP.".
+    "Republic of Congo": "COG",
+    "Congo Republic": "COG",
+    "Democratic Republic of Congo": "COD",
+}
+
+# countrynames names that pass `_is_english_alias` but do not name one country, each with
+# the reason (keys in `country_key` form).
+_REFUSED: dict[str, str] = {
+    "CONGOLESE (CONGO)": "filed under CD, but '(Congo)' is as likely the Republic of the Congo",
+    "SAN MARTIN": "Spanish, and the name of provinces and towns in Argentina and Peru",
 }
 
 
@@ -175,7 +182,8 @@ def country_key(value: object) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    unmarked = "".join(
+    # ASCII text has no decomposition and no combining marks: step 2 leaves it as it is.
+    unmarked = text if text.isascii() else "".join(
         ch
         for ch in unicodedata.normalize("NFKD", text)
         if not unicodedata.category(ch).startswith("M")
@@ -184,22 +192,80 @@ def country_key(value: object) -> str | None:
     return key or None
 
 
-def _name_variants(key: str) -> set[str]:
+# A name with a qualifier, in the three arrangements the standard lists use: ISO's and
+# pycountry's inverted "Korea, Republic of", UN M49's bracketed "Iran (Islamic Republic of)"
+# and CLDR's dashed "Congo - Kinshasa"; the prefixed "Republic of Korea" is matched below.
+_QUALIFIED = re.compile(r"^(?P<name>[^,()]+?)(?:, | \((?P<bracketed>[^,()]+)\)$| - )(?P<qualifier>[^,()]*)$")
+# "Q OF NAME", "Q OF THE NAME": the qualifier is everything up to the last "OF" ("ISLE OF MAN").
+_PREFIXED = re.compile(r"^(?P<qualifier>.+ OF(?: THE)?) (?P<name>[^,()]+)$")
+# Abbreviations of the words that qualify names ("CONGO REP.", "CONGO, DEM. REP. OF").
+_ABBREVIATIONS = {"REP.": "REPUBLIC", "DEM.": "DEMOCRATIC"}
+
+
+def _split_qualifier(key: str) -> tuple[str, str] | None:
+    """Return ``(name, qualifier)`` of a qualified name, ``None`` for a plain one."""
+    match = _QUALIFIED.match(key)
+    if match:
+        qualifier = match["bracketed"] if match["bracketed"] is not None else match["qualifier"]
+        return (match["name"], qualifier) if qualifier else None
+    match = _PREFIXED.match(key)
+    if match:
+        return match["name"], match["qualifier"]
+    if key.startswith("THE "):
+        return key.removeprefix("THE "), "THE"
+    return None
+
+
+def _arrangements(key: str) -> set[str]:
+    """Return ``key`` with its qualifier in every arrangement: "NAME, Q", "NAME (Q)", "Q NAME",
+    "NAME Q"."""
+    split = _split_qualifier(key)
+    if split is None:
+        return {key}
+    name, qualifier = split
+    return {key, f"{name}, {qualifier}", f"{name} ({qualifier})", f"{qualifier} {name}", f"{name} {qualifier}"}
+
+
+@functools.cache
+def _name_variants(key: str) -> frozenset[str]:
     """Return ``key`` and the spellings people use for the same name.
 
     Each rule is applied to the output of the previous ones, so "Saint Kitts and Nevis"
-    also yields "THE ST KITTS & NEVIS". Generating a harmless extra key ("THE GERMANY") is
-    cheaper than deciding name by name which variants are idiomatic.
+    also yields "THE ST KITTS & NEVIS", and "Korea, Republic of" yields "Republic of Korea"
+    and "Korea (the Republic of)". The rules, in order:
+
+    1. hyphens with or without spaces around them, or a space instead ("Guinea Bissau");
+    2. "REP." and "DEM." written out;
+    3. the qualifier of a name in each arrangement (see `_arrangements`);
+    4. with and without a leading "The" (so also "Gambia, The" and "Netherlands (the)"),
+       and the arrangements of the result;
+    5. "St." or "St" for "Saint" and "Sint", and "Saint" for "St." and "St";
+    6. "&" for "and" and "and" for "&";
+    7. without dots.
+
+    Generating a harmless extra key ("THE GERMANY") is cheaper than deciding name by name
+    which variants are idiomatic. No rule drops a word that tells countries apart: a
+    qualifier is moved, never removed.
     """
     variants = {key}
-    variants |= {v.removeprefix("THE ") for v in variants}
-    variants |= {f"THE {v}" for v in variants}
+    variants |= {re.sub(r" ?- ?", sep, v) for v in variants for sep in ("-", " ") if "-" in v}
     variants |= {
-        (" " + v).replace(" SAINT ", f" {short} ")[1:] for v in variants for short in ("ST.", "ST")
+        " ".join(_ABBREVIATIONS.get(word, word) for word in v.split(" ")) for v in variants
+    }
+    variants = {a for v in variants for a in _arrangements(v)}
+    variants |= {v.removeprefix("THE ") for v in variants}
+    variants |= {f"THE {v}" for v in variants if not v.startswith("THE ")}
+    variants = {a for v in variants for a in _arrangements(v)}
+    variants |= {re.sub(r"(?<![A-Z'])ST\.? (?=[A-Z])", "SAINT ", v) for v in variants}
+    variants |= {
+        re.sub(r"(?<![A-Z'])(?:SAINT|SINT) (?=[A-Z])", short, v)
+        for v in variants
+        for short in ("ST. ", "ST ")
     }
     variants |= {v.replace(" AND ", " & ") for v in variants}
+    variants |= {v.replace(" & ", " AND ") for v in variants}
     variants |= {" ".join(v.replace(".", "").split()) for v in variants}
-    return variants
+    return frozenset(variants)
 
 
 def _numeric_variants(numeric: str) -> Iterator[str]:
@@ -207,6 +273,17 @@ def _numeric_variants(numeric: str) -> Iterator[str]:
     bare = str(int(numeric))
     for width in range(len(bare), 4):
         yield bare.zfill(width)
+
+
+def _standard_names() -> Iterator[tuple[str, str]]:
+    """Yield (name, alpha-3) for the English names pycountry gives each country, and Kosovo's."""
+    for country in pycountry.countries:
+        for field in ("name", "official_name", "common_name"):
+            name = getattr(country, field, None)
+            if name:
+                yield name, country.alpha_3
+    for key in _KOSOVO_KEYS:
+        yield key, _KOSOVO
 
 
 def _generated_aliases() -> Iterator[tuple[str, str]]:
@@ -217,17 +294,158 @@ def _generated_aliases() -> Iterator[tuple[str, str]]:
         yield alpha3, alpha3
         for numeric in _numeric_variants(country.numeric):
             yield numeric, alpha3
-        for field in ("name", "official_name", "common_name"):
-            name = getattr(country, field, None)
-            if name:
-                for variant in _name_variants(country_key(name)):
-                    yield variant, alpha3
-    for key in _KOSOVO_KEYS:
-        for variant in _name_variants(key):
-            yield variant, _KOSOVO
+    for name, alpha3 in _standard_names():
+        for variant in _name_variants(country_key(name)):
+            yield variant, alpha3
     for alias, alpha3 in _ENGLISH_ALIASES.items():
         for variant in _name_variants(country_key(alias)):
             yield variant, alpha3
+
+
+@functools.cache
+def _countrynames_data() -> dict[str, list[str]]:
+    """Return countrynames' table: its code (ISO alpha-2, or its own) to the names it lists.
+
+    Read from the package's generated data module on its own: the package's ``__init__``
+    loads ICU and rapidfuzz for fuzzy matching, which is not wanted here.
+    """
+    spec = importlib.util.find_spec("countrynames")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The countrynames package is not installed; run `make setup`.")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data.py"
+    module_spec = importlib.util.spec_from_file_location("_countrynames_data", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.DATA
+
+
+# Words that do not tell one country from another (or that the rules above rewrite), left
+# out when names are compared.
+_GENERIC_WORDS = frozenset(
+    ["THE", "OF", "AND", "SAINT", "ST", "SINT", "ISLAND", "ISLANDS", "REPUBLIC", "REP", "DEMOCRATIC", "DEM", "PEOPLE", "S", "STATE", "FEDERAL", "FEDERATED", "FEDERATION", "KINGDOM", "COMMONWEALTH", "CITY", "REGION"]
+)
+# Words that tell countries apart only next to another ("South Sudan", "United Kingdom"):
+# sharing one of them with a country's name is not enough.
+_QUALIFYING_WORDS = frozenset(["SOUTH", "NORTH", "EAST", "WEST", "NEW", "GREAT", "UNITED", "CENTRAL", "STATES"])
+# A word of at least this many letters that starts like a word of a country's name counts
+# as shared ("Palestinian Territories"), in a name of two words or more.
+_STEM = 6
+# English words of the names CLDR uses that no ISO 3166 name has, so that countrynames'
+# entries with them pass the word check of `_is_english_alias` (which still wants a word
+# shared with ISO's name).
+_ENGLISH_WORDS = {
+    "SAR": "Special Administrative Region: 'Hong Kong SAR China', 'Macao SAR China'",
+    "PALESTINIAN": "'Palestinian Territories'",
+    "LANDS": "'French Southern and Antarctic Lands'",
+}
+
+
+def _content_words(key: str) -> frozenset[str]:
+    """The words of a key that tell countries apart (accents are already gone)."""
+    return frozenset(re.findall(r"[A-Z0-9]+", key)) - _GENERIC_WORDS
+
+
+def _shares_a_word(words: frozenset[str], anchor: frozenset[str]) -> bool:
+    """True if a distinctive word of ``words`` is one of ``anchor``'s, or, when ``words``
+    has two or more, starts like one."""
+    distinctive = words - _QUALIFYING_WORDS
+    if distinctive & anchor:
+        return True
+    stems = {w[:_STEM] for w in anchor - _QUALIFYING_WORDS if len(w) >= _STEM}
+    return len(words) > 1 and any(len(w) >= _STEM and w[:_STEM] in stems for w in distinctive)
+
+
+def _is_english_alias(
+    key: str,
+    anchors: list[frozenset[str]],
+    having: Mapping[str, set[tuple[str, frozenset[str]]]],
+    target: str,
+    vocabulary: frozenset[str],
+) -> bool:
+    """Decide whether a countrynames name (as a key) is taken for a country with these names.
+
+    countrynames lists names in every language, cities ("Dubai"), demonyms ("German") and
+    parts of a country ("Tobago", "Papua"), all under the country's code. A name is taken
+    only if every word of it is a word of the English names in ``vocabulary`` (which keeps
+    out "Deutschland", "Albanien" and "Trinidad und Tobago"), it shares a distinctive word
+    with one of the country's own names in ``anchors`` (which keeps out "Berlin" and
+    "Swiss"), and it is not a part of one of those names ("Salvador" of "El Salvador",
+    "Timor" of "Timor-Leste", "Virgin Islands" of "British Virgin Islands") unless it is all
+    of another. Nor is a name all of whose words are in a name of another country
+    (``having`` maps each word to the countries' names that have it): "Dominican", filed
+    under Dominica, is in "Dominican Republic".
+    """
+    if not key.isascii() or not set(re.findall(r"[A-Z0-9]+", key)) <= vocabulary:
+        return False
+    words = _content_words(key)
+    if not words or not _shares_a_word(words, frozenset().union(*anchors)):
+        return False
+    first = min(words)
+    if any(code != target and words <= other for code, other in having.get(first, ())):
+        return False
+    return words in anchors or not any(words < anchor for anchor in anchors)
+
+
+def _english_vocabulary() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Return the words of every English country name pycountry has, current or former
+    (ISO 3166-1 and 3166-3), and per alpha-3 code the words of its subdivisions' names
+    (ISO 3166-2: "Kinshasa" for "Congo - Kinshasa")."""
+    names = [name for name, _ in _standard_names()] + [c.name for c in pycountry.historic_countries]
+    words = frozenset(
+        word for name in names for v in _name_variants(country_key(name)) for word in re.findall(r"[A-Z0-9]+", v)
+    )
+    alpha3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+    local: defaultdict[str, set[str]] = defaultdict(set)
+    for subdivision in pycountry.subdivisions:
+        code = alpha3.get(subdivision.country_code)
+        if code:
+            local[code] |= set(re.findall(r"[A-Z0-9]+", country_key(subdivision.name)))
+    words |= {abbreviation.rstrip(".") for abbreviation in _ABBREVIATIONS}
+    words |= _ENGLISH_WORDS.keys()
+    return words, {code: frozenset(w) for code, w in local.items()}
+
+
+def _countrynames_aliases() -> tuple[list[tuple[str, str]], set[str]]:
+    """Return the (key, alpha-3) pairs countrynames adds, and the keys it refuses.
+
+    Refused are the keys of every name countrynames files under a code that is not a
+    current ISO 3166-1 country: its ``FAIL`` list ("Virgin Islands", "N/A", "Africa"),
+    ``UN``, ``EU``, ``ZZ`` ("Worldwide"), former states ("Yugoslavia", "USSR") and regions
+    ("Crimea", "Somaliland"). A countrynames name any of whose variants is refused is not
+    taken.
+    """
+    alpha3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries} | {"XK": _KOSOVO}
+    anchors: defaultdict[str, list[frozenset[str]]] = defaultdict(list)
+    for name, code in [*_standard_names(), *_ENGLISH_ALIASES.items()]:
+        for variant in _name_variants(country_key(name)):
+            anchors[code].append(_content_words(variant))
+    english, local = _english_vocabulary()
+    # Each word to the names (as content words) of the countries that have it in one.
+    having: defaultdict[str, set[tuple[str, frozenset[str]]]] = defaultdict(set)
+    for code, contents in anchors.items():
+        for content in contents:
+            for word in content:
+                having[word].add((code, content))
+    refused: set[str] = set()
+    taken: list[tuple[str, frozenset[str]]] = []
+    for code, names in _countrynames_data().items():
+        target = alpha3.get(code)
+        vocabulary = english | local.get(target, frozenset())
+        for name in names:
+            key = country_key(name)
+            if key is None:
+                continue
+            if target is None:
+                refused |= _name_variants(key)
+            elif key not in _REFUSED and _is_english_alias(key, anchors[target], having, target, vocabulary):
+                taken.append((target, _name_variants(key)))
+    pairs = [
+        (variant, target)
+        for target, variants in taken
+        if refused.isdisjoint(variants)
+        for variant in variants
+    ]
+    return pairs, refused
 
 
 def _resolve_aliases(
@@ -282,9 +500,25 @@ def _display_names() -> dict[str, str]:
     return names
 
 
+def _merge_secondary(table: dict[str, str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Add the keys of ``pairs`` that ``table`` lacks and that name one country only.
+
+    ``table`` (ISO's names, pycountry's and the curated ones) decides every key it has; a
+    key the secondary source gives to two countries is left out rather than guessed.
+    """
+    candidates: defaultdict[str, set[str]] = defaultdict(set)
+    for key, alpha3 in pairs:
+        if key not in table:
+            candidates[key].add(alpha3)
+    added = {key: next(iter(codes)) for key, codes in candidates.items() if len(codes) == 1}
+    return dict(sorted((table | added).items()))
+
+
 @functools.cache
 def _aliases() -> dict[str, str]:
-    table = _resolve_aliases(_generated_aliases(), _ENGLISH_ALIASES)
+    primary = _resolve_aliases(_generated_aliases(), _ENGLISH_ALIASES)
+    pairs, _refused = _countrynames_aliases()
+    table = _merge_secondary(primary, pairs)
     unknown = sorted(set(table.values()) - _display_names().keys())
     if unknown:
         raise RuntimeError(f"Country aliases name unknown alpha-3 codes: {', '.join(unknown)}.")
@@ -296,10 +530,14 @@ def alias_table() -> list[tuple[str, str]]:
 
     The table covers, for every ISO 3166-1 country in pycountry, its alpha-2 and alpha-3
     codes, its numeric code with and without leading zeros (``"040"``, ``"40"``), its
-    ``name``, ``official_name`` and ``common_name``; Kosovo (``XK``, ``XKX``); and a curated
-    list of common English names (``UK``, ``Holland``, ``Ivory Coast``). Names also appear
-    with and without a leading "The", with "St."/"St" for "Saint", "&" for "and", and
-    without dots (``U.S.A.`` and ``USA``).
+    ``name``, ``official_name`` and ``common_name``; Kosovo (``XK``, ``XKX``); the English
+    names countrynames lists that `_is_english_alias` accepts (``Hong Kong SAR China``,
+    ``Pitcairn Islands``); and a short curated list of names the data cannot confirm
+    (``UK``, ``Holland``, ``Ivory Coast``). Every name also appears in the variants of
+    `_name_variants`: its qualifier inverted, bracketed or in front ("Korea, Republic of",
+    "Korea (the Republic of)", "Republic of Korea"), with and without a leading "The",
+    hyphens with or without spaces, "St."/"St" for "Saint", "&" for "and", and without dots
+    (``U.S.A.`` and ``USA``).
 
     Note that ``NA`` is Namibia's alpha-2 code: a file that writes ``NA`` for "no value"
     must say so through a mapping file.
