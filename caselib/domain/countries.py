@@ -322,7 +322,11 @@ def _countrynames_data() -> dict[str, list[str]]:
 # Words that do not tell one country from another (or that the rules above rewrite), left
 # out when names are compared.
 _GENERIC_WORDS = frozenset(
-    ["THE", "OF", "AND", "SAINT", "ST", "SINT", "ISLAND", "ISLANDS", "REPUBLIC", "REP", "DEMOCRATIC", "DEM", "PEOPLE", "S", "STATE", "FEDERAL", "FEDERATED", "FEDERATION", "KINGDOM", "COMMONWEALTH", "CITY", "REGION"]
+    [
+        "THE", "OF", "AND", "SAINT", "ST", "SINT", "ISLAND", "ISLANDS", "REPUBLIC", "REP",
+        "DEMOCRATIC", "DEM", "PEOPLE", "S", "STATE", "FEDERAL", "FEDERATED", "FEDERATION",
+        "KINGDOM", "COMMONWEALTH", "CITY", "REGION",
+    ]
 )
 # Words that tell countries apart only next to another ("South Sudan", "United Kingdom"):
 # sharing one of them with a country's name is not enough.
@@ -405,8 +409,8 @@ def _english_vocabulary() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     return words, {code: frozenset(w) for code, w in local.items()}
 
 
-def _countrynames_aliases() -> tuple[list[tuple[str, str]], set[str]]:
-    """Return the (key, alpha-3) pairs countrynames adds, and the keys it refuses.
+def _countrynames_aliases() -> list[tuple[str, str]]:
+    """Return the (key, alpha-3) pairs countrynames adds.
 
     Refused are the keys of every name countrynames files under a code that is not a
     current ISO 3166-1 country: its ``FAIL`` list ("Virgin Islands", "N/A", "Africa"),
@@ -439,13 +443,12 @@ def _countrynames_aliases() -> tuple[list[tuple[str, str]], set[str]]:
                 refused |= _name_variants(key)
             elif key not in _REFUSED and _is_english_alias(key, anchors[target], having, target, vocabulary):
                 taken.append((target, _name_variants(key)))
-    pairs = [
+    return [
         (variant, target)
         for target, variants in taken
         if refused.isdisjoint(variants)
         for variant in variants
     ]
-    return pairs, refused
 
 
 def _resolve_aliases(
@@ -517,8 +520,7 @@ def _merge_secondary(table: dict[str, str], pairs: Iterable[tuple[str, str]]) ->
 @functools.cache
 def _aliases() -> dict[str, str]:
     primary = _resolve_aliases(_generated_aliases(), _ENGLISH_ALIASES)
-    pairs, _refused = _countrynames_aliases()
-    table = _merge_secondary(primary, pairs)
+    table = _merge_secondary(primary, _countrynames_aliases())
     unknown = sorted(set(table.values()) - _display_names().keys())
     if unknown:
         raise RuntimeError(f"Country aliases name unknown alpha-3 codes: {', '.join(unknown)}.")
