@@ -39,8 +39,8 @@ __all__ = [
 # that a table fits its output; ids, dates, statuses and numbers keep one line.
 _STYLE = (
     "<style>.caselib-summary {border-collapse: collapse; font-size: 13px;}"
-    ".caselib-summary th {text-align: left; border-bottom: 2px solid #999; padding: 3px 6px; vertical-align: bottom;}"
-    ".caselib-summary td {border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top;}"
+    ".caselib-summary th {text-align: left; border-bottom: 2px solid #999; padding: 3px 5px; vertical-align: bottom;}"
+    ".caselib-summary td {border-bottom: 1px solid #ddd; padding: 3px 5px; vertical-align: top;}"
     ".caselib-summary td.raw {overflow-wrap: anywhere;}"
     ".caselib-summary td.nowrap {white-space: nowrap;}"
     ".caselib-summary td.number {text-align: right; white-space: nowrap;}"
@@ -174,7 +174,7 @@ def loads_table(info: Mapping) -> Table:
         Column("batch_id", "Load", kind="number"),
         Column("started_at", "Started", _started, "nowrap"),
         Column("kind", "Records", kind="nowrap"),
-        Column("file_name", "File"),
+        Column("file_name", "File", kind="raw"),  # "tips_redelivery.csv" has no space to wrap at
         Column("rows_read", "Rows read", kind="number"),
         Column("inserted", "Inserted", kind="number"),
         Column("updated", "Updated", kind="number"),
@@ -239,7 +239,8 @@ def flags_table(flags: pd.DataFrame) -> Table:
 
     columns = [
         Column("object_id", "Object", kind="nowrap"),
-        Column("outcome", "Outcome", outcome_label, "nowrap"),
+        # An outcome in words ("sold too widely to trace") wraps as words; codes and statuses do not.
+        Column("outcome", "Outcome", outcome_label),
         Column("ready", "Ready", lambda v: "yes" if v is True or v == 1 else "no", "nowrap"),
         Column("status", "Status", status_label, "nowrap"),
         Column("origin_country", "Origin", _country),  # country names may wrap, as words
