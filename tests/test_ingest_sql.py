@@ -134,6 +134,7 @@ class Scenario:
     row: dict[str, str]
     mapping: str | None = None  # TOML text of a mapping file
     pseudonymize: bool = False
+    skipped_row: dict[str, str] | None = None  # a row under the header the mapping skips
     headers: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -196,6 +197,49 @@ TIPS_PSEUDONYMIZED = Scenario(
     },
     pseudonymize=True,
 )
+EXPORT_MAPPING = """\
+skip_rows = 1
+contact = ["Contact"]
+
+[columns]
+"Post ID" = "tip_id"
+"Created" = "received_at"
+
+[first_of]
+tip_text = ["Description", "Unstructured Description"]
+
+[constants]
+object_id = "G01"
+
+[formats]
+received_at = "%d/%m/%Y %H:%M"
+"""
+TIPS_EXPORT = Scenario(
+    "a tips load of a platform's export through a mapping file: a row under the header "
+    "skipped, a column from the first non-empty of two, a constant object, a date format",
+    "tips",
+    {
+        "Post ID": "U1",
+        "Created": "01/06/2017 10:00",
+        "Contact": "+1 555 0100",
+        "Description": "",
+        "Unstructured Description": "seen in a shop",
+        "reporter_country": "Atlantis",
+        "suggested_country": "Lemuria",
+        "forwarded_to": "Hyperborea",
+    },
+    mapping=EXPORT_MAPPING,
+    skipped_row={
+        "Post ID": "#meta +id",
+        "Created": "#date +reported",
+        "Contact": "#contact",
+        "Description": "#description",
+        "Unstructured Description": "#description",
+        "reporter_country": "#country +from",
+        "suggested_country": "#country +origin",
+        "forwarded_to": "#country +to",
+    },
+)
 OBJECTS = Scenario(
     "an objects load of a contract CSV with every column",
     "objects",
@@ -221,6 +265,7 @@ SCENARIOS = {
     "tips": TIPS,
     "tips_mapped": TIPS_MAPPED,
     "tips_pseudonymized": TIPS_PSEUDONYMIZED,
+    "tips_export": TIPS_EXPORT,
     "objects": OBJECTS,
     "waves": WAVES,
 }
@@ -252,9 +297,15 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     # (here caselib.domain.ingest.readers reads the file into _raw and _reader_rejects; a
     # CSV file's contact columns stay out of _raw, pseudonymised in the reader's projection)
     steps.append(("the batch number", sql.batch_number()))
+    if mapping.skip_rows:
+        steps.append(("skip_rows: no unreadable line among them", sql.reader_rejects_within(mapping.skip_rows + 1)))
+        steps.append(("skip_rows: how many there are", sql.raw_rows_before(mapping.skip_rows)))
+        steps.append(("skip_rows: not data", sql.skip_rows(mapping.skip_rows)))
     steps.append(("_value_map", sql.value_map()))
     if mapping.value_rows(spec):
         steps.append(("_value_map: the mapping's values", sql.value_map_fill()))
+    if mapping.constants:
+        steps.append(("_constants: the mapping's constants", sql.constants()))
     steps.append(("_stage", sql.stage(
         spec, plan, mapping, line_numbers=False, pseudonymize=scenario.pseudonymize, contact_in_raw=False
     )))
@@ -263,11 +314,14 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     if values is not None:
         steps.append(("the country spellings, to normalise in Python", values))
         steps.append(("_country_map: the normalised spellings", sql.country_map_fill()))
-    steps.append(("_norm", sql.normalise(spec, now=NOW)))
+    steps.append(("_norm", sql.normalise(spec, now=NOW, formats=mapping.formats)))
     steps.append(("_dups", sql.duplicates(spec)))
     steps.append(("_cmp", sql.compare(spec)))
     steps.append(("the counts", sql.counts()))
-    steps.append(("rejected rows", sql.rejects(spec, scenario.headers, plan, batch=batch, sha256=sha256)))
+    steps.append((
+        "rejected rows",
+        sql.rejects(spec, scenario.headers, plan, batch=batch, sha256=sha256, skipped=mapping.skip_rows),
+    ))
     steps.append(("rejected lines of the reader", sql.reader_rejects(spec, plan, batch=batch, sha256=sha256)))
     steps.append(("inserts", sql.inserts(spec, batch=batch)))
     if sql.updates(spec, batch=batch) is not None:
@@ -332,6 +386,8 @@ def test_no_value_or_header_of_a_file_or_mapping_is_written_into_the_sql(tmp_pat
         text = "\n".join(s.sql for _, s in statements_of_a_load(scenario, mapping))
         theirs = [*scenario.row.values(), *scenario.headers]
         theirs += [v for table in mapping.values.values() for pair in table.items() for v in pair]
+        theirs += [*mapping.constants.values(), *mapping.formats.values()]
+        theirs += [*(scenario.skipped_row or {}).values()]
         for value in theirs:
             if not value or value in ours:
                 continue
@@ -369,7 +425,8 @@ def _record_sql_outside_reading(store, monkeypatch) -> list[str]:
 @pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_a_load_runs_the_statements_of_its_snapshot_in_order(scenario, campaign_store, tmp_path, monkeypatch):
     mapping = _mapping(scenario, tmp_path)
-    path = write_csv(tmp_path / "file.csv", [scenario.row])
+    rows = [scenario.skipped_row, scenario.row] if scenario.skipped_row else [scenario.row]
+    path = write_csv(tmp_path / "file.csv", rows)
     ran = _record_sql_outside_reading(campaign_store, monkeypatch)
     result = load_file(
         campaign_store, scenario.kind, path, mapping=mapping, pseudonymize=scenario.pseudonymize, now=NOW, progress=False

@@ -12,6 +12,10 @@ statement inside DuckDB:
 5. writes, the quarantine, and one ``load_batches`` row whose counts reconcile:
    read = inserted + updated + unchanged + rejected.
 
+Rows a mapping's ``skip_rows`` passes over (an HXL tag row under the header) are deleted
+from ``_raw`` after reading: they are not data, so they are not among the rows read; the
+result counts them as ``skipped`` (and ``load_batches.details`` as ``skipped_rows``).
+
 The package is in three parts: :mod:`caselib.domain.ingest.plan` matches the file's headers to
 contract columns, :mod:`caselib.domain.ingest.statements` builds every statement's SQL (pure
 functions; snapshots of their output are under ``tests/snapshots/``), and this module runs
@@ -54,7 +58,8 @@ _NAMES_SHOWN = 20
 
 @dataclass
 class LoadResult:
-    """What one load did. ``rows_read == inserted + updated + unchanged + rejected``."""
+    """What one load did. ``rows_read == inserted + updated + unchanged + rejected``;
+    ``skipped`` rows (the mapping's ``skip_rows``) are not data and not among those read."""
 
     batch_id: int
     kind: str
@@ -73,6 +78,7 @@ class LoadResult:
     previous_batch: int | None = None
     pseudonymized: bool = False
     seconds: float = 0.0
+    skipped: int = 0
 
     @property
     def reconciles(self) -> bool:
@@ -86,6 +92,7 @@ class LoadResult:
             "coordinates_dropped": self.coordinates_dropped,
             "duplicates_in_file": self.duplicates_in_file,
             "previous_batch": self.previous_batch,
+            "skipped_rows": self.skipped,
         }
 
     def summary(self) -> str:
@@ -97,6 +104,11 @@ class LoadResult:
             f"+ unchanged {self.unchanged} + rejected {self.rejected}"
             + ("" if self.reconciles else "  (DOES NOT RECONCILE)"),
         ]
+        if self.skipped:
+            lines.append(
+                f"  skipped {self.skipped} row{'s' if self.skipped != 1 else ''} under the header "
+                "(skip_rows in the mapping: not data, not among the rows read)"
+            )
         if self.previous_batch is not None:
             lines.append(f"  the same file was loaded before, as batch {self.previous_batch}")
         if self.duplicates_in_file:
@@ -261,14 +273,15 @@ def _rows(store: Store, statement: Statement) -> list[tuple]:
 
 def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> LoadResult:
     batch = int(_scalar(store, sql.batch_number()))
+    skipped = _skip_rows(store, raw, mapping)
     _create_stage(store, spec, raw, plan, mapping, pseudonymize)
     _create_country_map(store, spec)
-    _execute(store, sql.normalise(spec, now=now))
+    _execute(store, sql.normalise(spec, now=now, formats=mapping.formats))
     _execute(store, sql.duplicates(spec))
     _execute(store, sql.compare(spec))
     bar.phase("writing")
     counts = dict(_rows(store, sql.counts()))
-    _write_rejects(store, spec, raw, plan, sha256, batch)
+    _write_rejects(store, spec, raw, plan, sha256, batch, skipped)
     _write_changes(store, spec, now, batch)
     unrecognised = _unrecognised_countries(store, spec)
     dropped_query = sql.coordinates_dropped(spec)
@@ -296,7 +309,27 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
         coordinates_dropped=dropped,
         duplicates_in_file=counts.get("dup_same", 0),
         previous_batch=previous,
+        skipped=skipped,
     )
+
+
+def _skip_rows(store: Store, raw: RawFile, mapping: Mapping) -> int:
+    """Delete the mapping's ``skip_rows`` rows under the header from ``_raw``; how many there
+    were (fewer when the file has fewer rows). A CSV line among them that the reader could not
+    split refuses the file: which rows are data would be a guess."""
+    if not mapping.skip_rows:
+        return 0
+    if raw.format == "csv":
+        unreadable = _scalar(store, sql.reader_rejects_within(mapping.skip_rows + 1))
+        if unreadable is not None:
+            raise FileLoadError(
+                f"line {unreadable} could not be read as CSV, and it is among the {mapping.skip_rows} "
+                "row(s) under the header the mapping skips (skip_rows); which rows are data "
+                "cannot be told"
+            )
+    skipped = int(_scalar(store, sql.raw_rows_before(mapping.skip_rows)))
+    _execute(store, sql.skip_rows(mapping.skip_rows))
+    return skipped
 
 
 def _create_stage(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping, pseudonymize: bool) -> None:
@@ -306,6 +339,10 @@ def _create_stage(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: M
         store.register(sql.VALUE_ROWS, _arrow_table(["col", "from_key", "to_value"], value_rows))
         _execute(store, sql.value_map_fill())
         store.unregister(sql.VALUE_ROWS)
+    if mapping.constants:
+        store.register(sql.CONSTANT_ROWS, _arrow_table(["col", "value"], sorted(mapping.constants.items())))
+        _execute(store, sql.constants())
+        store.unregister(sql.CONSTANT_ROWS)
     _execute(store, sql.stage(
         spec, plan, mapping, line_numbers=raw.has_line_numbers, pseudonymize=pseudonymize,
         contact_in_raw=raw.plan is None,
@@ -326,8 +363,10 @@ def _create_country_map(store: Store, spec: Kind) -> None:
         store.unregister(sql.COUNTRY_ROWS)
 
 
-def _write_rejects(store: Store, spec: Kind, raw: RawFile, plan: Plan, sha256: str, batch: int) -> None:
-    _execute(store, sql.rejects(spec, raw.headers, plan, batch=batch, sha256=sha256))
+def _write_rejects(
+    store: Store, spec: Kind, raw: RawFile, plan: Plan, sha256: str, batch: int, skipped: int = 0
+) -> None:
+    _execute(store, sql.rejects(spec, raw.headers, plan, batch=batch, sha256=sha256, skipped=skipped))
     _execute(store, sql.reader_rejects(spec, plan, batch=batch, sha256=sha256))
 
 

@@ -1,10 +1,22 @@
 """Mapping files: how an analyst loads an export that does not follow the contract.
 
-A mapping file (TOML or YAML) may hold three things::
+A mapping file (TOML or YAML) may hold::
+
+    contact = ["Absender", "Telefon"]   # extra columns that hold contact data
+    skip_rows = 1                       # rows under the header that are not data
 
     [columns]                 # header in the file -> contract column
     "Hinweis-ID" = "tip_id"
     "Eingang" = "received_at"
+
+    [first_of]                # contract column <- the first non-empty of these headers
+    suggested_place = ["Ort", "Adresse"]
+
+    [constants]               # contract column <- this value, in every row
+    object_id = "G19"
+
+    [formats]                 # date or timestamp column -> its strptime format
+    received_at = "%d/%m/%Y %H:%M"
 
     [values.channel]          # value in the file -> contract value, per column
     Webformular = "web"
@@ -12,9 +24,28 @@ A mapping file (TOML or YAML) may hold three things::
     [values.country]          # applies to every country column of the kind
     Deutschland = "DEU"
 
-    contact = ["Absender", "Telefon"]   # extra columns that hold contact data
-
 Headers and values are matched case-insensitively after trimming white space.
+
+``skip_rows`` (0 to :data:`MAX_SKIP_ROWS`): that many rows right under the header are not
+data (an HXL hashtag row, a row of units): they are not read as records, not checked and not
+stored; the load summary counts them as *skipped*, apart from the reconciliation (rows read =
+inserted + updated + unchanged + rejected counts the data rows only). Record numbers still
+count from the first row under the header, skipped rows included, so a record number points
+at the same row with or without them.
+
+``first_of``: the contract column takes, row by row, the first of the named headers whose
+value is not empty (after trimming); headers the file lacks are passed over. None of them
+may be a contact column, and no other column of the file may feed the same contract column.
+
+``constants``: a contract column the file lacks gets this value in every row (an export per
+deployment has no ``object_id`` column: the mapping names the object). It is an error if the
+file also has a column for it. Value maps apply to a constant as to a file value.
+
+``formats``: a date or timestamp column is parsed with this format instead of the
+contract's ISO 8601, by DuckDB's ``try_strptime`` (directives ``%d %m %Y %y %H %I %M %S %f
+%p %b %B %a %A %j %z %%``, as Python's ``strptime``). A value that does not match
+rejects its row with a reason naming the format. A timestamp without ``%z`` means UTC; one
+with ``%z`` is converted to UTC.
 
 A mapping file is read within limits, so that a hostile one is refused at once with one line
 (:class:`MappingLimitError`) instead of exhausting time, memory or the stack: at most
@@ -37,11 +68,24 @@ import yaml
 from caselib.domain.contract import CONTACT_COLUMNS, Kind
 from caselib.errors import MappingError
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_ENTRIES", "Mapping", "MappingLimitError", "read_mapping"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_ENTRIES",
+    "MAX_SKIP_ROWS",
+    "Mapping",
+    "MappingLimitError",
+    "read_mapping",
+]
 
 MAX_BYTES = 1_000_000  # a mapping holds headers and values, not data
 MAX_DEPTH = 10  # nesting levels, the top-level table being 1; a mapping needs 3
 MAX_ENTRIES = 10_000  # keys and list items at any level
+MAX_SKIP_ROWS = 1_000  # rows under the header that are not data (an HXL row, a units row)
+SECTIONS = ("columns", "values", "contact", "first_of", "constants", "formats", "skip_rows")
+# The strptime directives a format may use: those DuckDB's strptime and Python's agree on.
+_FORMAT_DIRECTIVES = frozenset("dmYyHIMSfpbBaAjz%")
+_DIRECTIVE = re.compile(r"%(.?)", re.DOTALL)
 
 
 class MappingLimitError(MappingError):
@@ -66,6 +110,10 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)  # file header key -> contract column
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {value key: value}
     contact: frozenset[str] = frozenset()  # header keys
+    first_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # contract column -> header keys
+    constants: dict[str, str] = field(default_factory=dict)  # contract column -> value
+    formats: dict[str, str] = field(default_factory=dict)  # date/timestamp column -> strptime format
+    skip_rows: int = 0
     name: str | None = None
     sha256: str | None = None
 
@@ -99,6 +147,23 @@ class Mapping:
             if column != "country" and column not in kind.names:
                 raise MappingError(
                     f"the mapping has values for {column!r}, which is not a {kind.name} column"
+                )
+        for section, targets in (("first_of", self.first_of), ("constants", self.constants)):
+            for column in targets:
+                if column not in kind.names:
+                    raise MappingError(
+                        f"the mapping's {section} names {column!r}, which is not a {kind.name} "
+                        f"column ({', '.join(kind.names)})"
+                    )
+        both = sorted(set(self.first_of) & set(self.constants))
+        if both:
+            raise MappingError(f"the mapping gives {both[0]} both a constant and first_of columns; keep one")
+        for column in self.formats:
+            if column not in kind.names or kind.column(column).type not in ("date", "timestamp"):
+                dated = ", ".join(c.name for c in kind.columns if c.type in ("date", "timestamp"))
+                raise MappingError(
+                    f"the mapping has a format for {column!r}, which is not a date or timestamp "
+                    f"column of {kind.name} ({dated})"
                 )
 
 
@@ -342,11 +407,11 @@ def read_mapping(path: str | Path) -> Mapping:
     _check_shape(data, path.name)
     if not isinstance(data, dict):
         raise MappingError(f"the mapping file {path.name} must hold a table at top level")
-    unknown = set(data) - {"columns", "values", "contact"}
+    unknown = set(data) - set(SECTIONS)
     if unknown:
         raise MappingError(
             f"the mapping file {path.name} has unknown section(s) {', '.join(sorted(unknown))}; "
-            "use columns, values and contact"
+            f"use {', '.join(SECTIONS[:-1])} and {SECTIONS[-1]}"
         )
     columns = data.get("columns", {}) or {}
     values = data.get("values", {}) or {}
@@ -364,8 +429,16 @@ def read_mapping(path: str | Path) -> Mapping:
                 )
     if not isinstance(contact, list) or not all(isinstance(c, str) for c in contact):
         raise MappingError(f"in {path.name}, 'contact' must be a list of column headers")
+    first_of = _first_of(data.get("first_of", {}) or {}, path.name)
+    constants = _constants(data.get("constants", {}) or {}, path.name)
+    formats = _formats(data.get("formats", {}) or {}, path.name)
+    skip_rows = _skip_rows(data.get("skip_rows", 0), path.name)
     return Mapping(
         columns={_key(k): _key(v) for k, v in columns.items()},
+        first_of=first_of,
+        constants=constants,
+        formats=formats,
+        skip_rows=skip_rows,
         values={
             _key(col): {_key(k): str(v).strip() for k, v in table.items()}
             for col, table in values.items()
@@ -374,3 +447,53 @@ def read_mapping(path: str | Path) -> Mapping:
         name=path.name,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
     )
+
+
+def _first_of(table: object, name: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(table, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(h, str) for h in v) for v in table.values()
+    ):
+        raise MappingError(
+            f"in {name}, 'first_of' must map each contract column to a list of file headers"
+        )
+    found: dict[str, tuple[str, ...]] = {}
+    for column, headers in table.items():
+        keys = tuple(dict.fromkeys(_key(h) for h in headers))
+        found[_key(column)] = keys
+    return found
+
+
+def _constants(table: object, name: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in table.values()
+    ):
+        raise MappingError(f"in {name}, 'constants' must map contract columns to one value each (text)")
+    found = {_key(k): str(v).strip() for k, v in table.items()}
+    empty = [k for k, v in found.items() if not v]
+    if empty:
+        raise MappingError(f"in {name}, constants.{empty[0]} is empty; give it a value or leave it out")
+    return found
+
+
+def _formats(table: object, name: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise MappingError(f"in {name}, 'formats' must map date or timestamp columns to a format text")
+    for column, fmt in table.items():
+        directives = _DIRECTIVE.findall(fmt)
+        bad = next((d for d in directives if d not in _FORMAT_DIRECTIVES), None)
+        if bad is not None or not directives:
+            what = "no directive" if bad is None else f"the directive %{bad}" if bad else "a lone % at its end"
+            raise MappingError(
+                f"in {name}, formats.{column} = {fmt!r} has {what}; use strptime directives "
+                f"({' '.join('%' + d for d in sorted(_FORMAT_DIRECTIVES))})"
+            )
+    return {_key(k): v for k, v in table.items()}
+
+
+def _skip_rows(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SKIP_ROWS:
+        raise MappingError(
+            f"in {name}, skip_rows must be a whole number from 0 to {MAX_SKIP_ROWS:,} (rows under "
+            "the header that are not data)"
+        )
+    return value

@@ -28,6 +28,9 @@ class Plan:
     # order of ``contact``: what a pseudonym is keyed by, so it does not depend on where
     # the column sits in the file.
     contact_names: list[str] = field(default_factory=list)
+    # Contract columns fed by the first non-empty of several file columns (mapping's
+    # first_of), in the mapping's order; these columns are not in ``sources``.
+    first_of: dict[str, list[int]] = field(default_factory=dict)
 
 
 def plan_columns(headers: Sequence[str], spec: Kind, mapping: Mapping, file_name: str) -> Plan:
@@ -39,13 +42,42 @@ def plan_columns(headers: Sequence[str], spec: Kind, mapping: Mapping, file_name
     sources: dict[str, int] = {}
     contact: list[tuple[int, int, str]] = []  # (priority, index, contract name)
     ignored: list[str] = []
+    keys = [str(header).strip().lower() for header in headers]
+    first_of: dict[str, list[int]] = {}
+    feeds: dict[int, str] = {}  # index -> the first_of column it feeds
+    for column, wanted in mapping.first_of.items():
+        first_of[column] = []
+        for header_key in wanted:
+            index = next((i for i, k in enumerate(keys) if k == header_key), None)
+            if index is None:
+                continue
+            if index in feeds:
+                raise FileLoadError(
+                    f"{file_name}: the mapping's first_of names {headers[index]!r} for both "
+                    f"{feeds[index]} and {column}"
+                )
+            feeds[index] = column
+            first_of[column].append(index)
     for index, header in enumerate(headers):
-        key = str(header).strip().lower()
+        key = keys[index]
         target = mapping.columns.get(key, key)
         if key in mapping.contact or key in CONTACT_COLUMNS or target in CONTACT_COLUMNS:
+            if index in feeds:
+                raise FileLoadError(
+                    f"{file_name}: {header!r} is a contact column; the mapping's first_of "
+                    f"may not feed {feeds[index]} from it"
+                )
             name = target if target in CONTACT_COLUMNS else key
             priority = CONTACT_COLUMNS.index(name) if name in CONTACT_COLUMNS else len(CONTACT_COLUMNS)
             contact.append((priority, index, name if name in CONTACT_COLUMNS else "contact"))
+        elif index in feeds:
+            continue
+        elif target in first_of or target in mapping.constants:
+            how = "first_of columns" if target in first_of else f"the constant {mapping.constants[target]!r}"
+            raise FileLoadError(
+                f"{file_name} has a column for {target} ({header!r}), which the mapping gives "
+                f"{how}; remove one from the mapping"
+            )
         elif target in spec.names:
             if target in sources:
                 first = headers[sources[target]]
@@ -55,7 +87,9 @@ def plan_columns(headers: Sequence[str], spec: Kind, mapping: Mapping, file_name
             sources[target] = index
         else:
             ignored.append(str(header) if str(header).strip() else f"(unnamed column {index + 1})")
-    missing = [c.name for c in spec.columns if c.required and c.name not in sources]
+    first_of = {column: indexes for column, indexes in first_of.items() if indexes}
+    fed = set(sources) | set(first_of) | set(mapping.constants)
+    missing = [c.name for c in spec.columns if c.required and c.name not in fed]
     if missing:
         found = ", ".join(repr(h) for h in headers) or "none"
         raise FileLoadError(
@@ -63,4 +97,4 @@ def plan_columns(headers: Sequence[str], spec: Kind, mapping: Mapping, file_name
             f"(columns found: {found}); rename it or pass a mapping file"
         )
     contact.sort()
-    return Plan(sources, [i for _, i, _ in contact], ignored, [n for _, _, n in contact])
+    return Plan(sources, [i for _, i, _ in contact], ignored, [n for _, _, n in contact], first_of)

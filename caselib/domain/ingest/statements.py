@@ -36,6 +36,7 @@ from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION
 from caselib.store import quote_ident
 
 __all__ = [
+    "CONSTANT_ROWS",
     "COUNTRY_ROWS",
     "DATE_PATTERN",
     "TEMP_TABLES",
@@ -44,6 +45,7 @@ __all__ = [
     "Statement",
     "batch_number",
     "compare",
+    "constants",
     "coordinates_dropped",
     "counts",
     "country_columns",
@@ -62,10 +64,13 @@ __all__ = [
     "previous_batch",
     "pseudonym_of",
     "raw_records",
+    "raw_rows_before",
     "reader_rejects",
+    "reader_rejects_within",
     "record_batch",
     "rejects",
     "reset_memory_limit",
+    "skip_rows",
     "stage",
     "offset_macro",
     "text_macro",
@@ -88,10 +93,11 @@ TIMESTAMP_PARTS = ("day", "hour", "minute", "second", "fraction", "offset")
 MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 # The temporary tables a load leaves behind until it drops them (``_stage`` is a view).
-TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_norm", "_dups", "_cmp")
+TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_norm", "_dups", "_cmp")
 # Names under which the loader registers rows it computed in Python (Arrow tables).
 VALUE_ROWS = "_value_rows"
 COUNTRY_ROWS = "_country_rows"
+CONSTANT_ROWS = "_constant_rows"
 
 # Spaces, tabs, line breaks and the no-break spaces spreadsheets leave behind, as chr()
 # codes so the SQL text holds no invisible characters; DuckDB folds them to one constant.
@@ -232,6 +238,38 @@ def value_map_fill() -> Statement:
 
 
 @_step
+def constants() -> Statement:
+    """``_constants``: the mapping's constant per contract column, filled from :data:`CONSTANT_ROWS`
+    (a table, so that no mapping value is written into the SQL text)."""
+    return Statement(
+        "CREATE OR REPLACE TEMP TABLE _constants AS\n"
+        f"SELECT col, value FROM {CONSTANT_ROWS}"
+    )
+
+
+@_step
+def skip_rows(count: int) -> Statement:
+    """Delete the first ``count`` rows of ``_raw`` (the mapping's ``skip_rows``: not data)."""
+    return Statement(
+        "DELETE FROM _raw WHERE rowid < (SELECT min(rowid) FROM _raw) + $skip", {"skip": count}
+    )
+
+
+@_step
+def reader_rejects_within(lines: int) -> Statement:
+    """The first line among the first ``lines`` of a CSV file the reader could not split, or NULL."""
+    return Statement("SELECT min(line_no) FROM _reader_rejects WHERE line_no <= $lines", {"lines": lines})
+
+
+@_step
+def raw_rows_before(count: int) -> Statement:
+    """How many of the first ``count`` rows ``_raw`` has (what skip_rows will skip)."""
+    return Statement(
+        "SELECT count(*) FROM _raw WHERE rowid < (SELECT min(rowid) FROM _raw) + $skip", {"skip": count}
+    )
+
+
+@_step
 def text_macro() -> Statement:
     """``_contract_text(v)``: a file value as contract text, trimmed, empty meaning no value."""
     # Trimming with a character set costs several times a plain scan; most values need none.
@@ -274,6 +312,14 @@ def _value(index: int | None) -> str:
     return f"{_TEXT_MACRO}({_col('r', f'c{index}')})"
 
 
+def _record_number(skipped: int, alias: str = "r") -> str:
+    """A row's record number: from 1 for the first row under the header, the ``skipped``
+    rows (deleted from ``_raw``) included."""
+    offset = f" + {int(skipped)}" if skipped else ""  # ours: a whole number the mapping checked
+    rowid = f"{alias}.rowid" if alias else "rowid"
+    return f"{rowid} - (SELECT min(rowid) FROM _raw) + 1{offset}"
+
+
 def pseudonym_of(plan: Plan, alias: str = "r") -> str:
     """A row's pseudonym: :data:`~caselib.domain.ingest.pseudonym.PSEUDONYM_FUNCTION` of the
     text ``column:value`` of the first contact column the row has a value in (columns
@@ -299,13 +345,18 @@ def stage(
     mapped = {c for c, _, _ in mapping.value_rows(spec)}
     # Temporary tables number their rows from a large base; records count from 1.
     select = [
-        "r.rowid - (SELECT min(rowid) FROM _raw) + 1 AS _rec",
+        f"{_record_number(mapping.skip_rows)} AS _rec",
         "r._line AS _line" if line_numbers else "NULL::BIGINT AS _line",
     ]
     joins = []
     for column in spec.columns:
         expr = _value(plan.sources.get(column.name))
-        if column.name in mapped and column.name in plan.sources:
+        if column.name in plan.first_of:  # the first non-empty, in the mapping's order
+            expr = f"coalesce({', '.join(_value(i) for i in plan.first_of[column.name])})"
+        elif column.name in mapping.constants:
+            expr = f"(SELECT value FROM _constants WHERE col = {literal(column.name)})"
+        fed = column.name in plan.sources or column.name in plan.first_of or column.name in mapping.constants
+        if column.name in mapped and fed:
             alias = quote_ident(f"vm_{column.name}")
             joins.append(
                 f"LEFT JOIN _value_map {alias}\n"
@@ -372,13 +423,15 @@ def _because(condition: str, column: str, value: str, rest: str) -> tuple[str, s
 
 
 @_step
-def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
+def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = None) -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
 
     The inner query parses each value once (``p.<name>__v``); the outer one picks the
     stored values and words the reasons, so no value is parsed twice; the pseudonym comes
-    from ``_stage``. ``now`` is the time of loading (naive UTC).
+    from ``_stage``. ``now`` is the time of loading (naive UTC). ``formats`` (the mapping's)
+    gives a date or timestamp column a strptime format in place of ISO 8601.
     """
+    formats = formats or {}
     parts = []  # innermost: what a value is split into before it is parsed
     parsed = ["s.*"]  # inner: the stage's text columns, plus parsed values
     select = ["p._rec", "p._line"]  # outer: what _norm holds
@@ -401,6 +454,26 @@ def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
             reasons.append(_because(
                 f"{text} IS NOT NULL AND NOT list_contains({values}, lower({text}))",
                 name, text, f"' is not one of ' || array_to_string({values}, ', ')",
+            ))
+        elif column.type in ("date", "timestamp") and name in formats:
+            # The mapping's format instead of ISO 8601 (a parameter: the mapping's text is
+            # never SQL); with %z the time is converted to UTC, without it is UTC.
+            fmt = f"$format_{name}"
+            parse = f"try_strptime({source}, {fmt})"
+            if column.type == "date":
+                parse = f"CAST({parse} AS DATE)"
+            elif "%z" in formats[name]:
+                parse = f"timezone('UTC', {parse})"
+            parsed.append(f"{parse} AS {parsed_as}")
+            select.append(f"{value} AS {ident}")
+            if column.type == "timestamp":
+                reasons.append(_because(
+                    f"{value} > $now + INTERVAL 1 DAY",
+                    name, text, literal(" is more than one day after the time of loading"),
+                ))
+            reasons.append(_because(
+                f"{text} IS NOT NULL AND {value} IS NULL", name, text,
+                f"' does not match the format ' || {fmt}",
             ))
         elif column.type in ("date", "timestamp"):
             if column.type == "date":
@@ -470,7 +543,7 @@ def normalise(spec: Kind, *, now: dt.datetime) -> Statement:
     stage = f"(SELECT *, {', '.join(parts)} FROM _stage)" if parts else "_stage"
     inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM {stage} s" + "".join(f"\n    {j}" for j in joins)
     sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
-    return Statement(sql, _normalise_params(spec, now))
+    return Statement(sql, _normalise_params(spec, now, formats))
 
 
 def _timestamp(parts: str) -> tuple[str, str]:
@@ -490,10 +563,14 @@ def _timestamp(parts: str) -> tuple[str, str]:
     return f"{local} - to_minutes({offset})", f"{offset} IS NULL"
 
 
-def _normalise_params(spec: Kind, now: dt.datetime) -> dict:
+def _normalise_params(spec: Kind, now: dt.datetime, formats: dict[str, str]) -> dict:
     params: dict[str, Any] = {}
     for column in spec.columns:
-        if column.type == "enum":
+        if column.name in formats:
+            params[f"format_{column.name}"] = formats[column.name]
+            if column.type == "timestamp":
+                params["now"] = now
+        elif column.type == "enum":
             params[f"values_{column.name}"] = list(column.values)
         elif column.type == "date":
             params["date_pattern"] = DATE_PATTERN
@@ -597,7 +674,7 @@ def counts() -> Statement:
 
 
 @_step
-def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str) -> Statement:
+def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str, skipped: int = 0) -> Statement:
     """Quarantine the rows ``_norm``, ``_dups`` and ``_cmp`` reject, with their raw record.
 
     Each reason comes with its template (``reason_template``): the same wording with every
@@ -650,7 +727,7 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
         "    JOIN _norm n USING (_rec)\n"
         "    WHERE c.action = 'conflict'\n"
         ") x\n"
-        "JOIN (SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS record_no, * FROM _raw) r\n"
+        f"JOIN (SELECT {_record_number(skipped, '')} AS record_no, * FROM _raw) r\n"
         "    ON r.record_no = x.record_no\n"
         "WHERE NOT EXISTS (\n"
         "    SELECT 1 FROM rejected_rows q\n"
