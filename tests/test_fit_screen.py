@@ -5,10 +5,10 @@ plotly titles inside their figure, launch labels apart, and ids, dates and statu
 
 Screenshots of each view go to ``CASELIB_SHOTS`` (a folder) when it is set.
 
-Known limit: plotly lays a figure out at 700 px when it is drawn before its box is on the
-page, and a ``FigureWidget`` (anywidget) is laid out again only when the kernel updates it
-(it does not watch its box or the window). So a figure is checked to have no width of its
-own (it follows its box on its next layout) and to fit its output now, not to fill it.
+A figure also fills its box: plotly lays a figure out at 700 px when it is drawn before its
+box is on the page; caselib's ``FigureWidget`` lays it out again whenever its box changes
+size (``caselib.presentation.widgets.plotly_widget``), so a figure with no width of its own
+is as wide as its box. (The report's figures have a width of their own, for print.)
 """
 
 from __future__ import annotations
@@ -77,11 +77,11 @@ _MISFITS_JS = """
       if (figure.width > box(root).width + 1) {
         problems.push(`plotly figure "${gd.querySelector('.gtitle')?.textContent ?? ''}": ${Math.round(figure.width)} px wide in an output of ${Math.round(box(root).width)} px`);
       }
-      // Follows its box: no width of its own, sized to its box whenever plotly lays it out.
-      // (plotly draws a figure first at 700 px when its box is not on the page yet, and a
-      // FigureWidget is laid out again only by an update: see the module's docstring.)
+      // Follows its box: no width of its own, and as wide as its box (see the module's docstring).
       if (follow && (gd.layout.width !== undefined || !gd._fullLayout.autosize)) {
         problems.push(`plotly figure "${gd.querySelector('.gtitle')?.textContent ?? ''}": a fixed width of ${gd._fullLayout.width} px`);
+      } else if (follow && Math.abs(figure.width - box(gd).width) > 2) {
+        problems.push(`plotly figure "${gd.querySelector('.gtitle')?.textContent ?? ''}": ${Math.round(figure.width)} px wide in its box of ${Math.round(box(gd).width)} px`);
       }
       const title = gd.querySelector('.gtitle');
       if (title && title.textContent.trim() && !inside(box(title), figure)) {

@@ -18,10 +18,10 @@ TILE_CSS = """
 .caselib-tile .label {font-size: 13px; color: #444;}
 .caselib-tile .scope {font-size: 12px; color: #666; font-style: italic;}
 .caselib-tile.wave {border-color: #0b3d68; background: #eef4fa;}
-/* The dashboard's figures (Output widgets; Voila shows a plotly output in place of its Output)
-   side by side when both fit at plotly's first width (700 px), else one under the other. */
+/* The dashboard's figures side by side when each has 420 px, else one under the other; each
+   follows its box's width (caselib.presentation.widgets.plotly_widget). */
 .widget-hbox:has(> .widget-output, > .js-plotly-plot) {flex-wrap: wrap;}
-.widget-hbox > .widget-output, .widget-hbox > .js-plotly-plot {flex: 1 1 700px; min-width: 0;}
+.widget-hbox > .widget-output, .widget-hbox > .js-plotly-plot {flex: 1 1 420px; min-width: 0;}
 """
 
 # How many tiles there are, whatever is picked: the grid keeps its rows.

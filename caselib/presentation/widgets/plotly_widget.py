@@ -83,6 +83,31 @@ _SHARED = """const shared = () => globalThis.__caselibPlotlyWidget ??= (() => {
 _STUB_ESM = _SHARED + """export default async () => (await shared().promise)();
 """
 
+# plotly's view sizes its figure to its box on Lumino's resize messages, which a view that
+# anywidget renders never gets: it stayed at plotly's default 700 px whatever its box. Here
+# each view follows its element's size (the first observation, when the element is laid out,
+# included), through the view's own autosizeFigure (a figure with a width of its own keeps it).
+_FOLLOW_WIDTH = """{
+  const render = FigureView.prototype.perform_render;
+  FigureView.prototype.perform_render = function (...args) {
+    const result = render.apply(this, args);
+    let last = null;
+    const follow = () => {
+      const width = this.el.getBoundingClientRect().width;
+      if (!width || width === last) return;
+      if (!this.el._fullLayout) { setTimeout(follow, 50); return; }  // still drawing
+      last = width;
+      this.autosizeFigure();
+    };
+    const observer = new ResizeObserver(follow);
+    observer.observe(this.el);
+    const remove = this.remove;
+    this.remove = function (...rest) { observer.disconnect(); return remove.apply(this, rest); };
+    return result;
+  };
+}
+"""
+
 # The definitions (not the calls) of the methods that report the drawn state to the kernel.
 _REPORTERS = re.compile(r"\b(_sendTraceDeltas|_sendLayoutDelta)\(([\w$]*)\)\{")
 
@@ -96,14 +121,15 @@ def _bundle_esm() -> str:
     match = list(re.finditer(r"export\s*\{([^{}]*)\}", text))[-1:]
     match = match[0] if match else None
     default = match and re.search(r"([\w$]+) as default", match.group(1))
-    if not default:
-        raise RuntimeError(f"plotly's widget bundle {_BUNDLE} no longer ends with its default export; "
-                           "caselib's FigureWidget needs updating for this plotly version.")
+    view = match and re.search(r"([\w$]+) as FigureView", match.group(1))
+    if not default or not view:
+        raise RuntimeError(f"plotly's widget bundle {_BUNDLE} no longer ends with its default and FigureView "
+                           "exports; caselib's FigureWidget needs updating for this plotly version.")
     body, found = _REPORTERS.subn(r"\1(\2){return;", text[: match.start()])
     if found != 2:
         raise RuntimeError(f"plotly's widget bundle {_BUNDLE} no longer defines _sendTraceDeltas and "
                            "_sendLayoutDelta once each; caselib's FigureWidget needs updating for this plotly version.")
-    return (body + "\n" + _SHARED
+    return (body + "\n" + _FOLLOW_WIDTH.replace("FigureView", view.group(1)) + _SHARED
             + f"shared().resolve({default.group(1)});\nexport default {{ render() {{}} }};\n" + text[match.end():])
 
 
