@@ -53,8 +53,9 @@ def consensus_chart(consensus, object_id: str, *, flag=None, min_share: float = 
     return apply_layout(fig, title=_heading(object_id, total, flag, title), height=_height(bars))
 
 
-_NO_TIPS = dict(text="no countable tips yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                name=NO_TIPS_NOTE)
+# Left of the threshold line (drawn at min_share, 60 % by default), which it would cross.
+_NO_TIPS = dict(text="no countable tips yet", showarrow=False, x=0.02, y=0.5, xref="paper", yref="paper",
+                xanchor="left", name=NO_TIPS_NOTE)
 
 
 def _bars(consensus, object_id: str, top: int) -> tuple[dict, int]:
