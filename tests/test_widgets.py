@@ -259,6 +259,20 @@ def test_response_explorer_follows_the_wave_picker(session):
     )
 
 
+def test_the_response_explorers_half_life_table_reads_as_the_reports(session):
+    """Headings in words and 'complete' as yes / not yet, from the one definition the report uses."""
+    import re
+
+    from caselib.presentation.summaries import half_life_columns
+
+    explorer = ResponseExplorer(session)
+    headings = re.findall(r"<th>(.*?)</th>", explorer.table.value)
+    assert headings == [heading for _, heading in half_life_columns(explorer.days)]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", explorer.table.value)
+    assert "yes" in cells and not {"True", "False"} & set(cells)
+    assert not any("_" in heading for heading in headings)
+
+
 def test_displaying_a_view_hands_the_browser_the_figures_as_they_are_now(session):
     """FigureWidget changes made before display reach a browser only through its initial
     state; displaying the view copies the current figures into it."""

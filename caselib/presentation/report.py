@@ -222,11 +222,12 @@ def build_report(
 
     from caselib.domain.geography import country_populations, tips_by_country_both
     from caselib.domain.management import attention, attention_note, campaign_figures, closure_pipeline, kpis
-    from caselib.domain.response import response_half_life, tips_over_time, wave_launches, wave_response
+    from caselib.domain.response import DEFAULT_DAYS, response_half_life, tips_over_time, wave_launches, wave_response
     from caselib.domain.status import database_status
     from caselib.presentation.figures.management import TILE_CSS, kpi_tiles_html, pipeline_chart
     from caselib.presentation.figures.maps import choropleth
     from caselib.presentation.figures.response import half_life_chart, response_curves, tips_timeline
+    from caselib.presentation.summaries import half_life_columns, half_life_complete
 
     if k < 2:
         raise CaselibError("k must be at least 2 in a management report (counts below k are hidden)")
@@ -314,12 +315,9 @@ def build_report(
     half_table = half.copy()
     for column in ("total_tips", "launch_day_tips", "peak_tips"):
         half_table[column] = ["" if pd.isna(v) else count_text(int(v), k) for v in half_table[column]]
-    half_table["complete"] = ["yes" if v else "not yet" for v in half_table["complete"]]
+    half_table["complete"] = [half_life_complete(v) for v in half_table["complete"]]
     response_html.append(_table(
-        half_table,
-        [("name", "wave"), ("launched_on", "launched"), ("total_tips", "tips, first 90 days"),
-         ("launch_day_tips", "on launch day"), ("half_life_days", "half-life (days)"), ("complete", "complete")],
-        numeric=("total_tips", "launch_day_tips", "half_life_days"),
+        half_table, half_life_columns(DEFAULT_DAYS), numeric=("total_tips", "launch_day_tips", "half_life_days"),
     ))
 
     # -- closure ---------------------------------------------------------------------

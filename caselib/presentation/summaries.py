@@ -30,6 +30,8 @@ __all__ = [
     "countries_table",
     "database_sentence",
     "flags_table",
+    "half_life_columns",
+    "half_life_complete",
     "loads_table",
     "quarantine_table",
     "timeline_summary",
@@ -209,6 +211,18 @@ _MEASURES = (
     ("days_to_first_actionable", "First actionable tip"),
     ("days_to_identification", "Identification"),
 )
+
+
+def half_life_columns(days: int = 90) -> list[tuple[str, str]]:
+    """(column, heading) of the half-life table (:func:`caselib.domain.response.response_half_life`),
+    in the report and in the response explorer alike; ``days`` is the window counted."""
+    return [("name", "wave"), ("launched_on", "launched"), ("total_tips", f"tips, first {days} days"),
+            ("launch_day_tips", "on launch day"), ("half_life_days", "half-life (days)"), ("complete", "complete")]
+
+
+def half_life_complete(value) -> str:
+    """A wave's ``complete`` in words: whether a later load can still change its figures."""
+    return "yes" if value is True or (not _missing(value) and bool(value)) else "not yet"
 
 
 def timeline_summary(timeline: pd.DataFrame) -> Table:

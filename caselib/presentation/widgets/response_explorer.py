@@ -86,9 +86,12 @@ class ResponseExplorer(View):
         # Compared by identity: a figure's == compares its whole JSON.
         if [id(c) for c in self.mix_box.children] != [id(self.channels), id(self.languages)]:
             self.mix_box.children = (self.channels, self.languages)
+        from caselib.presentation.summaries import half_life_columns, half_life_complete
+
         half = self.frames["half_life"]
-        self.table.value = html_table(half, [(c, c.replace("_", " ")) for c in half.columns],
-                                      nowrap=("wave_id", "launched_on", "complete"))
+        half = half.assign(complete=[half_life_complete(v) for v in half["complete"]])
+        self.table.value = html_table(half, half_life_columns(self.days),
+                                      nowrap=("launched_on", "total_tips", "launch_day_tips", "half_life_days", "complete"))
         self.timings.append(time.perf_counter() - started)
 
     def reload(self) -> None:
