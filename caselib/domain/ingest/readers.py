@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +113,8 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     with path.open("rb") as handle:
         head = handle.read(1 << 20)
     # Only the header must decode here; DuckDB quarantines a data line with bad bytes.
-    end = head.find(b"\n")
-    header = head if end < 0 else head[:end]
+    ends = [at for at in (head.find(b"\n"), head.find(b"\r")) if at >= 0]  # CR alone ends a line too
+    header = head[: min(ends)] if ends else head
     try:
         text = header.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -148,6 +147,8 @@ def _projection(count: int, plan: Plan | None, pseudonymize: bool) -> tuple[str,
 
 def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
     delimiter, headers = _csv_header(path)
+    if _mixed_line_endings(path):
+        return _read_csv_mixed(store, path, delimiter, headers, plan_for, pseudonymize)
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
     text = sql_text("ingest/read_csv")
@@ -160,45 +161,166 @@ def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: b
             name="ingest/read_csv",
         )
     except Exception as error:  # the reader's own message names the problem
-        mixed = _mixed_line_endings(path)
-        if mixed:
-            raise FileLoadError(
-                f"{path.name} cannot be read as CSV: it ends lines both with CRLF (first at line "
-                f"{mixed[0]}) and with LF alone (first at line {mixed[1]}); save it again with "
-                "one kind of line ending"
-            ) from None
         raise FileLoadError(f"{path.name} cannot be read as CSV: {_first_line(error)}") from None
     store.run("ingest/csv_rejects")
     store.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans", name="ingest/read_csv")
     return RawFile("csv", tuple(headers), plan=plan)
 
 
-_QUOTE_OR_LF = re.compile(rb'["\n]')
+_BLOCK = 1 << 22
 
 
-def _mixed_line_endings(path: Path, limit: int = 1 << 28) -> tuple[int, int] | None:
-    """The first line ending with CRLF and the first with LF alone, outside quotes, when a
-    CSV file has both within its first ``limit`` bytes (DuckDB's reader refuses such a file
-    as a whole), else None."""
-    first: dict[bool, int] = {}
-    line, quoted, before = 1, False, b""
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks, none ending between the CR and the LF of a CRLF."""
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            for match in _QUOTE_OR_LF.finditer(block):
-                if match.group() == b'"':
-                    quoted = not quoted
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            if block.endswith(b"\r"):
+                block += handle.read(1)
+            yield block
+
+
+def _mixed_line_endings(path: Path) -> bool:
+    """Whether a CSV file ends its lines in more than one way (CRLF, LF alone, CR alone)
+    outside quoted fields, as Python's csv module reads line ends. DuckDB's reader refuses
+    such a file as a whole.
+
+    First the kinds of line break anywhere in the file are found with C-speed ``bytes``
+    methods: a file without CR costs one ``count`` per block. Only a file with more than one
+    kind, such as Excel's (records end with CRLF, a line break inside a cell is LF alone), is
+    scanned again for a break of each kind outside quotes, each scan stopping at the first."""
+    crlf = lone_lf = lone_cr = False
+    for block in _blocks(path):
+        cr = block.count(b"\r")
+        if not cr:
+            lone_lf = lone_lf or b"\n" in block
+            continue
+        pairs = block.count(b"\r\n")
+        crlf = crlf or pairs > 0
+        lone_cr = lone_cr or cr > pairs
+        lone_lf = lone_lf or block.count(b"\n") > pairs
+    kinds = [kind for kind, seen in (("\r\n", crlf), ("\n", lone_lf), ("\r", lone_cr)) if seen]
+    if len(kinds) < 2:
+        return False
+    return sum(_outside_quotes(path, kind) for kind in kinds) > 1
+
+
+def _outside_quotes(path: Path, kind: str) -> bool:
+    """Whether a line break of ``kind`` (CRLF, LF alone or CR alone) occurs outside a quoted
+    field: after an even number of quotes (a doubled quote inside a field counts twice).
+    A lone LF or CR is sought in the block without its CRLFs, which holds the same quotes."""
+    quotes = 0
+    target = kind.encode()
+    for block in _blocks(path):
+        if kind != "\r\n":
+            block = block.replace(b"\r\n", b"")
+        last = 0
+        at = block.find(target)
+        while at >= 0:
+            quotes += block.count(b'"', last, at)
+            if quotes % 2 == 0:
+                return True
+            last = at
+            at = block.find(target, at + 1)
+        quotes += block.count(b'"', last)
+    return False
+
+
+_CSV_BATCH_ROWS = 65_536
+
+
+def _read_csv_mixed(store: Store, path: Path, delimiter: str, headers: list[str], plan_for, pseudonymize: bool) -> RawFile:
+    """A CSV file mixing line endings, read as Python's ``csv`` module reads it (CRLF, LF and
+    CR all end a record; line breaks inside quoted fields are kept), into ``_raw`` through
+    Arrow batches in memory: nothing of the file is written anywhere. Records with another
+    number of fields than the header, or with bytes that are not UTF-8, go to
+    ``_reader_rejects`` with their line number, as DuckDB's reader would put them; ``_raw``
+    has the line each record starts on."""
+    import pyarrow as pa
+
+    projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
+    skip = set(plan.contact) if plan is not None and not pseudonymize else set()
+    width = len(headers)
+    check_encoding = _not_utf8_at(path) is not None
+    schema = pa.schema([("_line", pa.int64())] + [(f"c{i}", pa.string()) for i in range(width)])
+    batches, rejects = [], []
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True)
+        try:
+            next(reader, None)  # the header, read by _csv_header
+            line = reader.line_num
+            lines, chunk = [], []
+            for row in reader:
+                start, line = line + 1, reader.line_num
+                if not row:  # a blank line is no record
                     continue
-                if not quoted:
-                    at = match.start()
-                    crlf = (block[at - 1:at] if at else before) == b"\r"
-                    first.setdefault(crlf, line)
-                    if len(first) == 2:
-                        return first[True], first[False]
-                line += 1
-            before = block[-1:]
-            if handle.tell() >= limit:
-                break
-    return None
+                problem = None
+                if len(row) != width:
+                    problem = "too many columns" if len(row) > width else "missing columns"
+                    detail = f" (expected {width} fields, found {len(row)})"
+                elif check_encoding and not all(_is_utf8(v) for v in row):
+                    problem, detail = "invalid encoding", ""
+                if problem:
+                    rejects.append((start, problem, detail, len(delimiter.join(row))))
+                    continue
+                lines.append(start)
+                chunk.append(row)
+                if len(chunk) == _CSV_BATCH_ROWS:
+                    batches.append(_csv_batch(schema, lines, chunk, skip))
+                    lines, chunk = [], []
+            if chunk:
+                batches.append(_csv_batch(schema, lines, chunk, skip))
+        except csv.Error as error:
+            raise FileLoadError(f"{path.name} cannot be read as CSV: line {reader.line_num}: {error}") from None
+    table = pa.Table.from_batches(batches, schema=schema)
+    store.register("_csv_arrow", table)
+    try:
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT r._line, {projection} FROM _csv_arrow r ORDER BY r._line",
+            name="ingest/read_csv_mixed",
+        )
+    finally:
+        store.unregister("_csv_arrow")
+    if rejects:
+        store.register("_csv_reject_rows", pa.table({
+            "line": pa.array([r[0] for r in rejects], pa.int64()),
+            "problem": pa.array([r[1] for r in rejects], pa.string()),
+            "detail": pa.array([r[2] for r in rejects], pa.string()),
+            "length": pa.array([r[3] for r in rejects], pa.int64()),
+        }))
+        try:
+            store.execute(
+                "INSERT INTO _reader_rejects SELECT NULL, line, 'line ' || line || ' could not be read as CSV: '"
+                " || problem || detail, 'line … could not be read as CSV: ' || problem, length FROM _csv_reject_rows",
+                name="ingest/read_csv_mixed",
+            )
+        finally:
+            store.unregister("_csv_reject_rows")
+    return RawFile("csv", tuple(headers), has_line_numbers=True, plan=plan)
+
+
+def _is_utf8(value: str) -> bool:
+    """Whether a field read with ``surrogateescape`` held UTF-8 text only."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _csv_batch(schema, lines: list[int], rows: list[list[str]], skip: set[int]):
+    """An Arrow batch of records (empty fields null, as DuckDB reads them); columns in
+    ``skip`` (contact columns not pseudonymised) stay null, never turned into Arrow text."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    arrays = [pa.array(lines, pa.int64())]
+    arrays += [
+        pa.nulls(len(rows), pa.string()) if i in skip else _text_array(column)
+        for i, column in enumerate(columns)
+    ]
+    return pa.record_batch(arrays, schema=schema)
 
 
 # -- JSON -----------------------------------------------------------------------------------
