@@ -12,6 +12,7 @@ projection (``_raw._pseudonym``), so no temporary table, and no spill file, hold
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -230,8 +231,9 @@ _CSV_BATCH_ROWS = 65_536
 
 def _read_csv_mixed(store: Store, path: Path, delimiter: str, headers: list[str], plan_for, pseudonymize: bool) -> RawFile:
     """A CSV file mixing line endings, read as Python's ``csv`` module reads it (CRLF, LF and
-    CR all end a record; line breaks inside quoted fields are kept), into ``_raw`` through
-    Arrow batches in memory: nothing of the file is written anywhere. Records with another
+    CR all end a record; line breaks inside quoted fields are kept), into ``_raw`` through a
+    stream of Arrow batches DuckDB reads as they are made: nothing of the file is written
+    anywhere, and at most one batch of rows is held as Python objects. Records with another
     number of fields than the header, or with bytes that are not UTF-8, go to
     ``_reader_rejects`` with their line number, as DuckDB's reader would put them; ``_raw``
     has the line each record starts on."""
@@ -239,10 +241,47 @@ def _read_csv_mixed(store: Store, path: Path, delimiter: str, headers: list[str]
 
     projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
     skip = set(plan.contact) if plan is not None and not pseudonymize else set()
-    width = len(headers)
+    schema = pa.schema([("_line", pa.int64())] + [(f"c{i}", pa.string()) for i in range(len(headers))])
+    rejects: list[tuple[int, str, str, int]] = []
+    failed: list[FileLoadError] = []  # an error of the csv module, raised once DuckDB stops
+    batches = _csv_batches(path, delimiter, schema, skip, rejects, failed)
+    store.register("_csv_arrow", pa.RecordBatchReader.from_batches(schema, batches))
+    try:
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT r._line, {projection} FROM _csv_arrow r ORDER BY r._line",
+            name="ingest/read_csv_mixed",
+        )
+    except Exception as error:
+        with contextlib.suppress(Exception):  # the failed statement aborted the transaction
+            store.unregister("_csv_arrow")
+        if failed:
+            raise failed[0] from None
+        raise FileLoadError(f"{path.name} cannot be read as CSV: {_first_line(error)}") from None
+    store.unregister("_csv_arrow")
+    if rejects:
+        store.register("_csv_reject_rows", pa.table({
+            "line": pa.array([r[0] for r in rejects], pa.int64()),
+            "problem": pa.array([r[1] for r in rejects], pa.string()),
+            "detail": pa.array([r[2] for r in rejects], pa.string()),
+            "length": pa.array([r[3] for r in rejects], pa.int64()),
+        }))
+        try:
+            store.execute(
+                "INSERT INTO _reader_rejects SELECT NULL, line, 'line ' || line || ' could not be read as CSV: '"
+                " || problem || detail, 'line … could not be read as CSV: ' || problem, length FROM _csv_reject_rows",
+                name="ingest/read_csv_mixed",
+            )
+        finally:
+            store.unregister("_csv_reject_rows")
+    return RawFile("csv", tuple(headers), has_line_numbers=True, plan=plan)
+
+
+def _csv_batches(path: Path, delimiter: str, schema, skip: set[int], rejects: list, failed: list) -> Iterator:
+    """The records of ``path`` after its header as csv.reader reads them, in Arrow batches of
+    ``schema`` (``_line``, ``c0…``); records it cannot take are appended to ``rejects``, an
+    error of the csv module (a NUL byte, a field over its size limit) to ``failed``."""
+    width = len(schema) - 1
     check_encoding = _not_utf8_at(path) is not None
-    schema = pa.schema([("_line", pa.int64())] + [(f"c{i}", pa.string()) for i in range(width)])
-    batches, rejects = [], []
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True)
         try:
@@ -265,37 +304,13 @@ def _read_csv_mixed(store: Store, path: Path, delimiter: str, headers: list[str]
                 lines.append(start)
                 chunk.append(row)
                 if len(chunk) == _CSV_BATCH_ROWS:
-                    batches.append(_csv_batch(schema, lines, chunk, skip))
+                    yield _csv_batch(schema, lines, chunk, skip)
                     lines, chunk = [], []
             if chunk:
-                batches.append(_csv_batch(schema, lines, chunk, skip))
+                yield _csv_batch(schema, lines, chunk, skip)
         except csv.Error as error:
-            raise FileLoadError(f"{path.name} cannot be read as CSV: line {reader.line_num}: {error}") from None
-    table = pa.Table.from_batches(batches, schema=schema)
-    store.register("_csv_arrow", table)
-    try:
-        store.execute(
-            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT r._line, {projection} FROM _csv_arrow r ORDER BY r._line",
-            name="ingest/read_csv_mixed",
-        )
-    finally:
-        store.unregister("_csv_arrow")
-    if rejects:
-        store.register("_csv_reject_rows", pa.table({
-            "line": pa.array([r[0] for r in rejects], pa.int64()),
-            "problem": pa.array([r[1] for r in rejects], pa.string()),
-            "detail": pa.array([r[2] for r in rejects], pa.string()),
-            "length": pa.array([r[3] for r in rejects], pa.int64()),
-        }))
-        try:
-            store.execute(
-                "INSERT INTO _reader_rejects SELECT NULL, line, 'line ' || line || ' could not be read as CSV: '"
-                " || problem || detail, 'line … could not be read as CSV: ' || problem, length FROM _csv_reject_rows",
-                name="ingest/read_csv_mixed",
-            )
-        finally:
-            store.unregister("_csv_reject_rows")
-    return RawFile("csv", tuple(headers), has_line_numbers=True, plan=plan)
+            failed.append(FileLoadError(f"{path.name} cannot be read as CSV: line {reader.line_num}: {error}"))
+            raise
 
 
 def _is_utf8(value: str) -> bool:
