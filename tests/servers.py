@@ -61,3 +61,25 @@ def port_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def served_lab(db: Path, folder: Path) -> Iterator[tuple[str, str, str]]:
+    """`make lab` on database ``db`` (logs and runtime files in ``folder``), its working copies
+    in a folder of their own inside the ignored work/ (never an analyst's; removed at the end).
+    Yields the lab's URL, its token and the working-copy folder, relative to the checkout."""
+    import shutil
+    import uuid
+
+    port = free_port()
+    log = folder / "lab.log"
+    work = f"work/pytest-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
+           "LAB_WORK": work}
+    env.pop("DISPLAY", None)
+    try:
+        with make_target("lab", env, log) as process:
+            token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
+            yield f"http://127.0.0.1:{port}", token, work
+    finally:
+        shutil.rmtree(ROOT / work, ignore_errors=True)

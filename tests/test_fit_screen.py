@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest
 
 from caselib import Store
 from caselib.domain.demo import build_demo
-from servers import free_port, lab_token, make_target, port_open, wait_for
+from servers import free_port, make_target, port_open, served_lab, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = (1280, 800)
@@ -166,25 +165,15 @@ def demo_db(tmp_path_factory) -> Path:
 def lab(demo_db):
     """`make lab` on the demo database; yields the lab's URL, token and working-copy folder."""
     folder = demo_db.parent
-    port = free_port()
-    log = folder / "lab.log"
-    work = f"work/pytest-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "CASELIB_DB": str(demo_db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
-           "LAB_WORK": work}
-    env.pop("DISPLAY", None)
-    try:
-        with make_target("lab", env, log) as process:
-            token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
-            # The report notebook writes its file next to the test's database, not into work/.
-            copy = ROOT / work / "04_campaign_report.ipynb"
-            notebook = json.loads(copy.read_text())
-            for cell in notebook["cells"]:
-                cell["source"] = "".join(cell["source"]).replace("'../reports/campaign-report.html'",
-                                                                 repr(str(folder / "report.html")))
-            copy.write_text(json.dumps(notebook))
-            yield f"http://127.0.0.1:{port}", token, work
-    finally:
-        shutil.rmtree(ROOT / work, ignore_errors=True)
+    with served_lab(demo_db, folder) as (base, token, work):
+        # The report notebook writes its file next to the test's database, not into work/.
+        copy = ROOT / work / "04_campaign_report.ipynb"
+        notebook = json.loads(copy.read_text())
+        for cell in notebook["cells"]:
+            cell["source"] = "".join(cell["source"]).replace("'../reports/campaign-report.html'",
+                                                             repr(str(folder / "report.html")))
+        copy.write_text(json.dumps(notebook))
+        yield base, token, work
 
 
 def run_all(browser, lab, name: str):

@@ -4,11 +4,8 @@ network blocked: its maps draw with their legends, and hostile tip text shows as
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +13,8 @@ from browser import COUNTRY_POINT_JS
 from caselib import Store, load_file
 from caselib.domain.demo import build_demo
 from conftest import write_csv
-from servers import free_port, lab_token, make_target, wait_for
+from servers import served_lab
 
-ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
@@ -34,18 +30,8 @@ def lab(tmp_path_factory):
         rows = [{"tip_id": "XSS-1", "object_id": "G001", "received_at": recent, "reporter_country": "NL",
                  "triage_status": "new", "tip_text": HOSTILE}]
         load_file(store, "tips", write_csv(folder / "hostile.csv", rows), progress=False)
-    port = free_port()
-    log = folder / "lab.log"
-    work = f"work/pytest-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
-           "LAB_WORK": work}
-    env.pop("DISPLAY", None)
-    try:
-        with make_target("lab", env, log) as process:
-            token = wait_for(lambda: lab_token(log, port), process, log, what="make lab")
-            yield f"http://127.0.0.1:{port}", token, db, work
-    finally:
-        shutil.rmtree(ROOT / work, ignore_errors=True)
+    with served_lab(db, folder) as (base, token, work):
+        yield base, token, db, work
 
 
 def notebook_url(lab, name: str) -> str:
