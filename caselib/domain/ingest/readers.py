@@ -3,7 +3,9 @@
 ``_raw`` has one text column per file column, named ``c0``, ``c1``, … (the file's own
 headers are kept in Python, so no header text ever becomes SQL), in file order, so a row's
 record number is its ``rowid + 1``. Records the reader cannot split into fields go to
-``_reader_rejects`` with a reason. Except for Excel, reading happens inside DuckDB.
+``_reader_rejects`` with a reason. Except for Excel and for a CSV file that mixes line
+endings (which DuckDB's reader refuses; it is read as Python's ``csv`` module reads it and
+streamed to DuckDB as Arrow batches), reading happens inside DuckDB.
 
 The CSV, Parquet and Excel readers plan the columns from the headers before reading and leave the
 contact columns out of ``_raw``: DuckDB reads them only to pseudonymise them in the same
