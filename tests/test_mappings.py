@@ -351,3 +351,16 @@ def test_an_unknown_section_names_the_known_ones(tmp_path):
         "the mapping file mapping.toml has unknown section(s) colums; use columns, values, contact, "
         "first_of, constants, formats and skip_rows"
     )
+
+
+def test_an_hxl_row_of_empty_fields_is_skipped_too(campaign_store, tmp_path):
+    """Ushahidi writes the row even for an export without HXL: then every field is empty."""
+    mapping = _mapping(tmp_path, "skip_rows = 1\n")
+    for name, content in (
+        ("lf.csv", b"tip_id,object_id,received_at\n,,\nE1,G01,2017-06-01\n"),
+        ("mixed.csv", b"tip_id,object_id,received_at\r\n,,\nE2,G01,2017-06-01\r\n"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = load_file(campaign_store, "tips", path, mapping=mapping, progress=False)
+        assert (result.rows_read, result.inserted, result.skipped) == (1, 1, 1), name
