@@ -89,6 +89,13 @@ TIMESTAMP_PATTERN = (
     r" ?(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 TIMESTAMP_PARTS = ("day", "hour", "minute", "second", "fraction", "offset")
+# The same forms as DuckDB's TIMESTAMPTZ cast reads them right: T or a space, a decimal point,
+# no space before the offset, and only valid offsets (within ±14:00, minutes below 60). A value
+# of this form is cast directly; any other is parsed from its parts (the slower way).
+TIMESTAMP_PLAIN = (
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"(?:Z|[+-](?:(?:0\d|1[0-3])(?::?[0-5]\d)?|14(?::?00)?))?)?$"
+)
 # The largest offset the contract accepts, in minutes (±14:00).
 MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
@@ -480,11 +487,17 @@ def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = 
                 parse = f"CASE WHEN regexp_full_match({source}, $date_pattern) THEN try_cast({source} AS DATE) END"
                 wanted = "a date (YYYY-MM-DD)"
             else:
-                split = quote_ident(f"{name}__parts")
-                parts.append(f"regexp_extract({ident}, $timestamp_pattern, $timestamp_parts) AS {split}")
-                parse, offset_invalid = _timestamp(_col("s", f"{name}__parts"))
+                # Most values have the plain form DuckDB's own cast reads right (and fast); only
+                # the others are split into their parts and parsed from those.
+                parts.append(f"regexp_full_match({ident}, $timestamp_plain) AS {quote_ident(f'{name}__plain')}")
+                plain = _col("s", f"{name}__plain")
+                split = f"regexp_extract({source}, $timestamp_pattern, $timestamp_parts)"
+                slow, offset_invalid = _timestamp(split)
+                parse = (f"CASE WHEN {plain} THEN try_cast({source} AS TIMESTAMPTZ)::TIMESTAMP\n"
+                         f"            ELSE {slow} END")
                 bad_offset = _col("p", f"{name}__bad_offset")
-                parsed.append(f"{_col('s', f'{name}__parts')}.day <> '' AND {offset_invalid} AS {quote_ident(f'{name}__bad_offset')}")
+                parsed.append(f"CASE WHEN {plain} THEN false ELSE struct_extract({split}, 'day') <> '' AND {offset_invalid} END"
+                              f" AS {quote_ident(f'{name}__bad_offset')}")
                 wanted = "an ISO 8601 timestamp"
                 reasons.append(_because(
                     f"{value} > $now + INTERVAL 1 DAY",
@@ -552,7 +565,7 @@ def _timestamp(parts: str) -> tuple[str, str]:
     offset. A missing time is midnight, a missing offset UTC; an invalid offset
     (:func:`offset_macro`) gives no timestamp and is never applied."""
     def part(name: str) -> str:
-        return f"{parts}.{name}"
+        return f"struct_extract({parts}, '{name}')"
 
     offset = f"{_OFFSET_MACRO}({part('offset')})"
     local = (
@@ -577,6 +590,7 @@ def _normalise_params(spec: Kind, now: dt.datetime, formats: dict[str, str]) -> 
         elif column.type == "timestamp":
             params["timestamp_pattern"] = TIMESTAMP_PATTERN
             params["timestamp_parts"] = list(TIMESTAMP_PARTS)
+            params["timestamp_plain"] = TIMESTAMP_PLAIN
             params["now"] = now
         elif column.type == "language":
             params["languages"] = sorted(language_codes())

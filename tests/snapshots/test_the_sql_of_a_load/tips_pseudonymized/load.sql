@@ -73,7 +73,7 @@ WHERE v IS NOT NULL;
 -- _country_map: the normalised spellings
 INSERT INTO _country_map SELECT * FROM _country_rows;
 
--- _norm (parameters: $languages, $now, $timestamp_parts, $timestamp_pattern, $values_channel, $values_triage_status)
+-- _norm (parameters: $languages, $now, $timestamp_parts, $timestamp_pattern, $timestamp_plain, $values_channel, $values_triage_status)
 CREATE OR REPLACE TEMP TABLE _norm AS
 SELECT
     p._rec,
@@ -149,8 +149,9 @@ SELECT
 FROM (
     SELECT
         s.*,
-        s."received_at__parts".day <> '' AND _contract_offset(s."received_at__parts".offset) IS NULL AS "received_at__bad_offset",
-        try_cast(s."received_at__parts".day || ' ' || coalesce(nullif(s."received_at__parts".hour, ''), '00') || ':' || coalesce(nullif(s."received_at__parts".minute, ''), '00') || ':' || coalesce(nullif(s."received_at__parts".second, ''), '00') || CASE WHEN s."received_at__parts".fraction <> '' THEN '.' || left(s."received_at__parts".fraction, 6) ELSE '' END AS TIMESTAMP) - to_minutes(_contract_offset(s."received_at__parts".offset)) AS "received_at__v",
+        CASE WHEN s."received_at__plain" THEN false ELSE struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'day') <> '' AND _contract_offset(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'offset')) IS NULL END AS "received_at__bad_offset",
+        CASE WHEN s."received_at__plain" THEN try_cast(s."received_at" AS TIMESTAMPTZ)::TIMESTAMP
+            ELSE try_cast(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'day') || ' ' || coalesce(nullif(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'hour'), ''), '00') || ':' || coalesce(nullif(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'minute'), ''), '00') || ':' || coalesce(nullif(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'second'), ''), '00') || CASE WHEN struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'fraction') <> '' THEN '.' || left(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'fraction'), 6) ELSE '' END AS TIMESTAMP) - to_minutes(_contract_offset(struct_extract(regexp_extract(s."received_at", $timestamp_pattern, $timestamp_parts), 'offset'))) END AS "received_at__v",
         lower(split_part(replace(s."language", '_', '-'), '-', 1)) AS "language__v",
         "cm_reporter_country".alpha3 AS "reporter_country__v",
         "cm_suggested_country".alpha3 AS "suggested_country__v",
@@ -158,7 +159,7 @@ FROM (
         try_cast(s."latitude" AS DOUBLE) AS "latitude__v",
         try_cast(s."longitude" AS DOUBLE) AS "longitude__v",
         ref."object_id" IS NOT NULL AS _known_reference
-    FROM (SELECT *, regexp_extract("received_at", $timestamp_pattern, $timestamp_parts) AS "received_at__parts" FROM _stage) s
+    FROM (SELECT *, regexp_full_match("received_at", $timestamp_plain) AS "received_at__plain" FROM _stage) s
     LEFT JOIN _country_map "cm_reporter_country" ON "cm_reporter_country".raw = s."reporter_country"
     LEFT JOIN _country_map "cm_suggested_country" ON "cm_suggested_country".raw = s."suggested_country"
     LEFT JOIN _country_map "cm_forwarded_to" ON "cm_forwarded_to".raw = s."forwarded_to"
