@@ -185,6 +185,18 @@ def test_the_views_map_sends_one_small_message_per_update_and_geometry_never_aga
     assert widget.hover_texts()["DEU"] == "tips: small count, not shown"
 
 
+def test_the_views_map_names_what_it_cannot_draw():
+    """Tips from a country with no shape on the views' map (Antarctica, below 58° S; a code
+    without an outline) are named under the map, never left out silently."""
+    import pandas as pd
+
+    widget = MapWidget(label="tips")
+    widget.update(pd.DataFrame({"country": ["ATA", "FRA"], "tips": [7, 20]}))
+    assert widget.shading["note"].startswith("Not on this map") and "Antarctica (7)" in widget.shading["note"]
+    widget.update(pd.DataFrame({"country": ["FRA"], "tips": [20]}))
+    assert widget.shading["note"] == ""
+
+
 def test_a_click_on_the_views_map_names_the_country_and_nothing_else_is_acted_on():
     widget = MapWidget(label="tips")
     clicked: list[list[str]] = []

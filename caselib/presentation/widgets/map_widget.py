@@ -21,6 +21,7 @@ After each update is painted the page element's ``data-drawn`` counter goes up a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,8 +145,15 @@ class MapWidget(anywidget.AnyWidget):
             "dot_fills": [c.describe(code)[1] if code in with_data else NO_DATA for code in self.dots],
             "dots_shown": [i for i, code in enumerate(self.dots) if code in with_data],
             "dot_texts": [_value_line(c, code) for code in self.dots],
-            "note": not_drawn_note(c),
+            "note": not_drawn_note(self._with_undrawn(c)),
         }
+
+    def _with_undrawn(self, c: _Classes) -> _Classes:
+        """``c``, its note also naming the countries with data this map has no shape for
+        (Antarctica: the views' map stops at 58° S, as the reports' maps do without it)."""
+        drawn = self.names.keys() | self.dot_names.keys() | set(c.not_drawn)
+        missing = [code for code in c.codes if code not in drawn and (code in c.shown or code in c.hidden)]
+        return dataclasses.replace(c, not_drawn=[*c.not_drawn, *missing]) if missing else c
 
     def country_fills(self) -> dict[str, tuple[str, bool]]:
         """iso3 -> (fill colour, hatched) of every outline, as the page draws it."""
