@@ -83,3 +83,14 @@ def served_lab(db: Path, folder: Path) -> Iterator[tuple[str, str, str]]:
             yield f"http://127.0.0.1:{port}", token, work
     finally:
         shutil.rmtree(ROOT / work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def served_dashboard(db: Path, folder: Path) -> Iterator[str]:
+    """`make dashboard` on database ``db`` (its log in ``folder``), on a free port; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "CASELIB_DB": str(db), "PORT": str(port)}
+    log = folder / "dashboard.log"
+    with make_target("dashboard", env, log) as process:
+        wait_for(lambda: port_open(port), process, log, seconds=180, what="make dashboard")
+        yield f"http://127.0.0.1:{port}/"

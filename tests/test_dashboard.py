@@ -19,7 +19,7 @@ from caselib import Store, load_file
 from caselib.domain.demo import build_demo
 from caselib.store.session import Session
 from conftest import write_csv
-from servers import free_port, make_target, port_open, wait_for
+from servers import served_dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_TITLE = "<img src=x onerror=alert(7)> teddy bear"
@@ -50,12 +50,8 @@ def dashboard_db(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def dashboard(dashboard_db):
     """`make dashboard` on a free port, on the test database; stopped at the end."""
-    port = free_port()
-    env = {**os.environ, "CASELIB_DB": str(dashboard_db), "PORT": str(port)}
-    log = dashboard_db.parent / "dashboard.log"
-    with make_target("dashboard", env, log) as process:
-        wait_for(lambda: port_open(port), process, log, seconds=180, what="make dashboard")
-        yield f"http://127.0.0.1:{port}/"
+    with served_dashboard(dashboard_db, dashboard_db.parent) as url:
+        yield url
 
 
 def test_dashboard_renders_offline_with_every_plot_drawn(browser, dashboard):

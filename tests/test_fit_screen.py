@@ -22,7 +22,7 @@ import pytest
 
 from caselib import Store
 from caselib.domain.demo import build_demo
-from servers import free_port, make_target, port_open, served_lab, wait_for
+from servers import served_dashboard, served_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = (1280, 800)
@@ -238,12 +238,8 @@ def test_notebook_views_fit_beside_the_file_browser(browser, lab, name):
 
 @pytest.fixture(scope="module")
 def dashboard(demo_db):
-    port = free_port()
-    env = {**os.environ, "CASELIB_DB": str(demo_db), "PORT": str(port)}
-    log = demo_db.parent / "dashboard.log"
-    with make_target("dashboard", env, log) as process:
-        wait_for(lambda: port_open(port), process, log, seconds=180, what="make dashboard")
-        yield f"http://127.0.0.1:{port}/"
+    with served_dashboard(demo_db, demo_db.parent) as url:
+        yield url
 
 
 def test_the_dashboard_fits_the_screen(browser, dashboard):
