@@ -52,12 +52,15 @@ test: setup
 demo: setup
 	$(VENV)/bin/caselib demo
 
-# Load benchmark against DuckDB's read_csv and pandas in one run (BENCH_TIPS=10000000 for 10M),
-# the widgets' server-side time, then the same interactions timed in headless Chromium
+# Load benchmark: caselib's CSV, Parquet, JSONL and JSON loads (first load, unchanged re-load,
+# 1 % triage re-export) each beside DuckDB's own reader in the same run, at BENCH_LOAD_TIPS
+# sizes (BENCH_LOAD_TIPS="30000 2000000 10000000" adds 10M), results in bench-results/load_<N>.*;
+# then the widgets' server-side time, then the same interactions timed in headless Chromium
 # (JupyterLab and the Voilà dashboard, network blocked) at 30,000 and BENCH_TIPS tips.
+BENCH_LOAD_TIPS ?= 30000 2000000
 BENCH_TIPS ?= 1000000
 bench: setup
-	$(PY) benchmarks/bench_load.py --tips $(BENCH_TIPS)
+	$(PY) benchmarks/bench_load.py --tips $(BENCH_LOAD_TIPS)
 	$(PY) benchmarks/bench_widgets.py --tips 30000
 	$(PY) benchmarks/bench_widgets.py --tips $(BENCH_TIPS)
 	$(PY) benchmarks/bench_browser.py --tips 30000 $(BENCH_TIPS)
