@@ -226,3 +226,55 @@ def test_an_excel_csv_with_line_breaks_inside_cells_loads(campaign_store, tmp_pa
     result = load_file(campaign_store, "tips", path, progress=False)
     assert (result.rows_read, result.inserted) == (2, 2)
     assert campaign_store.rows("SELECT tip_text FROM tips ORDER BY tip_id") == [("two\nlines",), ("one",)]
+
+
+# -- JSON read as a stream (issue 13) -------------------------------------------------------
+
+
+def test_json_lines_refused_by_the_reader_keep_every_other_line_number(campaign_store, tmp_path):
+    """A line that is not UTF-8 and one holding a raw control character (not JSON) are
+    refused by the line reader itself; each is quarantined with its own line number, and the
+    records after them keep theirs (the reader numbers only the lines it read)."""
+    record = '{{"tip_id": "{}", "object_id": "G01", "received_at": "2017-06-01", "bad": {}}}\n'
+    body = (
+        record.format("J1", 0).encode()
+        + b'{"tip_id": "J2", "tip_text": "caf\xe9"}\n'  # line 2: Latin-1, not UTF-8
+        + record.format("J3", 0).encode()
+        + b'{"tip_id": "J4",\x01 "x": 1}\n'  # line 4: a raw U+0001
+        + b"\n"
+        + record.format("J6", '"x"').encode()
+        + b"[1]\n"  # line 7
+        + record.format("J8", 1).encode()
+    )
+    path = tmp_path / "tips.jsonl"
+    path.write_bytes(body)
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (7, 4, 3)
+    assert campaign_store.rows("SELECT line_no, reason FROM rejected_rows ORDER BY 1") == [
+        (2, "line 2 is not UTF-8 text"),
+        (4, "line 4 is not a JSON object"),
+        (7, "line 7 is not a JSON object"),
+    ]
+    assert campaign_store.rows("SELECT tip_id FROM tips ORDER BY 1") == [("J1",), ("J3",), ("J6",), ("J8",)]
+    # nothing of a refused line's text is kept, only its length
+    raw = campaign_store.rows("SELECT raw_record FROM rejected_rows ORDER BY line_no")
+    assert all("J2" not in r[0] and "J4" not in r[0] for r in raw)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_json_file_larger_than_the_memory_limit_loads(campaign_store, tmp_path, monkeypatch, fmt):
+    """JSON was read as one text (read_text): a file needed its whole size in memory, and
+    ten million tips ran out of it ("failed to allocate data of size 4.0 GiB"). It is now
+    streamed: a 120 MB file loads with DuckDB held to 96 MB."""
+    monkeypatch.setenv("CASELIB_LOAD_MEMORY_LIMIT", "96MB")
+    filler = "x" * 100
+    records = [
+        json.dumps({"tip_id": f"M{i}", "object_id": "G01", "received_at": "2017-06-01", "tip_text": filler})
+        for i in range(700_000)
+    ]
+    path = tmp_path / f"big.{fmt}"
+    path.write_text("\n".join(records) + "\n" if fmt == "jsonl" else "[" + ",\n".join(records) + "]")
+    assert path.stat().st_size > 120 * 2**20
+    result = load_file(campaign_store, "tips", path, progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (700_000, 700_000, 0)
+

@@ -1282,3 +1282,29 @@ def test_a_mapping_file_renames_headers_maps_values_and_drops_contact_columns(ca
     assert 'channel "Brieftaube" is not one of' in campaign_store.scalar("SELECT reason FROM rejected_rows")
     assert campaign_store.scalar("SELECT mapping_name FROM load_batches WHERE batch_id = $b", {"b": result.batch_id}) == mapping.name
     _assert_nowhere(campaign_store, db_path, ["erika.hidden@example.de", "max.hidden@example.de", "5550123", "erika.hidden", "max.hidden"])
+
+
+def test_json_lines_read_whole_or_line_by_line_store_the_same_and_number_lines_alike(make_campaign, tmp_path):
+    """A JSON Lines file DuckDB's reader takes whole (no blank or broken line) is read by it,
+    values and all; one with a blank line goes line by line. Both must store the same values
+    (numbers, booleans, nested values as text) and name the same line of a bad record."""
+    records = [
+        {"tip_id": "V1", "object_id": "G01", "received_at": "2017-06-01T10:00:00Z", "latitude": 52.5,
+         "longitude": 13.40, "brand": True, "shop": {"name": "Lidl", "n": [1, 2]}, "tip_text": "a \"quoted\" text"},
+        {"tip_id": "V2", "object_id": "G01", "received_at": "2017-06-01T10:00:00Z", "period": 1999, "tip_text": None},
+        {"tip_id": "V3", "object_id": "G01", "received_at": "not a time"},
+    ]
+    stored = {}
+    for name, separator in (("whole", "\n"), ("line_by_line", "\n\n")):
+        store = make_campaign(name)
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text(separator.join(json.dumps(r) for r in records) + "\n")
+        result = load_file(store, "tips", path, progress=False)
+        assert (result.inserted, result.rejected) == (2, 1)
+        [(line,)] = store.rows("SELECT line_no FROM rejected_rows")
+        assert line == (3 if name == "whole" else 5)
+        stored[name] = store.rows(
+            "SELECT tip_id, latitude, longitude, brand, shop, period, tip_text FROM tips ORDER BY 1"
+        )
+    assert stored["whole"] == stored["line_by_line"]
+    assert stored["whole"][0][3:5] == ("true", '{"name":"Lidl","n":[1,2]}')

@@ -44,7 +44,7 @@ from caselib.domain.ingest.mapping import Mapping, read_mapping
 from caselib.domain.ingest.plan import Plan, plan_columns
 from caselib.domain.ingest.progress import LoadProgress
 from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION, load_key
-from caselib.domain.ingest.readers import RawFile, detect_format, read_into_store
+from caselib.domain.ingest.readers import RawFile, detect_format, prepare, read_into_store
 from caselib.domain.ingest.statements import Statement
 from caselib.errors import CaselibError, FileLoadError
 from caselib.store import Store
@@ -184,6 +184,7 @@ def load_file(
     # large load; with a limit it spills them to disk at little cost in time.
     _execute(store, sql.memory_limit(_memory_limit()))
     store.guard_spill()  # whatever spills is removed even if this process is killed
+    hints = prepare(store, path, fmt)
     if key is not None:  # the key stays in Python: DuckDB calls this function, never sees the key
         store.create_function(PSEUDONYM_FUNCTION, key.function())
     try:
@@ -198,6 +199,7 @@ def load_file(
                     store, path, fmt,
                     plan_for=lambda headers: plan_columns(headers, spec, mapping, path.name),
                     pseudonymize=pseudonymize,
+                    hints=hints,
                 )
                 plan = raw.plan or plan_columns(raw.headers, spec, mapping, path.name)
                 bar.phase("checking")

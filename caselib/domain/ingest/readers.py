@@ -18,12 +18,13 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from caselib.domain.ingest.plan import Plan
-from caselib.domain.ingest.statements import pseudonym_of
+from caselib.domain.ingest.statements import literal, pseudonym_of
 from caselib.errors import CaselibError, FileLoadError, QueryError
 from caselib.store import Store, quote_ident, sql_text
 
@@ -80,6 +81,38 @@ def detect_format(path: Path) -> str:
     )
 
 
+def prepare(store: Store, path: Path, fmt: str) -> dict:
+    """What a reader should know before the load's transaction starts, found by statements
+    that may fail without harm outside it (inside, a failed statement would abort the load).
+
+    For JSON Lines: whether DuckDB's JSON reader reads every line as a JSON value and none is
+    blank (``json_lines_whole``): then records are read by it, in parallel, and numbered by
+    position; otherwise line by line, which quarantines what it cannot read."""
+    if fmt != "jsonl":
+        return {}
+    lines = _line_count(path)
+    try:
+        records = store.scalar(
+            "SELECT count(*) FROM read_json($path, format = 'newline_delimited', records = false, "
+            "columns = {'json': 'JSON'})",
+            {"path": str(path)},
+            name="ingest/read_json_check",
+        )
+    except QueryError:
+        return {"json_lines_whole": False}
+    return {"json_lines_whole": records == lines}
+
+
+def _line_count(path: Path) -> int:
+    """The lines of a file: its LFs, and one more for a last line without one."""
+    count, last = 0, b""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            count += block.count(b"\n")
+            last = block
+    return count + (1 if last and not last.endswith(b"\n") else 0)
+
+
 def read_into_store(
     store: Store,
     path: Path,
@@ -87,6 +120,7 @@ def read_into_store(
     *,
     plan_for: Callable[[list[str]], Plan] | None = None,
     pseudonymize: bool = False,
+    hints: dict | None = None,
 ) -> RawFile:
     """Create ``_raw`` and ``_reader_rejects`` in ``store`` from the file at ``path``.
 
@@ -95,6 +129,8 @@ def read_into_store(
     registered the pseudonym function and created the text macro).
     """
     store.run("ingest/reader_rejects")
+    if fmt == "jsonl" and plan_for is not None:
+        return _read_json(store, path, fmt, plan_for, pseudonymize, whole=(hints or {}).get("json_lines_whole", False))
     if plan_for is not None:
         reader = {"csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx, "jsonl": _read_json, "json": _read_json}[fmt]
         return reader(store, path, fmt, plan_for, pseudonymize)
@@ -363,38 +399,54 @@ def _not_utf8_at(path: Path) -> int | None:
     return None
 
 
-def _json_read_error(path: Path, error: BaseException) -> FileLoadError:
-    """The one line for a JSON file DuckDB could not read. DuckDB reads it as one text, so a
-    byte that is not UTF-8 anywhere refuses it whole: then the line names the byte (found
-    only now, so a file that reads costs no second pass)."""
+def _json_read_error(path: Path, error: QueryError, lines: bool = False) -> FileLoadError:
+    """The one line for a JSON file DuckDB could not read (a JSON array is one document: a
+    byte that is not UTF-8 anywhere refuses it whole). The line names the byte, found only
+    now, so a file that reads costs no extra pass."""
     bad = _not_utf8_at(path)
     if bad is not None:
         return FileLoadError(f"{path.name} is not UTF-8 text (byte {bad}); export the file as UTF-8")
-    return FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}")
+    if lines or "Malformed JSON" not in error.reason:  # not the JSON: memory, the disk
+        return FileLoadError(f"{path.name} cannot be read as JSON: {_first_line(error)}")
+    # DuckDB's words name the file by its full path; the line names the byte instead.
+    where = re.search(r"at byte (\d+)[^:]*: (.+?)\.?$", _first_line(error))
+    detail = f" (byte {where.group(1)}: {where.group(2)})" if where else ""
+    return FileLoadError(f"{path.name} is not a JSON array of records{detail}; use a JSON array or JSON Lines")
 
 
-def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
+def _reader_names_them(keys: list[str]) -> bool:
+    """Whether DuckDB's JSON reader can take each key as a column: not the empty key, no two
+    keys the same but for case (SQL names ignore it), and not thousands of them (a column
+    each: 10,000 ran out of memory, where one JSON function per record does not)."""
+    return len(keys) <= _READER_KEYS and all(keys) and len({k.lower() for k in keys}) == len(keys)
+
+
+_READER_KEYS = 500
+
+
+# The records the scan found bad are left out of _raw (an anti-join, which keeps no order).
+_BAD_RECORDS = " WHERE i.item_no NOT IN (SELECT bad_no FROM _json_scan WHERE bad_no IS NOT NULL)"
+
+
+def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, whole: bool = False) -> RawFile:
+    """JSON Lines or a JSON array, streamed by DuckDB (never read whole: a file of any size
+    is read within the memory limit), in two passes over the file, each parsing a record
+    once: the scan (the keys, and the records that cannot load, quarantined), then ``_raw``."""
     lines = fmt == "jsonl"
-    if not lines:
-        try:
-            valid = store.scalar(
-                "SELECT CASE WHEN json_valid(t) THEN json_type(t) = 'ARRAY' ELSE false END "
-                "FROM (SELECT ltrim(content, chr(65279)) AS t FROM read_text($path))",
-                {"path": str(path)},
-                name="ingest/read_json",
-            )
-        except QueryError as error:  # the first statement to read the file
-            raise _json_read_error(path, error) from None
-        if not valid:
-            raise FileLoadError(
-                f"{path.name} is not a JSON array of records; use a JSON array or JSON Lines"
-            )
-    store.run("ingest/read_json_lines" if lines else "ingest/read_json_array")
-    try:
-        store.run("ingest/json_rejects", {"lines": lines, "path": str(path)})
-    except QueryError as error:  # the first statement to read JSON Lines
-        raise _json_read_error(path, error) from None
-    keys = [row[0] for row in store.query_rows("ingest/json_keys", {"path": str(path)})]
+    store.run("ingest/read_json_array" if not lines else "ingest/read_json_fast" if whole else "ingest/read_json_lines")
+    try:  # the first pass over the file: a JSON array that does not parse is refused here
+        store.run("ingest/json_scan", {"path": str(path)})
+    except QueryError as error:
+        raise _json_read_error(path, error, lines) from None
+    if store.scalar("SELECT count(*) FROM _json_groups WHERE bad", name="ingest/read_json"):
+        store.run("ingest/json_bad", {"path": str(path)})
+    # Lines the reader refused: the others are renumbered (a join, which keeps no order).
+    shifted = lines and not whole and bool(store.scalar("SELECT count(*) FROM _json_csv_rejects", name="ingest/read_json"))
+    if shifted:
+        store.run("ingest/json_shift")
+    keys = [row[0] for row in store.query_rows("ingest/json_keys")]
+    store.run("ingest/json_rejects", {"lines": lines})
+    bad = bool(store.scalar("SELECT count(*) FROM _json_scan WHERE bad_no IS NOT NULL", name="ingest/read_json"))
     # One extraction of every key at once (a list, in key order): each record is parsed once,
     # and a record of 10,000 keys costs one JSON function, not 10,000 (each with its own
     # working memory, which ran out at a few thousand keys).
@@ -403,17 +455,35 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     params = {"paths": ["/" + key.replace("~", "~0").replace("/", "~1") for key in keys]}
     line_column = "r.item_no AS _line" if lines else "NULL::BIGINT AS _line"
     # The records are read from the file by table macros (nothing stores them); _raw lacks
-    # the contact keys (pseudonymised here).
+    # the contact keys (pseudonymised here). Numbered by row_number() OVER () and only
+    # filtered and projected, they stay in file order (DuckDB keeps it for these).
     projection, plan = _projection(len(keys), plan_for(keys) if plan_for else None, pseudonymize)
     values = "json_extract_string(item, $paths) AS v" if keys else "NULL AS v"
+    source = f"(SELECT item_no, {values} FROM _json_items($path) i{_BAD_RECORDS if bad else ''}) r"
+    if keys and (whole or not lines) and not bad and _reader_names_them(keys):
+        # DuckDB's JSON reader takes the values out itself, in parallel, far faster than a
+        # JSON function per record (values as json_extract_string gives them). It refuses a
+        # record giving a key twice or one that is not an object: only when there is none.
+        source = (
+            "(SELECT item_no, [" + ", ".join(f"i.{quote_ident(k)}" for k in keys) + "] AS v FROM "
+            f"(SELECT row_number() OVER () AS item_no, * FROM read_json($path, format = {literal('array' if not lines else 'newline_delimited')}, "
+            f"records = true, columns = $columns)) i{_BAD_RECORDS if bad else ''}) r"
+        )
+        params = {"columns": {k: "VARCHAR" for k in keys}}
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {line_column}"
-        f"{', ' + projection if keys else ''} FROM (SELECT item_no{columns} FROM "
-        f"(SELECT item_no, {values} FROM _json_records($path)) r) r ORDER BY r.item_no",
+        f"{', ' + projection if keys else ''} FROM (SELECT item_no{columns} FROM {source}) r"
+        + (" ORDER BY r.item_no" if shifted or bad else ""),
         {**(params if keys else {}), "path": str(path)},
         name="ingest/read_json",
     )
-    store.execute("DROP MACRO TABLE _json_records; DROP MACRO TABLE _json_items", name="ingest/read_json")
+    store.execute("DROP MACRO TABLE _json_items; DROP TABLE _json_scan; DROP TABLE _json_groups", name="ingest/read_json")
+    if lines and not whole:
+        store.execute(
+            "DROP MACRO TABLE _json_lines; DROP TABLE IF EXISTS _json_shift; DROP TABLE IF EXISTS _json_csv_rejects; "
+            "DROP TABLE IF EXISTS _json_csv_scans",
+            name="ingest/read_json",
+        )
     return RawFile(fmt, tuple(keys), has_line_numbers=lines, plan=plan)
 
 

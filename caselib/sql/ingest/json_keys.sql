@@ -1,5 +1,5 @@
--- Keys in order of first appearance.
+-- The keys of the records that load, in order of first appearance.
 SELECT k
-FROM (SELECT item_no, unnest(json_keys(item)) AS k, generate_subscripts(json_keys(item), 1) AS pos FROM _json_records($path))
+FROM (SELECT first_no, unnest(keys) AS k, generate_subscripts(keys, 1) AS pos FROM _json_scan WHERE bad_no IS NULL)
 GROUP BY k
-ORDER BY min(item_no), min(pos);
+ORDER BY min(first_no), min(pos);

@@ -1,6 +1,8 @@
--- A JSON array: one record per element, numbered by position. A table macro, not a table:
--- the records, contact values and all, are never stored (so never spilled to disk); each
--- pass over them reads the file again.
+-- A JSON array: one record per element, numbered by position, streamed by DuckDB's JSON
+-- reader (never read whole: a file of any size is read within the memory limit), each
+-- element as its JSON text (a key given twice stays twice, for json_records to refuse). A
+-- table macro, not a table: the records, contact values and all, are never stored (so never
+-- spilled to disk); each pass over them reads the file again.
 CREATE OR REPLACE TEMP MACRO _json_items(path) AS TABLE
-SELECT unnest(range(1, len(a) + 1)) AS item_no, unnest(a)::VARCHAR AS item
-FROM (SELECT json_extract(ltrim(content, chr(65279)), '$[*]') AS a FROM read_text(path));
+SELECT row_number() OVER () AS item_no, json::VARCHAR AS item
+FROM read_json(path, format = 'array', records = false, columns = {'json': 'JSON'}, maximum_object_size = 16777216);
