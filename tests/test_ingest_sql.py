@@ -291,6 +291,9 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     steps: list[tuple[str, Statement | None]] = []
     if spec.name == "tips":
         steps.append(("tips need objects", sql.objects_stored()))
+    steps.append(("an earlier load of the same file whose outcome holds", sql.previous_outcome(
+        spec, sha256=sha256, mapping_sha256=mapping.sha256, pseudonymized=scenario.pseudonymize, now=NOW,
+    )))
     steps.append(("the memory limit", sql.memory_limit("1GB")))
     steps.append(("the macro each file value goes through", sql.text_macro()))
     steps.append(("the macro a timestamp's offset goes through", sql.offset_macro()))
@@ -332,6 +335,7 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
         steps.append((f"unrecognised {column.name}: how many", sql.unrecognised_count(column)))
     steps.append(("coordinates dropped", sql.coordinates_dropped(spec)))
     steps.append(("the previous load of the same file", sql.previous_batch(spec, sha256)))
+    steps.append(("the earliest row rejected as after the time of loading", sql.future_from(spec)))
     steps.append(("records read", sql.raw_records()))
     counts = dict.fromkeys(("read", "inserted", "updated", "unchanged", "rejected"), 0)
     steps.append((

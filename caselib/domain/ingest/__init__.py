@@ -26,6 +26,7 @@ module's namespace so that tests can make one of them fail part-way.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import hashlib
 import json
@@ -79,6 +80,14 @@ class LoadResult:
     pseudonymized: bool = False
     seconds: float = 0.0
     skipped: int = 0
+    # The loader's rules this load was checked by (a digest): a re-load of the same file
+    # repeats an earlier outcome only under the same rules.
+    rules: str = ""
+    # True when the file was loaded before and nothing since could change its outcome: the
+    # earlier load's counts are repeated without reading the file (see _repeat_outcome).
+    repeated: bool = False
+    # The earliest time of a row rejected as after the time of loading (ISO text), if any.
+    future_from: str | None = None
 
     @property
     def reconciles(self) -> bool:
@@ -93,6 +102,9 @@ class LoadResult:
             "duplicates_in_file": self.duplicates_in_file,
             "previous_batch": self.previous_batch,
             "skipped_rows": self.skipped,
+            "rules": self.rules,
+            "repeated": self.repeated,
+            "future_from": self.future_from,
         }
 
     def summary(self) -> str:
@@ -110,7 +122,9 @@ class LoadResult:
                 "(skip_rows in the mapping: not data, not among the rows read)"
             )
         if self.previous_batch is not None:
-            lines.append(f"  the same file was loaded before, as batch {self.previous_batch}")
+            lines.append(f"  the same file was loaded before, as batch {self.previous_batch}"
+                         + ("; nothing has changed since, so its outcome holds and the rows were not compared again"
+                            if self.repeated else ""))
         if self.duplicates_in_file:
             lines.append(f"  {self.duplicates_in_file} exact duplicate rows within the file (counted unchanged)")
         for column, info in self.unrecognised_countries.items():
@@ -180,6 +194,11 @@ def load_file(
     now = now.astimezone(dt.UTC).replace(tzinfo=None)
     sha256 = _file_sha256(path)
     fmt = detect_format(path)
+    repeated = _repeat_outcome(store, spec, path, fmt, sha256, mapping, pseudonymize, origin, now, loaded_by)
+    if repeated is not None:
+        repeated.seconds = time.monotonic() - started
+        store.secure_files()
+        return repeated
     # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
     # large load; with a limit it spills them to disk at little cost in time.
     _execute(store, sql.memory_limit(_memory_limit()))
@@ -206,6 +225,7 @@ def load_file(
                 result = _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar)
                 result.file_name = path.name
                 result.pseudonymized = pseudonymize
+                result.rules = rules_digest()
                 result.seconds = time.monotonic() - started
                 if not result.reconciles:  # a bug, never user error: refuse to commit
                     raise RuntimeError(f"load does not reconcile: {result}")
@@ -220,6 +240,74 @@ def load_file(
     _tidy_up(store, key, failing=False)
     store.secure_files()
     return result
+
+
+def _repeat_outcome(store, spec, path, fmt, sha256, mapping, pseudonymize, origin, now, loaded_by) -> LoadResult | None:
+    """A re-load of a file whose outcome cannot have changed since it was last loaded: the
+    same bytes (SHA-256), mapping, pseudonymising and rules, and nothing stored or decided
+    since that would compare differently (:func:`~caselib.domain.ingest.statements.previous_outcome`).
+    Its rows are not read again: what was inserted, updated or unchanged then is unchanged
+    now, and what was rejected is rejected again (the quarantine already holds it). The load
+    is recorded as a batch, in one transaction, like any other. None when a full load is due."""
+    found = _rows(store, sql.previous_outcome(
+        spec, sha256=sha256, mapping_sha256=mapping.sha256, pseudonymized=pseudonymize, now=now,
+    ))
+    if not found:
+        return None
+    previous, read, inserted, updated, unchanged, rejected, details = found[0]
+    details = json.loads(details) if isinstance(details, str) else (details or {})
+    if details.get("rules") != rules_digest():
+        return None
+    result = LoadResult(
+        batch_id=0,
+        kind=spec.name,
+        file_name=path.name,
+        format=fmt,
+        rows_read=read,
+        inserted=0,
+        updated=0,
+        unchanged=inserted + updated + unchanged,
+        rejected=rejected,
+        ignored_columns=details.get("ignored_columns", []),
+        contact_columns=details.get("contact_columns", []),
+        unrecognised_countries=details.get("unrecognised_countries", {}),
+        coordinates_dropped=details.get("coordinates_dropped", 0),
+        duplicates_in_file=details.get("duplicates_in_file", 0),
+        previous_batch=previous,
+        pseudonymized=pseudonymize,
+        skipped=details.get("skipped_rows", 0),
+        rules=details["rules"],
+        repeated=True,
+        future_from=details.get("future_from"),
+    )
+    with store.transaction():
+        result.batch_id = int(_scalar(store, sql.batch_number()))
+        _record_batch(store, spec, path, fmt, sha256, mapping, origin, now, loaded_by, result)
+    return result
+
+
+_RULES_SOURCES = ("domain/contract.py", "domain/countries.py", "domain/ingest/statements.py",
+                  "domain/ingest/readers.py", "domain/ingest/plan.py", "domain/ingest/mapping.py")
+
+
+@functools.cache
+def rules_digest() -> str:
+    """A digest of the rules a load checks rows by: caselib's version, the loader's source
+    (statements, readers, the contract), the country names it recognises and the versions of
+    the data behind them. Two loads with the same digest treat the same row the same way."""
+    from importlib import metadata, resources
+
+    from caselib import __version__
+    from caselib.domain.countries import alias_table
+
+    digest = hashlib.sha256(__version__.encode())
+    root = resources.files("caselib")
+    for name in _RULES_SOURCES:
+        digest.update(root.joinpath(name).read_bytes())
+    for package in ("pycountry", "countrynames", "duckdb"):
+        digest.update(metadata.version(package).encode())
+    digest.update(repr(alias_table()).encode())
+    return digest.hexdigest()
 
 
 def _tidy_up(store: Store, key, *, failing: bool) -> None:
@@ -289,6 +377,8 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
     dropped_query = sql.coordinates_dropped(spec)
     dropped = _scalar(store, dropped_query) if dropped_query else 0
     previous = _scalar(store, sql.previous_batch(spec, sha256))
+    future_query = sql.future_from(spec)
+    future = _scalar(store, future_query) if future_query else None
     rejected = (
         counts.get("invalid", 0)
         + counts.get("reader", 0)
@@ -312,6 +402,7 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
         duplicates_in_file=counts.get("dup_same", 0),
         previous_batch=previous,
         skipped=skipped,
+        future_from=future,
     )
 
 

@@ -36,6 +36,10 @@ from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION
 from caselib.store import quote_ident
 
 __all__ = [
+    "AFTER_LOADING",
+    "NOT_KNOWN",
+    "previous_outcome",
+    "future_from",
     "CONSTANT_ROWS",
     "COUNTRY_ROWS",
     "DATE_PATTERN",
@@ -96,6 +100,11 @@ TIMESTAMP_PLAIN = (
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
     r"(?:Z|[+-](?:(?:0\d|1[0-3])(?::?[0-5]\d)?|14(?::?00)?))?)?$"
 )
+# The words of the two rejection reasons that depend on more than the row: on the time of
+# loading and on what else is stored. A re-load of the same file may not repeat an earlier
+# load's outcome when its quarantine holds either (see previous_outcome).
+AFTER_LOADING = " is more than one day after the time of loading"
+NOT_KNOWN = " is not a known "
 # The largest offset the contract accepts, in minutes (±14:00).
 MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
@@ -476,7 +485,7 @@ def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = 
             if column.type == "timestamp":
                 reasons.append(_because(
                     f"{value} > $now + INTERVAL 1 DAY",
-                    name, text, literal(" is more than one day after the time of loading"),
+                    name, text, literal(AFTER_LOADING),
                 ))
             reasons.append(_because(
                 f"{text} IS NOT NULL AND {value} IS NULL", name, text,
@@ -501,7 +510,7 @@ def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = 
                 wanted = "an ISO 8601 timestamp"
                 reasons.append(_because(
                     f"{value} > $now + INTERVAL 1 DAY",
-                    name, text, literal(" is more than one day after the time of loading"),
+                    name, text, literal(AFTER_LOADING),
                 ))
                 reasons.append(_because(
                     bad_offset, name, text,
@@ -548,7 +557,7 @@ def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = 
         parsed.append(f"{ref_key} IS NOT NULL AS _known_reference")
         reasons.append(_because(
             f"{_col('p', column)} IS NOT NULL AND NOT p._known_reference",
-            column, _col("p", column), literal(" is not a known " + target[:-1]),
+            column, _col("p", column), literal(NOT_KNOWN + target[:-1]),
         ))
     select.append("p._pseudonym")
     select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
@@ -889,6 +898,77 @@ def previous_batch(spec: Kind, sha256: str) -> Statement:
     return Statement(
         "SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind",
         {"sha": sha256, "kind": spec.name},
+    )
+
+
+@_step
+def future_from(spec: Kind) -> Statement | None:
+    """The earliest time among the rows ``_norm`` rejects as after the time of loading (NULL
+    when none is); None for a kind without timestamps."""
+    stamps = [c.name for c in spec.columns if c.type == "timestamp"]
+    if not stamps:
+        return None
+    least = f"least({', '.join(quote_ident(s) for s in stamps)})" if len(stamps) > 1 else quote_ident(stamps[0])
+    return Statement(
+        f"SELECT min({least})::VARCHAR FROM _norm WHERE contains(_reason_template, $after_loading)",
+        {"after_loading": AFTER_LOADING},
+    )
+
+
+@_step
+def previous_outcome(spec: Kind, *, sha256: str, mapping_sha256: str | None, pseudonymized: bool, now: dt.datetime) -> Statement:
+    """The last load of the same file (same kind, mapping and pseudonymising) whose outcome a
+    re-load would repeat row for row, with its counts and details; no row when there is none.
+
+    It would when nothing has changed what the file's rows are compared with: no later load
+    updated a stored record of the kind (``updated_batch_id``), no later change is in its
+    history (tips' triage, objects' columns), no object was closed or reopened since (for
+    objects), the rows quarantined for a reason that depends on the time of loading are still
+    after this one's (``details.future_from``, the earliest of them), those quarantined for
+    naming an unknown record still do (none of that kind loaded since), and this load is not
+    earlier than that one. The loader also compares
+    the rules that load used (``details.rules``).
+    """
+    table = quote_ident(spec.name)
+    checks = [f"(SELECT coalesce(max(updated_batch_id), 0) FROM {table}) <= b.batch_id"]
+    if spec.name == "tips":
+        checks.append(
+            "NOT EXISTS (SELECT 1 FROM tip_triage_history h WHERE h.batch_id > b.batch_id OR h.changed_at > b.finished_at)"
+        )
+    if spec.name == "objects":
+        checks.append("NOT EXISTS (SELECT 1 FROM object_history h WHERE h.batch_id > b.batch_id)")
+        checks.append(
+            "NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action IN ('close', 'reopen') AND a.recorded_at >= b.started_at)"
+        )
+    # Rejections that depend on more than the row hold again only if what they depend on
+    # has not changed: rows received "in the future" are still after this load's time, and
+    # no record of the kind referred to (objects, for tips) was loaded since.
+    quarantined = (
+        "EXISTS (SELECT 1 FROM rejected_rows q WHERE q.file_sha256 = $sha AND q.kind = $kind\n"
+        "        AND contains(coalesce(q.reason_template, q.reason), {}))"
+    )
+    checks.append(
+        f"(NOT {quarantined.format('$after_loading')}\n"
+        "        OR $now + INTERVAL 1 DAY < CAST(b.details->>'future_from' AS TIMESTAMP))"
+    )
+    if spec.reference:
+        target = quote_ident(spec.reference[1])
+        checks.append(
+            f"(NOT {quarantined.format('$not_known')}\n"
+            f"        OR NOT EXISTS (SELECT 1 FROM {target} x WHERE x.batch_id > b.batch_id))"
+        )
+    params = {"sha": sha256, "kind": spec.name, "mapping_sha": mapping_sha256, "pseudo": pseudonymized, "now": now,
+              "after_loading": AFTER_LOADING}
+    if spec.reference:
+        params["not_known"] = NOT_KNOWN
+    return Statement(
+        "SELECT b.batch_id, b.rows_read, b.inserted, b.updated, b.unchanged, b.rejected, b.details\n"
+        "FROM load_batches b\n"
+        "WHERE b.file_sha256 = $sha AND b.kind = $kind AND b.mapping_sha256 IS NOT DISTINCT FROM $mapping_sha\n"
+        "  AND b.pseudonymized = $pseudo AND b.started_at <= $now\n"
+        "  AND b.batch_id = (SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind)\n"
+        f"  AND {_conditions(checks, 2)}",
+        params,
     )
 
 

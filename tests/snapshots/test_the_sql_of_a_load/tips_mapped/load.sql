@@ -4,6 +4,23 @@
 -- tips need objects
 SELECT count(*) FROM objects;
 
+-- an earlier load of the same file whose outcome holds (parameters: $after_loading, $kind, $mapping_sha, $not_known, $now, $pseudo, $sha)
+SELECT b.batch_id, b.rows_read, b.inserted, b.updated, b.unchanged, b.rejected, b.details
+FROM load_batches b
+WHERE b.file_sha256 = $sha AND b.kind = $kind AND b.mapping_sha256 IS NOT DISTINCT FROM $mapping_sha
+  AND b.pseudonymized = $pseudo AND b.started_at <= $now
+  AND b.batch_id = (SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind)
+  AND (
+        (SELECT coalesce(max(updated_batch_id), 0) FROM "tips") <= b.batch_id
+        AND NOT EXISTS (SELECT 1 FROM tip_triage_history h WHERE h.batch_id > b.batch_id OR h.changed_at > b.finished_at)
+        AND (NOT EXISTS (SELECT 1 FROM rejected_rows q WHERE q.file_sha256 = $sha AND q.kind = $kind
+        AND contains(coalesce(q.reason_template, q.reason), $after_loading))
+        OR $now + INTERVAL 1 DAY < CAST(b.details->>'future_from' AS TIMESTAMP))
+        AND (NOT EXISTS (SELECT 1 FROM rejected_rows q WHERE q.file_sha256 = $sha AND q.kind = $kind
+        AND contains(coalesce(q.reason_template, q.reason), $not_known))
+        OR NOT EXISTS (SELECT 1 FROM "objects" x WHERE x.batch_id > b.batch_id))
+    );
+
 -- the memory limit (parameters: $limit)
 SET memory_limit = $limit;
 
@@ -471,6 +488,9 @@ SELECT count(*) FROM _norm WHERE _coords_dropped;
 
 -- the previous load of the same file (parameters: $kind, $sha)
 SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind;
+
+-- the earliest row rejected as after the time of loading (parameters: $after_loading)
+SELECT min("received_at")::VARCHAR FROM _norm WHERE contains(_reason_template, $after_loading);
 
 -- records read
 SELECT count(*) FROM _raw;
