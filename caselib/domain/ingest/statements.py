@@ -289,11 +289,14 @@ def raw_rows_before(count: int) -> Statement:
 def text_macro() -> Statement:
     """``_contract_text(v)``: a file value as contract text, trimmed, empty meaning no value."""
     # Trimming with a character set costs several times a plain scan; most values need none.
+    # A value can start with white space only if its first byte is below "!" (space, tab, CR,
+    # LF) or it is at least U+00A0 (the no-break spaces and the BOM): one comparison of bytes
+    # (a left(v, 1) costs more); only those, and those ending in white space, are trimmed.
     return Statement(
         f"CREATE OR REPLACE TEMP MACRO {_TEXT_MACRO}(v) AS nullif(\n"
         "    -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM\n"
         "    CASE\n"
-        f"        WHEN contains({_WHITESPACE_SQL}, left(v, 1))\n"
+        "        WHEN v < '!' OR v >= chr(160)\n"
         f"          OR contains({_WHITESPACE_SQL}, right(v, 1))\n"
         f"        THEN trim(v, {_WHITESPACE_SQL})\n"
         "        ELSE v\n"
@@ -642,7 +645,9 @@ def duplicates(spec: Kind) -> Statement:
 
 @_step
 def compare(spec: Kind) -> Statement:
-    """``_cmp``: each valid row not a duplicate, as insert, unchanged, update or conflict.
+    """``_cmp``: each valid row not a duplicate whose key is stored, as unchanged, update or
+    conflict; the other valid rows not duplicates are inserts (not in ``_cmp``: a first load
+    compares nothing).
 
     ``changed`` names the columns a conflict changes (those a re-delivery may not).
     """
@@ -659,7 +664,6 @@ def compare(spec: Kind) -> Statement:
         "SELECT\n"
         "    _rec,\n"
         "    CASE\n"
-        "        WHEN NOT stored THEN 'insert'\n"
         "        WHEN same_fixed AND same_updatable THEN 'unchanged'\n"
         "        WHEN same_fixed THEN 'update'\n"
         "        ELSE 'conflict'\n"
@@ -668,12 +672,11 @@ def compare(spec: Kind) -> Statement:
         "FROM (\n"
         "    SELECT\n"
         "        n._rec,\n"
-        f"        {_col('t', spec.key)} IS NOT NULL AS stored,\n"
         f"        {same(fixed)} AS same_fixed,\n"
         f"        {same(updatable)} AS same_updatable,\n"
         f"        concat_ws(', ',\n{_lines(changed, 3)}\n        ) AS changed\n"
         "    FROM _norm n\n"
-        f"    LEFT JOIN {quote_ident(spec.name)} t ON {_col('t', spec.key)} = {_col('n', spec.key)}\n"
+        f"    JOIN {quote_ident(spec.name)} t ON {_col('t', spec.key)} = {_col('n', spec.key)}\n"
         "    WHERE n._reason IS NULL AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
         ")"
     )
@@ -681,9 +684,13 @@ def compare(spec: Kind) -> Statement:
 
 @_step
 def counts() -> Statement:
-    """(outcome, rows): ``_cmp``'s actions, ``invalid``, ``dup_same``/``dup_conflict``, ``reader``."""
+    """(outcome, rows): ``_cmp``'s actions, ``insert`` (the valid rows neither duplicates nor
+    in ``_cmp``), ``invalid``, ``dup_same``/``dup_conflict``, ``reader``."""
     return Statement(
         "SELECT action, count(*) FROM _cmp GROUP BY action\n"
+        "UNION ALL\n"
+        "SELECT 'insert', (SELECT count(*) FROM _norm WHERE _reason IS NULL) - (SELECT count(*) FROM _dups)"
+        " - (SELECT count(*) FROM _cmp)\n"
         "UNION ALL\n"
         "SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL\n"
         "UNION ALL\n"
@@ -788,7 +795,7 @@ def reader_rejects(spec: Kind, plan: Plan, *, batch: int, sha256: str) -> Statem
 
 @_step
 def inserts(spec: Kind, *, batch: int) -> Statement:
-    """Insert the rows ``_cmp`` marks ``insert`` (tips with their reporter's pseudonym)."""
+    """Insert the valid rows neither duplicates nor in ``_cmp`` (tips with their reporter's pseudonym)."""
     columns = [quote_ident(c) for c in _stored_columns(spec)]
     values = [_col("n", c) for c in _stored_columns(spec)]
     if spec.name == "tips":
@@ -800,8 +807,9 @@ def inserts(spec: Kind, *, batch: int) -> Statement:
         f"INSERT INTO {quote_ident(spec.name)} (\n{_lines(columns)}\n)\n"
         f"SELECT\n{_lines(values)}\n"
         "FROM _norm n\n"
-        "JOIN _cmp c USING (_rec)\n"
-        "WHERE c.action = 'insert'",
+        "WHERE n._reason IS NULL\n"
+        "  AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
+        "  AND n._rec NOT IN (SELECT _rec FROM _cmp)",
         {"batch": batch},
     )
 

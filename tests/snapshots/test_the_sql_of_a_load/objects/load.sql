@@ -26,7 +26,7 @@ SET memory_limit = $limit;
 CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM
     CASE
-        WHEN contains(chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(8199) || chr(8239) || chr(65279), left(v, 1))
+        WHEN v < '!' OR v >= chr(160)
           OR contains(chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(8199) || chr(8239) || chr(65279), right(v, 1))
         THEN trim(v, chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(8199) || chr(8239) || chr(65279))
         ELSE v
@@ -179,7 +179,6 @@ CREATE OR REPLACE TEMP TABLE _cmp AS
 SELECT
     _rec,
     CASE
-        WHEN NOT stored THEN 'insert'
         WHEN same_fixed AND same_updatable THEN 'unchanged'
         WHEN same_fixed THEN 'update'
         ELSE 'conflict'
@@ -188,7 +187,6 @@ SELECT
 FROM (
     SELECT
         n._rec,
-        t."object_id" IS NOT NULL AS stored,
         (
             n."object_id" IS NOT DISTINCT FROM t."object_id"
             AND n."title" IS NOT DISTINCT FROM t."title"
@@ -212,12 +210,14 @@ FROM (
             CASE WHEN n."wave_id" IS DISTINCT FROM t."wave_id" THEN 'wave_id' END
         ) AS changed
     FROM _norm n
-    LEFT JOIN "objects" t ON t."object_id" = n."object_id"
+    JOIN "objects" t ON t."object_id" = n."object_id"
     WHERE n._reason IS NULL AND n._rec NOT IN (SELECT _rec FROM _dups)
 );
 
 -- the counts
 SELECT action, count(*) FROM _cmp GROUP BY action
+UNION ALL
+SELECT 'insert', (SELECT count(*) FROM _norm WHERE _reason IS NULL) - (SELECT count(*) FROM _dups) - (SELECT count(*) FROM _cmp)
 UNION ALL
 SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL
 UNION ALL
@@ -328,8 +328,9 @@ SELECT
     n."description",
     $batch
 FROM _norm n
-JOIN _cmp c USING (_rec)
-WHERE c.action = 'insert';
+WHERE n._reason IS NULL
+  AND n._rec NOT IN (SELECT _rec FROM _dups)
+  AND n._rec NOT IN (SELECT _rec FROM _cmp);
 
 -- history of updates (parameters: $batch, $now)
 INSERT INTO object_history

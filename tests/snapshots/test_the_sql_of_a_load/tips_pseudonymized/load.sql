@@ -28,7 +28,7 @@ SET memory_limit = $limit;
 CREATE OR REPLACE TEMP MACRO _contract_text(v) AS nullif(
     -- the white space: space, tab, CR, LF, no-break spaces (U+00A0, U+2007, U+202F), BOM
     CASE
-        WHEN contains(chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(8199) || chr(8239) || chr(65279), left(v, 1))
+        WHEN v < '!' OR v >= chr(160)
           OR contains(chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(8199) || chr(8239) || chr(65279), right(v, 1))
         THEN trim(v, chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(8199) || chr(8239) || chr(65279))
         ELSE v
@@ -232,7 +232,6 @@ CREATE OR REPLACE TEMP TABLE _cmp AS
 SELECT
     _rec,
     CASE
-        WHEN NOT stored THEN 'insert'
         WHEN same_fixed AND same_updatable THEN 'unchanged'
         WHEN same_fixed THEN 'update'
         ELSE 'conflict'
@@ -241,7 +240,6 @@ SELECT
 FROM (
     SELECT
         n._rec,
-        t."tip_id" IS NOT NULL AS stored,
         (
             n."tip_id" IS NOT DISTINCT FROM t."tip_id"
             AND n."object_id" IS NOT DISTINCT FROM t."object_id"
@@ -284,12 +282,14 @@ FROM (
             CASE WHEN n."tip_text" IS DISTINCT FROM t."tip_text" THEN 'tip_text' END
         ) AS changed
     FROM _norm n
-    LEFT JOIN "tips" t ON t."tip_id" = n."tip_id"
+    JOIN "tips" t ON t."tip_id" = n."tip_id"
     WHERE n._reason IS NULL AND n._rec NOT IN (SELECT _rec FROM _dups)
 );
 
 -- the counts
 SELECT action, count(*) FROM _cmp GROUP BY action
+UNION ALL
+SELECT 'insert', (SELECT count(*) FROM _norm WHERE _reason IS NULL) - (SELECT count(*) FROM _dups) - (SELECT count(*) FROM _cmp)
 UNION ALL
 SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL
 UNION ALL
@@ -414,8 +414,9 @@ SELECT
     n._pseudonym,
     $batch
 FROM _norm n
-JOIN _cmp c USING (_rec)
-WHERE c.action = 'insert';
+WHERE n._reason IS NULL
+  AND n._rec NOT IN (SELECT _rec FROM _dups)
+  AND n._rec NOT IN (SELECT _rec FROM _cmp);
 
 -- history of updates (parameters: $batch, $now)
 INSERT INTO tip_triage_history
