@@ -45,7 +45,7 @@ from caselib.domain.ingest.mapping import Mapping, read_mapping
 from caselib.domain.ingest.plan import Plan, plan_columns
 from caselib.domain.ingest.progress import LoadProgress
 from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION, load_key
-from caselib.domain.ingest.readers import RawFile, detect_format, prepare, read_into_store
+from caselib.domain.ingest.readers import RawFile, detect_format, file_facts, prepare, read_into_store
 from caselib.domain.ingest.statements import Statement
 from caselib.errors import CaselibError, FileLoadError
 from caselib.store import Store
@@ -192,7 +192,8 @@ def load_file(
     if now.tzinfo is None:  # naive means UTC, as in the files; not the machine's local time
         now = now.replace(tzinfo=dt.UTC)
     now = now.astimezone(dt.UTC).replace(tzinfo=None)
-    sha256 = _file_sha256(path)
+    facts = file_facts(path)  # one read of its bytes: the digest and its line breaks
+    sha256 = facts.sha256
     fmt = detect_format(path)
     repeated = _repeat_outcome(store, spec, path, fmt, sha256, mapping, pseudonymize, origin, now, loaded_by)
     if repeated is not None:
@@ -203,7 +204,7 @@ def load_file(
     # large load; with a limit it spills them to disk at little cost in time.
     _execute(store, sql.memory_limit(_memory_limit()))
     store.guard_spill()  # whatever spills is removed even if this process is killed
-    hints = prepare(store, path, fmt)
+    hints = prepare(store, path, fmt, facts)
     if key is not None:  # the key stays in Python: DuckDB calls this function, never sees the key
         store.create_function(PSEUDONYM_FUNCTION, key.function())
     try:
@@ -523,14 +524,6 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _arrow_table(names: list[str], rows: list[tuple]):

@@ -81,16 +81,17 @@ def detect_format(path: Path) -> str:
     )
 
 
-def prepare(store: Store, path: Path, fmt: str) -> dict:
+def prepare(store: Store, path: Path, fmt: str, facts: FileFacts | None = None) -> dict:
     """What a reader should know before the load's transaction starts, found by statements
     that may fail without harm outside it (inside, a failed statement would abort the load).
 
     For JSON Lines: whether DuckDB's JSON reader reads every line as a JSON value and none is
     blank (``json_lines_whole``): then records are read by it, in parallel, and numbered by
     position; otherwise line by line, which quarantines what it cannot read."""
+    facts = facts or file_facts(path)
     if fmt != "jsonl":
-        return {}
-    lines = _line_count(path)
+        return {"facts": facts}
+    lines = facts.line_feeds + (1 if not facts.ends_with_lf else 0)
     try:
         records = store.scalar(
             "SELECT count(*) FROM read_json($path, format = 'newline_delimited', records = false, "
@@ -99,18 +100,8 @@ def prepare(store: Store, path: Path, fmt: str) -> dict:
             name="ingest/read_json_check",
         )
     except QueryError:
-        return {"json_lines_whole": False}
-    return {"json_lines_whole": records == lines}
-
-
-def _line_count(path: Path) -> int:
-    """The lines of a file: its LFs, and one more for a last line without one."""
-    count, last = 0, b""
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(_BLOCK), b""):
-            count += block.count(b"\n")
-            last = block
-    return count + (1 if last and not last.endswith(b"\n") else 0)
+        return {"facts": facts, "json_lines_whole": False}
+    return {"facts": facts, "json_lines_whole": records == lines}
 
 
 def read_into_store(
@@ -131,8 +122,10 @@ def read_into_store(
     store.run("ingest/reader_rejects")
     if fmt == "jsonl" and plan_for is not None:
         return _read_json(store, path, fmt, plan_for, pseudonymize, whole=(hints or {}).get("json_lines_whole", False))
+    if fmt == "csv" and plan_for is not None:
+        return _read_csv(store, path, fmt, plan_for, pseudonymize, facts=(hints or {}).get("facts"))
     if plan_for is not None:
-        reader = {"csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx, "jsonl": _read_json, "json": _read_json}[fmt]
+        reader = {"parquet": _read_parquet, "xlsx": _read_xlsx, "json": _read_json}[fmt]
         return reader(store, path, fmt, plan_for, pseudonymize)
     reader = {
         "csv": _read_csv,
@@ -184,9 +177,10 @@ def _projection(count: int, plan: Plan | None, pseudonymize: bool) -> tuple[str,
     return ", ".join(keep) or "NULL::VARCHAR AS _none", plan
 
 
-def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
+def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False,
+              facts: FileFacts | None = None) -> RawFile:
     delimiter, headers = _csv_header(path)
-    if _mixed_line_endings(path):
+    if _mixed_line_endings(path, facts):
         return _read_csv_mixed(store, path, delimiter, headers, plan_for, pseudonymize)
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
@@ -218,26 +212,53 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield block
 
 
-def _mixed_line_endings(path: Path) -> bool:
-    """Whether a CSV file ends its lines in more than one way (CRLF, LF alone, CR alone)
-    outside quoted fields, as Python's csv module reads line ends. DuckDB's reader refuses
-    such a file as a whole.
+@dataclass(frozen=True)
+class FileFacts:
+    """What one read of a file's bytes tells: its SHA-256 (which identifies the file in the
+    load batches and the quarantine), its LFs (lines, for JSON Lines), and the kinds of line
+    break in it anywhere (CRLF, LF alone, CR alone), for the CSV reader."""
 
-    First the kinds of line break anywhere in the file are found with C-speed ``bytes``
-    methods: a file without CR costs one ``count`` per block. Only a file with more than one
-    kind, such as Excel's (records end with CRLF, a line break inside a cell is LF alone), is
-    scanned again for a break of each kind outside quotes, each scan stopping at the first."""
+    sha256: str
+    line_feeds: int
+    ends_with_lf: bool
+    line_breaks: tuple[str, ...]
+
+
+def file_facts(path: Path) -> FileFacts:
+    """The :class:`FileFacts` of ``path``, in one pass over its bytes (C-speed ``bytes``
+    methods and hashlib: a file without CR costs a count of its LFs beside the digest)."""
+    import hashlib
+
+    digest = hashlib.sha256()
     crlf = lone_lf = lone_cr = False
+    feeds, last = 0, b""
     for block in _blocks(path):
+        digest.update(block)
+        lf = block.count(b"\n")
+        feeds += lf
+        last = block
         cr = block.count(b"\r")
         if not cr:
-            lone_lf = lone_lf or b"\n" in block
+            lone_lf = lone_lf or lf > 0
             continue
         pairs = block.count(b"\r\n")
         crlf = crlf or pairs > 0
         lone_cr = lone_cr or cr > pairs
-        lone_lf = lone_lf or block.count(b"\n") > pairs
-    kinds = [kind for kind, seen in (("\r\n", crlf), ("\n", lone_lf), ("\r", lone_cr)) if seen]
+        lone_lf = lone_lf or lf > pairs
+    kinds = tuple(kind for kind, seen in (("\r\n", crlf), ("\n", lone_lf), ("\r", lone_cr)) if seen)
+    return FileFacts(digest.hexdigest(), feeds, last.endswith(b"\n"), kinds)
+
+
+def _mixed_line_endings(path: Path, facts: FileFacts | None = None) -> bool:
+    """Whether a CSV file ends its lines in more than one way (CRLF, LF alone, CR alone)
+    outside quoted fields, as Python's csv module reads line ends. DuckDB's reader refuses
+    such a file as a whole.
+
+    First the kinds of line break anywhere in the file are found (:func:`file_facts`, which
+    the loader has already read). Only a file with more than one kind, such as Excel's
+    (records end with CRLF, a line break inside a cell is LF alone), is scanned again for a
+    break of each kind outside quotes, each scan stopping at the first."""
+    kinds = (facts or file_facts(path)).line_breaks
     if len(kinds) < 2:
         return False
     return sum(_outside_quotes(path, kind) for kind in kinds) > 1
