@@ -312,6 +312,10 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     steps.append(("_stage", sql.stage(
         spec, plan, mapping, line_numbers=False, pseudonymize=scenario.pseudonymize, contact_in_raw=False
     )))
+    steps.append(("_same: rows found unchanged by their fingerprint", sql.same_table(spec)))
+    if spec.name in sql.FINGERPRINTED:
+        # (an empty database: no stored fingerprint, so no row is looked up by one)
+        steps.append(("whether any stored record has a fingerprint", sql.fingerprinted(spec)))
     steps.append(("_country_map", sql.country_map()))
     values = sql.country_values(spec)
     if values is not None:
@@ -330,6 +334,8 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     if sql.updates(spec, batch=batch) is not None:
         steps.append(("history of updates", sql.history(spec, batch=batch, now=NOW)))
         steps.append(("updates", sql.updates(spec, batch=batch)))
+    for statement in sql.fingerprints(spec):
+        steps.append(("the fingerprints of the rows written", statement))
     for column in sql.country_columns(spec):
         steps.append((f"unrecognised {column.name}: examples", sql.unrecognised_examples(column)))
         steps.append((f"unrecognised {column.name}: how many", sql.unrecognised_count(column)))

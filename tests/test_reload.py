@@ -167,3 +167,80 @@ def test_a_tip_rejected_as_after_the_time_of_loading_is_loaded_once_its_time_has
     assert still.repeated and (still.unchanged, still.rejected) == (1, 1)
     later = load_file(campaign_store, "tips", path, progress=False, now=day(20))
     assert not later.repeated and (later.inserted, later.unchanged, later.rejected) == (1, 1, 0)
+
+
+# -- a re-export: rows the same as stored are found by their fingerprint, not parsed --------
+
+
+def _parsed_rows(monkeypatch) -> list[int]:
+    """How many rows each load from here on parses (``_norm``), one entry per load."""
+    counted = []
+    execute = ingest._execute
+
+    def counting(store, statement):
+        execute(store, statement)
+        if statement is not None and statement.name == "ingest/normalise":
+            counted.append(store.scalar("SELECT count(*) FROM _norm"))
+
+    monkeypatch.setattr(ingest, "_execute", counting)
+    return counted
+
+
+def _redelivery(campaign, folder: Path) -> Path:
+    """The generator's re-delivery (triage changes, conflicts) appended to the whole first
+    file with every 10th triage status changed: a cumulative re-export of the intake system."""
+    triaged = _triage_copy(campaign.tips_path, folder / "triaged.csv")
+    with campaign.redelivery_path.open(newline="", encoding="utf-8") as handle:
+        extra = list(csv.reader(handle))
+    with triaged.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert extra[0] == rows[0]
+    path = folder / "reexport.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows + extra[1:])
+    return path
+
+
+def test_a_reexport_parses_only_the_rows_that_differ_and_counts_as_a_full_load(messy, tmp_path, monkeypatch):
+    reexport = _redelivery(messy, tmp_path)
+    outcome = {}
+    for name in ("fingerprints", "full"):
+        folder = tmp_path / name
+        folder.mkdir()
+        with monkeypatch.context() as patch:
+            if name == "full":  # every row parsed and compared, as before fingerprints
+                patch.setattr(ingest.sql, "FINGERPRINTED", {})
+            store = _store(folder, messy)
+            load_file(store, "tips", messy.tips_path, progress=False)
+            parsed = _parsed_rows(patch)
+            result = load_file(store, "tips", reexport, progress=False)
+            assert result.reconciles and not result.repeated
+            outcome[name] = (_counts(result), store.rows("SELECT * FROM tips ORDER BY tip_id, batch_id"),
+                             store.rows("SELECT * EXCLUDE (changed_at) FROM tip_triage_history ORDER BY ALL"),
+                             store.rows("SELECT reason FROM rejected_rows ORDER BY ALL"), parsed[0])
+            store.close()
+    assert outcome["fingerprints"][:4] == outcome["full"][:4]
+    counts, parsed_with, parsed_without = outcome["full"][0], outcome["fingerprints"][4], outcome["full"][4]
+    assert counts["updated"] > 0 and counts["rejected"] > 0 and counts["unrecognised_countries"]
+    assert parsed_without > parsed_with
+    # only what differs from the stored tips was parsed: the changed triage rows, the
+    # generator's re-delivery, and the rows that were never stored (rejected the first time)
+    assert parsed_with < counts["rows_read"] // 5, (parsed_with, counts["rows_read"])
+    assert parsed_with >= counts["updated"] + counts["rejected"]
+
+
+def test_fingerprints_of_other_rules_are_not_trusted(messy, tmp_path, monkeypatch):
+    store = _store(tmp_path, messy)
+    load_file(store, "tips", messy.tips_path, progress=False)
+    reexport = _redelivery(messy, tmp_path)
+    monkeypatch.setattr(ingest, "rules_digest", lambda: "other rules")
+    parsed = _parsed_rows(monkeypatch)
+    result = load_file(store, "tips", reexport, progress=False)
+    assert result.reconciles and parsed == [result.rows_read - _reader_rejected(store, result)]  # every row
+    store.close()
+
+
+def _reader_rejected(store, result) -> int:
+    return store.scalar(
+        "SELECT count(*) FROM rejected_rows WHERE batch_id = $b AND record_no IS NULL", {"b": result.batch_id}
+    )

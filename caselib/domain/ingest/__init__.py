@@ -366,8 +366,12 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
     batch = int(_scalar(store, sql.batch_number()))
     skipped = _skip_rows(store, raw, mapping)
     _create_stage(store, spec, raw, plan, mapping, pseudonymize)
+    rules = f"{rules_digest()} {mapping.sha256 or ''}"
+    _execute(store, sql.same_table(spec))
+    if spec.name in sql.FINGERPRINTED and _scalar(store, sql.fingerprinted(spec)):
+        _execute(store, sql.same_rows(spec, rules=rules))
     _create_country_map(store, spec)
-    _execute(store, sql.normalise(spec, now=now, formats=mapping.formats))
+    _execute(store, sql.normalise(spec, now=now, formats=mapping.formats, rules=rules))
     _execute(store, sql.duplicates(spec))
     _execute(store, sql.compare(spec))
     bar.phase("writing")
@@ -394,7 +398,7 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
         rows_read=_scalar(store, sql.raw_records()) + counts.get("reader", 0),
         inserted=counts.get("insert", 0),
         updated=counts.get("update", 0),
-        unchanged=counts.get("unchanged", 0) + counts.get("dup_same", 0),
+        unchanged=counts.get("unchanged", 0) + counts.get("dup_same", 0) + counts.get("same", 0),
         rejected=rejected,
         ignored_columns=plan.ignored,
         contact_columns=[raw.headers[i] for i in plan.contact],
@@ -467,10 +471,11 @@ def _write_rejects(
 def _write_changes(store: Store, spec: Kind, now: dt.datetime, batch: int) -> None:
     _execute(store, sql.inserts(spec, batch=batch))
     updates = sql.updates(spec, batch=batch)
-    if updates is None:
-        return
-    _execute(store, sql.history(spec, batch=batch, now=now))
-    _execute(store, updates)
+    if updates is not None:
+        _execute(store, sql.history(spec, batch=batch, now=now))
+        _execute(store, updates)
+    for statement in sql.fingerprints(spec):
+        _execute(store, statement)
 
 
 def _unrecognised_countries(store: Store, spec: Kind) -> dict[str, dict]:

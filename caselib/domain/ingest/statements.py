@@ -36,6 +36,11 @@ from caselib.domain.ingest.pseudonym import PSEUDONYM_FUNCTION
 from caselib.store import quote_ident
 
 __all__ = [
+    "FINGERPRINTED",
+    "same_rows",
+    "same_table",
+    "fingerprinted",
+    "fingerprints",
     "AFTER_LOADING",
     "NOT_KNOWN",
     "previous_outcome",
@@ -109,7 +114,13 @@ NOT_KNOWN = " is not a known "
 MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 # The temporary tables a load leaves behind until it drops them (``_stage`` is a view).
-TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_norm", "_dups", "_cmp")
+TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_same", "_norm", "_dups", "_cmp")
+# The kinds whose stored rows keep a fingerprint of the text they were made from (in
+# ``tip_fingerprints``): re-delivered rows with the same fingerprint are unchanged, found
+# without being parsed again (:func:`same_rows`). Tips: the kind re-exported in millions.
+FINGERPRINTED = {"tips": "tip_fingerprints"}
+# The rows of _stage a load parses: those not found unchanged by their fingerprint.
+_TO_PARSE = "(SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))"
 # Names under which the loader registers rows it computed in Python (Arrow tables).
 VALUE_ROWS = "_value_rows"
 COUNTRY_ROWS = "_country_rows"
@@ -397,6 +408,55 @@ def drop_stage() -> list[Statement]:
     return [Statement("DROP VIEW IF EXISTS _stage"), Statement(f"DROP MACRO IF EXISTS {_TEXT_MACRO}")]
 
 
+# -- _same: re-delivered rows found unchanged by their fingerprint --------------------------
+
+
+def _fingerprint(spec: Kind, alias: str = "s") -> str:
+    """A row's fingerprint: a hash of the loader's rules ($fingerprint_rules: the rules digest
+    and the mapping) and of its contract columns as ``_stage`` text, in contract order."""
+    return "hash($fingerprint_rules, " + ", ".join(_col(alias, c.name) for c in spec.columns) + ")"
+
+
+@_step
+def same_table(spec: Kind) -> Statement:
+    """``_same``: the rows of the file that are a stored record unchanged, found by their
+    fingerprint (filled by :func:`same_rows`); with what the summary counts of them (the
+    stored ``*_raw`` of unrecognised countries, whether coordinates were dropped)."""
+    columns = ["_rec BIGINT", "k VARCHAR", "coords_dropped BOOLEAN"]
+    columns += [f"{quote_ident(c.name + '_raw')} VARCHAR" for c in country_columns(spec)]
+    return Statement(f"CREATE OR REPLACE TEMP TABLE _same ({', '.join(columns)})")
+
+
+@_step
+def fingerprinted(spec: Kind) -> Statement:
+    """Whether any stored record of ``spec`` has a fingerprint (a first load has none)."""
+    return Statement(f"SELECT EXISTS (SELECT 1 FROM {FINGERPRINTED[spec.name]})")
+
+
+@_step
+def same_rows(spec: Kind, *, rules: str) -> Statement:
+    """Fill ``_same``: each row whose key is stored with the row's fingerprint, and appears
+    once in the file (a key given twice goes through the duplicate check). Such a row would
+    parse to the stored record exactly (the same text under the same rules), so it is
+    unchanged: it is neither parsed nor compared again."""
+    key = quote_ident(spec.key)
+    table = quote_ident(spec.name)
+    coords = (
+        "(s.latitude IS NOT NULL OR s.longitude IS NOT NULL) AND t.latitude IS NULL"
+        if _has_coordinates(spec) else "false"
+    )
+    select = ["s._rec", f"s.{key}", coords] + [_col("t", c.name + "_raw") for c in country_columns(spec)]
+    return Statement(
+        "INSERT INTO _same\n"
+        f"SELECT\n{_lines(select)}\n"
+        f"FROM (SELECT *, {_fingerprint(spec)} AS fp FROM _stage s) s\n"
+        f"JOIN {FINGERPRINTED[spec.name]} f ON f.{key} = s.{key} AND f.fingerprint = s.fp\n"
+        f"JOIN {table} t ON t.{key} = s.{key}\n"
+        f"WHERE s.{key} NOT IN (SELECT {key} FROM _stage WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)",
+        {"fingerprint_rules": rules},
+    )
+
+
 # -- _country_map: each distinct country spelling, normalised in Python ---------------------
 
 
@@ -408,11 +468,11 @@ def country_map() -> Statement:
 
 @_step
 def country_values(spec: Kind) -> Statement | None:
-    """The distinct country spellings in ``_stage`` (None when ``spec`` has no country column)."""
+    """The distinct country spellings of the rows to parse (None when ``spec`` has no country column)."""
     columns = country_columns(spec)
     if not columns:
         return None
-    union = "\n    UNION\n".join(f"    SELECT {quote_ident(c.name)} AS v FROM _stage" for c in columns)
+    union = "\n    UNION\n".join(f"    SELECT {quote_ident(c.name)} AS v FROM {_TO_PARSE}" for c in columns)
     return Statement(f"SELECT DISTINCT v\nFROM (\n{union}\n)\nWHERE v IS NOT NULL")
 
 
@@ -442,7 +502,7 @@ def _because(condition: str, column: str, value: str, rest: str) -> tuple[str, s
 
 
 @_step
-def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = None) -> Statement:
+def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = None, rules: str = "") -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
 
     The inner query parses each value once (``p.<name>__v``); the outer one picks the
@@ -563,12 +623,18 @@ def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = 
             column, _col("p", column), literal(NOT_KNOWN + target[:-1]),
         ))
     select.append("p._pseudonym")
+    if spec.name in FINGERPRINTED:
+        parsed.append(f"{_fingerprint(spec)} AS _fingerprint")
+        select.append("p._fingerprint")
     select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
     select.append(f"nullif(concat_ws('; ',\n{_lines([t for _, t in reasons], 2)}\n    ), '') AS _reason_template")
-    stage = f"(SELECT *, {', '.join(parts)} FROM _stage)" if parts else "_stage"
+    stage = f"(SELECT *, {', '.join(parts)} FROM {_TO_PARSE})" if parts else _TO_PARSE
     inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM {stage} s" + "".join(f"\n    {j}" for j in joins)
     sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
-    return Statement(sql, _normalise_params(spec, now, formats))
+    params = _normalise_params(spec, now, formats)
+    if spec.name in FINGERPRINTED:
+        params["fingerprint_rules"] = rules
+    return Statement(sql, params)
 
 
 def _timestamp(parts: str) -> tuple[str, str]:
@@ -685,7 +751,8 @@ def compare(spec: Kind) -> Statement:
 @_step
 def counts() -> Statement:
     """(outcome, rows): ``_cmp``'s actions, ``insert`` (the valid rows neither duplicates nor
-    in ``_cmp``), ``invalid``, ``dup_same``/``dup_conflict``, ``reader``."""
+    in ``_cmp``), ``invalid``, ``dup_same``/``dup_conflict``, ``reader``, and ``same`` (rows
+    found unchanged by their fingerprint, not parsed)."""
     return Statement(
         "SELECT action, count(*) FROM _cmp GROUP BY action\n"
         "UNION ALL\n"
@@ -696,7 +763,9 @@ def counts() -> Statement:
         "UNION ALL\n"
         "SELECT CASE WHEN same THEN 'dup_same' ELSE 'dup_conflict' END, count(*) FROM _dups GROUP BY same\n"
         "UNION ALL\n"
-        "SELECT 'reader', count(*) FROM _reader_rejects"
+        "SELECT 'reader', count(*) FROM _reader_rejects\n"
+        "UNION ALL\n"
+        "SELECT 'same', count(*) FROM _same"
     )
 
 
@@ -860,6 +929,7 @@ def updates(spec: Kind, *, batch: int) -> Statement | None:
         return None
     table, key = quote_ident(spec.name), quote_ident(spec.key)
     assignments = [f"{quote_ident(c)} = {_col('n', c)}" for c in updatable] + ["updated_batch_id = $batch"]
+
     return Statement(
         f"UPDATE {table} SET\n{_lines(assignments)}\n"
         "FROM (SELECT n.* FROM _norm n JOIN _cmp c USING (_rec) WHERE c.action = 'update') n\n"
@@ -868,17 +938,49 @@ def updates(spec: Kind, *, batch: int) -> Statement | None:
     )
 
 
+@_step
+def fingerprints(spec: Kind) -> list[Statement]:
+    """Keep the fingerprint of every row this load inserted, updated or found unchanged by
+    comparing it (the next delivery of the same text needs no comparison); none for a kind
+    without fingerprints."""
+    if spec.name not in FINGERPRINTED:
+        return []
+    table, key = FINGERPRINTED[spec.name], quote_ident(spec.key)
+    compared = "(SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged'))"
+    return [
+        Statement(
+            f"DELETE FROM {table} WHERE {key} IN (SELECT n.{key} FROM _norm n WHERE n._rec IN {compared})"
+        ),
+        Statement(
+            f"INSERT INTO {table}\n"
+            f"SELECT n.{key}, n._fingerprint\n"
+            "FROM _norm n\n"
+            "WHERE n._reason IS NULL\n"
+            "  AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
+            f"  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN {compared})"
+        ),
+    ]
+
+
 # -- what the summary reports ---------------------------------------------------------------
+
+
+def _kept_raw(column: Column) -> str:
+    """The ``*_raw`` values of ``column`` of the valid rows: parsed (``_norm``) or found
+    unchanged (``_same``, their stored values)."""
+    raw = quote_ident(f"{column.name}_raw")
+    return (
+        f"(SELECT {raw} AS v FROM _norm WHERE _reason IS NULL AND {raw} IS NOT NULL\n"
+        f"      UNION ALL SELECT {raw} FROM _same WHERE {raw} IS NOT NULL)"
+    )
 
 
 @_step
 def unrecognised_examples(column: Column) -> Statement:
     """The five commonest spellings of ``column`` (a country column) kept raw, with counts."""
-    raw = quote_ident(f"{column.name}_raw")
     return Statement(
-        f"SELECT {raw}, count(*) AS n\n"
-        "FROM _norm\n"
-        f"WHERE _reason IS NULL AND {raw} IS NOT NULL\n"
+        "SELECT v, count(*) AS n\n"
+        f"FROM {_kept_raw(column)}\n"
         "GROUP BY 1\n"
         "ORDER BY n DESC, 1\n"
         "LIMIT 5"
@@ -888,8 +990,7 @@ def unrecognised_examples(column: Column) -> Statement:
 @_step
 def unrecognised_count(column: Column) -> Statement:
     """How many valid rows keep ``column`` (a country column) raw."""
-    raw = quote_ident(f"{column.name}_raw")
-    return Statement(f"SELECT count(*) FROM _norm WHERE _reason IS NULL AND {raw} IS NOT NULL")
+    return Statement(f"SELECT count(*) FROM {_kept_raw(column)}")
 
 
 @_step
@@ -897,7 +998,9 @@ def coordinates_dropped(spec: Kind) -> Statement | None:
     """How many rows lost an invalid coordinate pair (None for a kind without coordinates)."""
     if not _has_coordinates(spec):
         return None
-    return Statement("SELECT count(*) FROM _norm WHERE _coords_dropped")
+    return Statement(
+        "SELECT (SELECT count(*) FROM _norm WHERE _coords_dropped) + (SELECT count(*) FROM _same WHERE coords_dropped)"
+    )
 
 
 @_step

@@ -65,13 +65,16 @@ SELECT
     NULL::VARCHAR AS _pseudonym
 FROM _raw r;
 
+-- _same: rows found unchanged by their fingerprint
+CREATE OR REPLACE TEMP TABLE _same (_rec BIGINT, k VARCHAR, coords_dropped BOOLEAN, "origin_country_raw" VARCHAR);
+
 -- _country_map
 CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR);
 
 -- the country spellings, to normalise in Python
 SELECT DISTINCT v
 FROM (
-    SELECT "origin_country" AS v FROM _stage
+    SELECT "origin_country" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
 )
 WHERE v IS NOT NULL;
 
@@ -133,7 +136,7 @@ FROM (
         CASE WHEN regexp_full_match(s."identified_on", $date_pattern) THEN try_cast(s."identified_on" AS DATE) END AS "identified_on__v",
         CASE WHEN regexp_full_match(s."closed_on", $date_pattern) THEN try_cast(s."closed_on" AS DATE) END AS "closed_on__v",
         ref."wave_id" IS NOT NULL AS _known_reference
-    FROM _stage s
+    FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same)) s
     LEFT JOIN _country_map "cm_origin_country" ON "cm_origin_country".raw = s."origin_country"
     LEFT JOIN "waves" ref ON ref."wave_id" = s."wave_id"
 ) p;
@@ -223,7 +226,9 @@ SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL
 UNION ALL
 SELECT CASE WHEN same THEN 'dup_same' ELSE 'dup_conflict' END, count(*) FROM _dups GROUP BY same
 UNION ALL
-SELECT 'reader', count(*) FROM _reader_rejects;
+SELECT 'reader', count(*) FROM _reader_rejects
+UNION ALL
+SELECT 'same', count(*) FROM _same;
 
 -- rejected rows (parameters: $batch, $h0, $h1, $h2, $h3, $h4, $h5, $h6, $h7, $h8, $h9, $kind, $sha)
 INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
@@ -372,15 +377,16 @@ FROM (SELECT n.* FROM _norm n JOIN _cmp c USING (_rec) WHERE c.action = 'update'
 WHERE "objects"."object_id" = n."object_id";
 
 -- unrecognised origin_country: examples
-SELECT "origin_country_raw", count(*) AS n
-FROM _norm
-WHERE _reason IS NULL AND "origin_country_raw" IS NOT NULL
+SELECT v, count(*) AS n
+FROM (SELECT "origin_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "origin_country_raw" IS NOT NULL
+      UNION ALL SELECT "origin_country_raw" FROM _same WHERE "origin_country_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised origin_country: how many
-SELECT count(*) FROM _norm WHERE _reason IS NULL AND "origin_country_raw" IS NOT NULL;
+SELECT count(*) FROM (SELECT "origin_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "origin_country_raw" IS NOT NULL
+      UNION ALL SELECT "origin_country_raw" FROM _same WHERE "origin_country_raw" IS NOT NULL);
 
 -- the previous load of the same file (parameters: $kind, $sha)
 SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind;
@@ -400,6 +406,7 @@ DROP TABLE IF EXISTS _reader_rejects;
 DROP TABLE IF EXISTS _country_map;
 DROP TABLE IF EXISTS _value_map;
 DROP TABLE IF EXISTS _constants;
+DROP TABLE IF EXISTS _same;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
 DROP TABLE IF EXISTS _cmp;

@@ -73,24 +73,30 @@ SELECT
     NULL::VARCHAR AS _pseudonym
 FROM _raw r;
 
+-- _same: rows found unchanged by their fingerprint
+CREATE OR REPLACE TEMP TABLE _same (_rec BIGINT, k VARCHAR, coords_dropped BOOLEAN, "reporter_country_raw" VARCHAR, "suggested_country_raw" VARCHAR, "forwarded_to_raw" VARCHAR);
+
+-- whether any stored record has a fingerprint
+SELECT EXISTS (SELECT 1 FROM tip_fingerprints);
+
 -- _country_map
 CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR);
 
 -- the country spellings, to normalise in Python
 SELECT DISTINCT v
 FROM (
-    SELECT "reporter_country" AS v FROM _stage
+    SELECT "reporter_country" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
     UNION
-    SELECT "suggested_country" AS v FROM _stage
+    SELECT "suggested_country" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
     UNION
-    SELECT "forwarded_to" AS v FROM _stage
+    SELECT "forwarded_to" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
 )
 WHERE v IS NOT NULL;
 
 -- _country_map: the normalised spellings
 INSERT INTO _country_map SELECT * FROM _country_rows;
 
--- _norm (parameters: $languages, $now, $timestamp_parts, $timestamp_pattern, $timestamp_plain, $values_channel, $values_triage_status)
+-- _norm (parameters: $fingerprint_rules, $languages, $now, $timestamp_parts, $timestamp_pattern, $timestamp_plain, $values_channel, $values_triage_status)
 CREATE OR REPLACE TEMP TABLE _norm AS
 SELECT
     p._rec,
@@ -125,6 +131,7 @@ SELECT
         AND isfinite(p."latitude__v") AND isfinite(p."longitude__v")
     ), false) AS _coords_dropped,
     p._pseudonym,
+    p._fingerprint,
     nullif(concat_ws('; ',
         CASE WHEN p."tip_id" IS NULL THEN 'missing tip_id' END,
         CASE WHEN p."object_id" IS NULL THEN 'missing object_id' END,
@@ -175,8 +182,9 @@ FROM (
         "cm_forwarded_to".alpha3 AS "forwarded_to__v",
         try_cast(s."latitude" AS DOUBLE) AS "latitude__v",
         try_cast(s."longitude" AS DOUBLE) AS "longitude__v",
-        ref."object_id" IS NOT NULL AS _known_reference
-    FROM (SELECT *, regexp_full_match("received_at", $timestamp_plain) AS "received_at__plain" FROM _stage) s
+        ref."object_id" IS NOT NULL AS _known_reference,
+        hash($fingerprint_rules, s."tip_id", s."object_id", s."received_at", s."channel", s."language", s."reporter_country", s."suggested_country", s."suggested_place", s."latitude", s."longitude", s."brand", s."shop", s."period", s."tip_text", s."triage_status", s."forwarded_to") AS _fingerprint
+    FROM (SELECT *, regexp_full_match("received_at", $timestamp_plain) AS "received_at__plain" FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))) s
     LEFT JOIN _country_map "cm_reporter_country" ON "cm_reporter_country".raw = s."reporter_country"
     LEFT JOIN _country_map "cm_suggested_country" ON "cm_suggested_country".raw = s."suggested_country"
     LEFT JOIN _country_map "cm_forwarded_to" ON "cm_forwarded_to".raw = s."forwarded_to"
@@ -295,7 +303,9 @@ SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL
 UNION ALL
 SELECT CASE WHEN same THEN 'dup_same' ELSE 'dup_conflict' END, count(*) FROM _dups GROUP BY same
 UNION ALL
-SELECT 'reader', count(*) FROM _reader_rejects;
+SELECT 'reader', count(*) FROM _reader_rejects
+UNION ALL
+SELECT 'same', count(*) FROM _same;
 
 -- rejected rows (parameters: $batch, $h0, $h1, $h2, $h3, $h4, $h5, $h6, $h7, $h8, $h9, $h10, $h11, $h12, $h13, $h14, $h15, $kind, $sha)
 INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
@@ -445,41 +455,53 @@ UPDATE "tips" SET
 FROM (SELECT n.* FROM _norm n JOIN _cmp c USING (_rec) WHERE c.action = 'update') n
 WHERE "tips"."tip_id" = n."tip_id";
 
+-- the fingerprints of the rows written
+DELETE FROM tip_fingerprints WHERE "tip_id" IN (SELECT n."tip_id" FROM _norm n WHERE n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
+INSERT INTO tip_fingerprints
+SELECT n."tip_id", n._fingerprint
+FROM _norm n
+WHERE n._reason IS NULL
+  AND n._rec NOT IN (SELECT _rec FROM _dups)
+  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
+
 -- unrecognised reporter_country: examples
-SELECT "reporter_country_raw", count(*) AS n
-FROM _norm
-WHERE _reason IS NULL AND "reporter_country_raw" IS NOT NULL
+SELECT v, count(*) AS n
+FROM (SELECT "reporter_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "reporter_country_raw" IS NOT NULL
+      UNION ALL SELECT "reporter_country_raw" FROM _same WHERE "reporter_country_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised reporter_country: how many
-SELECT count(*) FROM _norm WHERE _reason IS NULL AND "reporter_country_raw" IS NOT NULL;
+SELECT count(*) FROM (SELECT "reporter_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "reporter_country_raw" IS NOT NULL
+      UNION ALL SELECT "reporter_country_raw" FROM _same WHERE "reporter_country_raw" IS NOT NULL);
 
 -- unrecognised suggested_country: examples
-SELECT "suggested_country_raw", count(*) AS n
-FROM _norm
-WHERE _reason IS NULL AND "suggested_country_raw" IS NOT NULL
+SELECT v, count(*) AS n
+FROM (SELECT "suggested_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "suggested_country_raw" IS NOT NULL
+      UNION ALL SELECT "suggested_country_raw" FROM _same WHERE "suggested_country_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised suggested_country: how many
-SELECT count(*) FROM _norm WHERE _reason IS NULL AND "suggested_country_raw" IS NOT NULL;
+SELECT count(*) FROM (SELECT "suggested_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "suggested_country_raw" IS NOT NULL
+      UNION ALL SELECT "suggested_country_raw" FROM _same WHERE "suggested_country_raw" IS NOT NULL);
 
 -- unrecognised forwarded_to: examples
-SELECT "forwarded_to_raw", count(*) AS n
-FROM _norm
-WHERE _reason IS NULL AND "forwarded_to_raw" IS NOT NULL
+SELECT v, count(*) AS n
+FROM (SELECT "forwarded_to_raw" AS v FROM _norm WHERE _reason IS NULL AND "forwarded_to_raw" IS NOT NULL
+      UNION ALL SELECT "forwarded_to_raw" FROM _same WHERE "forwarded_to_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised forwarded_to: how many
-SELECT count(*) FROM _norm WHERE _reason IS NULL AND "forwarded_to_raw" IS NOT NULL;
+SELECT count(*) FROM (SELECT "forwarded_to_raw" AS v FROM _norm WHERE _reason IS NULL AND "forwarded_to_raw" IS NOT NULL
+      UNION ALL SELECT "forwarded_to_raw" FROM _same WHERE "forwarded_to_raw" IS NOT NULL);
 
 -- coordinates dropped
-SELECT count(*) FROM _norm WHERE _coords_dropped;
+SELECT (SELECT count(*) FROM _norm WHERE _coords_dropped) + (SELECT count(*) FROM _same WHERE coords_dropped);
 
 -- the previous load of the same file (parameters: $kind, $sha)
 SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind;
@@ -502,6 +524,7 @@ DROP TABLE IF EXISTS _reader_rejects;
 DROP TABLE IF EXISTS _country_map;
 DROP TABLE IF EXISTS _value_map;
 DROP TABLE IF EXISTS _constants;
+DROP TABLE IF EXISTS _same;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
 DROP TABLE IF EXISTS _cmp;

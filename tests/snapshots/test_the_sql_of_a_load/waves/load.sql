@@ -54,6 +54,9 @@ SELECT
     NULL::VARCHAR AS _pseudonym
 FROM _raw r;
 
+-- _same: rows found unchanged by their fingerprint
+CREATE OR REPLACE TEMP TABLE _same (_rec BIGINT, k VARCHAR, coords_dropped BOOLEAN);
+
 -- _country_map
 CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR);
 
@@ -83,7 +86,7 @@ FROM (
     SELECT
         s.*,
         CASE WHEN regexp_full_match(s."launched_on", $date_pattern) THEN try_cast(s."launched_on" AS DATE) END AS "launched_on__v"
-    FROM _stage s
+    FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same)) s
 ) p;
 
 -- _dups
@@ -154,7 +157,9 @@ SELECT 'invalid', count(*) FROM _norm WHERE _reason IS NOT NULL
 UNION ALL
 SELECT CASE WHEN same THEN 'dup_same' ELSE 'dup_conflict' END, count(*) FROM _dups GROUP BY same
 UNION ALL
-SELECT 'reader', count(*) FROM _reader_rejects;
+SELECT 'reader', count(*) FROM _reader_rejects
+UNION ALL
+SELECT 'same', count(*) FROM _same;
 
 -- rejected rows (parameters: $batch, $h0, $h1, $h2, $h3, $kind, $sha)
 INSERT INTO rejected_rows (batch_id, kind, record_no, line_no, reason, raw_record, file_sha256, reason_template)
@@ -269,6 +274,7 @@ DROP TABLE IF EXISTS _reader_rejects;
 DROP TABLE IF EXISTS _country_map;
 DROP TABLE IF EXISTS _value_map;
 DROP TABLE IF EXISTS _constants;
+DROP TABLE IF EXISTS _same;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
 DROP TABLE IF EXISTS _cmp;
