@@ -300,22 +300,28 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     # (here caselib.domain.ingest.readers reads the file into _raw and _reader_rejects; a
     # CSV file's contact columns stay out of _raw, pseudonymised in the reader's projection)
     steps.append(("the batch number", sql.batch_number()))
+    steps.append(("the first row's rowid, for record numbers", sql.raw_first()))
     if mapping.skip_rows:
         steps.append(("skip_rows: no unreadable line among them", sql.reader_rejects_within(mapping.skip_rows + 1)))
         steps.append(("skip_rows: how many there are", sql.raw_rows_before(mapping.skip_rows)))
         steps.append(("skip_rows: not data", sql.skip_rows(mapping.skip_rows)))
+    steps.append(("_same: rows found unchanged by their fingerprint", sql.same_table(spec)))
+    fingerprint = None
+    if spec.name in sql.FINGERPRINTED:
+        fingerprint = [i for i in range(len(scenario.headers)) if i not in plan.contact]
+        steps.append(("what a fingerprint hashes beside the row", sql.fingerprint_rules("")))
+        if sql.can_match(spec, plan, mapping):
+            # (an empty database: no stored fingerprint, so no row is looked up by one)
+            steps.append(("whether any stored record has a fingerprint", sql.fingerprinted(spec)))
     steps.append(("_value_map", sql.value_map()))
     if mapping.value_rows(spec):
         steps.append(("_value_map: the mapping's values", sql.value_map_fill()))
     if mapping.constants:
         steps.append(("_constants: the mapping's constants", sql.constants()))
     steps.append(("_stage", sql.stage(
-        spec, plan, mapping, line_numbers=False, pseudonymize=scenario.pseudonymize, contact_in_raw=False
+        spec, plan, mapping, line_numbers=False, pseudonymize=scenario.pseudonymize, contact_in_raw=False,
+        fingerprint=fingerprint,
     )))
-    steps.append(("_same: rows found unchanged by their fingerprint", sql.same_table(spec)))
-    if spec.name in sql.FINGERPRINTED:
-        # (an empty database: no stored fingerprint, so no row is looked up by one)
-        steps.append(("whether any stored record has a fingerprint", sql.fingerprinted(spec)))
     steps.append(("_country_map", sql.country_map()))
     values = sql.country_values(spec)
     if values is not None:

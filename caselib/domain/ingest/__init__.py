@@ -364,14 +364,12 @@ def _rows(store: Store, statement: Statement) -> list[tuple]:
 
 def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> LoadResult:
     batch = int(_scalar(store, sql.batch_number()))
+    _execute(store, sql.raw_first())  # record numbers hold whatever rows are deleted below
     skipped = _skip_rows(store, raw, mapping)
-    _create_stage(store, spec, raw, plan, mapping, pseudonymize)
-    rules = f"{rules_digest()} {mapping.sha256 or ''}"
-    _execute(store, sql.same_table(spec))
-    if spec.name in sql.FINGERPRINTED and _scalar(store, sql.fingerprinted(spec)):
-        _execute(store, sql.same_rows(spec, rules=rules))
+    fingerprint = _find_same_rows(store, spec, raw, plan, mapping)
+    _create_stage(store, spec, raw, plan, mapping, pseudonymize, fingerprint)
     _create_country_map(store, spec)
-    _execute(store, sql.normalise(spec, now=now, formats=mapping.formats, rules=rules))
+    _execute(store, sql.normalise(spec, now=now, formats=mapping.formats))
     _execute(store, sql.duplicates(spec))
     _execute(store, sql.compare(spec))
     bar.phase("writing")
@@ -395,7 +393,7 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
         kind=spec.name,
         file_name="",
         format=raw.format,
-        rows_read=_scalar(store, sql.raw_records()) + counts.get("reader", 0),
+        rows_read=_scalar(store, sql.raw_records()) + counts.get("reader", 0) + counts.get("same", 0),
         inserted=counts.get("insert", 0),
         updated=counts.get("update", 0),
         unchanged=counts.get("unchanged", 0) + counts.get("dup_same", 0) + counts.get("same", 0),
@@ -430,7 +428,28 @@ def _skip_rows(store: Store, raw: RawFile, mapping: Mapping) -> int:
     return skipped
 
 
-def _create_stage(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping, pseudonymize: bool) -> None:
+def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping) -> list[int] | None:
+    """``_same``: the rows that are a stored record unchanged, found by fingerprint (a kind
+    that keeps fingerprints, and stored ones to match). Returns the ``_raw`` columns a
+    fingerprint hashes (None for a kind without fingerprints)."""
+    _execute(store, sql.same_table(spec))
+    if spec.name not in sql.FINGERPRINTED:
+        return None
+    # _raw's columns: the file's, but for the contact columns a reader left out
+    left_out = set(plan.contact) if raw.plan is not None else set()
+    columns = [i for i in range(len(raw.headers)) if i not in left_out]
+    rules = json.dumps([rules_digest(), mapping.sha256, list(raw.headers)])
+    _execute(store, sql.fingerprint_rules(rules))
+    if sql.can_match(spec, plan, mapping) and _scalar(store, sql.fingerprinted(spec)):
+        _execute(store, sql.same_rows(spec, plan, columns))
+        _execute(store, sql.delete_same())
+    return columns
+
+
+def _create_stage(
+    store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping, pseudonymize: bool,
+    fingerprint: list[int] | None = None,
+) -> None:
     value_rows = mapping.value_rows(spec)
     _execute(store, sql.value_map())
     if value_rows:
@@ -443,7 +462,7 @@ def _create_stage(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: M
         store.unregister(sql.CONSTANT_ROWS)
     _execute(store, sql.stage(
         spec, plan, mapping, line_numbers=raw.has_line_numbers, pseudonymize=pseudonymize,
-        contact_in_raw=raw.plan is None,
+        contact_in_raw=raw.plan is None, fingerprint=fingerprint,
     ))
 
 

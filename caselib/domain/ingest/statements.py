@@ -37,6 +37,11 @@ from caselib.store import quote_ident
 
 __all__ = [
     "FINGERPRINTED",
+    "can_match",
+    "delete_same",
+    "raw_first",
+    "fingerprint_of",
+    "fingerprint_rules",
     "same_rows",
     "same_table",
     "fingerprinted",
@@ -114,13 +119,14 @@ NOT_KNOWN = " is not a known "
 MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 # The temporary tables a load leaves behind until it drops them (``_stage`` is a view).
-TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_same", "_norm", "_dups", "_cmp")
+TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_raw_first", "_fingerprint_rules", "_same", "_norm", "_dups", "_cmp")
 # The kinds whose stored rows keep a fingerprint of the text they were made from (in
 # ``tip_fingerprints``): re-delivered rows with the same fingerprint are unchanged, found
 # without being parsed again (:func:`same_rows`). Tips: the kind re-exported in millions.
 FINGERPRINTED = {"tips": "tip_fingerprints"}
-# The rows of _stage a load parses: those not found unchanged by their fingerprint.
-_TO_PARSE = "(SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))"
+# A row's fingerprint: a hash of the loader's rules (the one-row table _fingerprint_rules:
+# the rules digest, the mapping, the file's headers) and of the row's columns in _raw.
+_FINGERPRINT_RULES = "(SELECT v FROM _fingerprint_rules)"
 # Names under which the loader registers rows it computed in Python (Arrow tables).
 VALUE_ROWS = "_value_rows"
 COUNTRY_ROWS = "_country_rows"
@@ -342,12 +348,26 @@ def _value(index: int | None) -> str:
     return f"{_TEXT_MACRO}({_col('r', f'c{index}')})"
 
 
-def _record_number(skipped: int, alias: str = "r") -> str:
-    """A row's record number: from 1 for the first row under the header, the ``skipped``
-    rows (deleted from ``_raw``) included."""
-    offset = f" + {int(skipped)}" if skipped else ""  # ours: a whole number the mapping checked
+def _record_number(skipped: int = 0, alias: str = "r") -> str:
+    """A row's record number: from 1 for the first row under the header, counted from the
+    first row ``_raw`` had (``_raw_first``, kept before any row is deleted: the ``skipped``
+    rows of a mapping's skip_rows, the rows found unchanged by fingerprint), so it holds
+    whatever is deleted. (``skipped`` is no longer needed, kept for the callers.)"""
     rowid = f"{alias}.rowid" if alias else "rowid"
-    return f"{rowid} - (SELECT min(rowid) FROM _raw) + 1{offset}"
+    return f"{rowid} - (SELECT first FROM _raw_first) + 1"
+
+
+@_step
+def raw_first() -> Statement:
+    """``_raw_first``: the rowid of ``_raw``'s first row, before any is deleted."""
+    return Statement("CREATE OR REPLACE TEMP TABLE _raw_first AS SELECT min(rowid) AS first FROM _raw")
+
+
+@_step
+def delete_same() -> Statement:
+    """Delete the rows found unchanged by fingerprint (``_same``) from ``_raw``: they are
+    not parsed (their record numbers stay, :func:`_record_number`)."""
+    return Statement("DELETE FROM _raw WHERE rowid IN (SELECT _rowid FROM _same)")
 
 
 def pseudonym_of(plan: Plan, alias: str = "r") -> str:
@@ -363,14 +383,18 @@ def pseudonym_of(plan: Plan, alias: str = "r") -> str:
 
 @_step
 def stage(
-    spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool, contact_in_raw: bool = True
+    spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool, contact_in_raw: bool = True,
+    fingerprint: Sequence[int] | None = None,
 ) -> Statement:
     """``_stage``: one text column per contract column, picked by ``plan``, values mapped.
 
     ``_rec`` is the record number (from 1, in file order), ``_line`` the line number when
     the reader knows it, ``_pseudonym`` the row's pseudonym (:func:`pseudonym_of`). A
     reader that leaves the contact columns out of ``_raw`` (``contact_in_raw`` false)
-    computes the pseudonym in its own projection, as ``_raw._pseudonym``.
+    computes the pseudonym in its own projection, as ``_raw._pseudonym``. With
+    ``fingerprint`` (the ``_raw`` columns a fingerprint hashes, for a kind that keeps them)
+    each row has its ``_fingerprint`` (the rows found unchanged by theirs are deleted from
+    ``_raw`` before: :func:`delete_same`).
     """
     mapped = {c for c, _, _ in mapping.value_rows(spec)}
     # Temporary tables number their rows from a large base; records count from 1.
@@ -398,6 +422,8 @@ def stage(
         select.append(f"{pseudonym_of(plan) if contact_in_raw else 'r._pseudonym'} AS _pseudonym")
     else:
         select.append("NULL::VARCHAR AS _pseudonym")
+    if fingerprint is not None:
+        select.append(f"{fingerprint_of(fingerprint)} AS _fingerprint")
     sql = f"CREATE OR REPLACE TEMP VIEW _stage AS\nSELECT\n{_lines(select)}\nFROM _raw r"
     return Statement(sql + "".join("\n" + j for j in joins))
 
@@ -411,18 +437,26 @@ def drop_stage() -> list[Statement]:
 # -- _same: re-delivered rows found unchanged by their fingerprint --------------------------
 
 
-def _fingerprint(spec: Kind, alias: str = "s") -> str:
-    """A row's fingerprint: a hash of the loader's rules ($fingerprint_rules: the rules digest
-    and the mapping) and of its contract columns as ``_stage`` text, in contract order."""
-    return "hash($fingerprint_rules, " + ", ".join(_col(alias, c.name) for c in spec.columns) + ")"
+def fingerprint_of(columns: Sequence[int], alias: str = "r") -> str:
+    """A row's fingerprint: a hash of the loader's rules and the file's headers (the one-row
+    table ``_fingerprint_rules``) and of the row's columns ``c<i>`` of ``_raw`` as read."""
+    return f"hash({_FINGERPRINT_RULES}, " + ", ".join(_col(alias, f"c{i}") for i in columns) + ")"
+
+
+@_step
+def fingerprint_rules(rules: str) -> Statement:
+    """``_fingerprint_rules``: what every fingerprint of the load hashes beside the row
+    (``rules``: the rules digest, the mapping's digest, the file's headers; a parameter)."""
+    return Statement("CREATE OR REPLACE TEMP TABLE _fingerprint_rules AS SELECT $rules::VARCHAR AS v", {"rules": rules})
 
 
 @_step
 def same_table(spec: Kind) -> Statement:
     """``_same``: the rows of the file that are a stored record unchanged, found by their
-    fingerprint (filled by :func:`same_rows`); with what the summary counts of them (the
-    stored ``*_raw`` of unrecognised countries, whether coordinates were dropped)."""
-    columns = ["_rec BIGINT", "k VARCHAR", "coords_dropped BOOLEAN"]
+    fingerprint (filled by :func:`same_rows`; deleted from ``_raw`` then), with what the
+    summary counts of them (the stored ``*_raw`` of unrecognised countries, whether
+    coordinates were dropped)."""
+    columns = ["_rowid BIGINT", "k VARCHAR", "coords_dropped BOOLEAN"]
     columns += [f"{quote_ident(c.name + '_raw')} VARCHAR" for c in country_columns(spec)]
     return Statement(f"CREATE OR REPLACE TEMP TABLE _same ({', '.join(columns)})")
 
@@ -433,27 +467,38 @@ def fingerprinted(spec: Kind) -> Statement:
     return Statement(f"SELECT EXISTS (SELECT 1 FROM {FINGERPRINTED[spec.name]})")
 
 
+def can_match(spec: Kind, plan: Plan, mapping: Mapping) -> bool:
+    """Whether rows of this file can be found unchanged by fingerprint: the key (and the
+    coordinates, which the summary counts) come straight from one file column each, so
+    :func:`same_rows` reads them as ``_stage`` would."""
+    mapped = {c for c, _, _ in mapping.value_rows(spec)} | set(mapping.constants) | set(plan.first_of)
+    direct = [spec.key] + (["latitude", "longitude"] if _has_coordinates(spec) else [])
+    return spec.name in FINGERPRINTED and spec.key in plan.sources and not mapped & set(direct)
+
+
 @_step
-def same_rows(spec: Kind, *, rules: str) -> Statement:
-    """Fill ``_same``: each row whose key is stored with the row's fingerprint, and appears
-    once in the file (a key given twice goes through the duplicate check). Such a row would
-    parse to the stored record exactly (the same text under the same rules), so it is
-    unchanged: it is neither parsed nor compared again."""
+def same_rows(spec: Kind, plan: Plan, columns: Sequence[int]) -> Statement:
+    """Fill ``_same``: each row whose fingerprint (:func:`fingerprint_of` its ``columns``)
+    is its stored record's, and whose key appears once in the file (a key given twice goes
+    through the duplicate check). Such a row is the text the stored record was made from,
+    under the same rules, so it is unchanged: it is neither parsed nor compared again."""
     key = quote_ident(spec.key)
     table = quote_ident(spec.name)
-    coords = (
-        "(s.latitude IS NOT NULL OR s.longitude IS NOT NULL) AND t.latitude IS NULL"
-        if _has_coordinates(spec) else "false"
-    )
-    select = ["s._rec", f"s.{key}", coords] + [_col("t", c.name + "_raw") for c in country_columns(spec)]
+    given = _value(plan.sources[spec.key])
+    inner = ["r.rowid AS _rowid", f"{given} AS k", f"{fingerprint_of(columns)} AS fp"]
+    coords = "false"
+    if _has_coordinates(spec):
+        lat, lon = _value(plan.sources.get("latitude")), _value(plan.sources.get("longitude"))
+        inner.append(f"{lat} IS NOT NULL OR {lon} IS NOT NULL AS coords_given")
+        coords = "s.coords_given AND t.latitude IS NULL"
+    select = ["s._rowid", "s.k", coords] + [_col("t", c.name + "_raw") for c in country_columns(spec)]
     return Statement(
         "INSERT INTO _same\n"
         f"SELECT\n{_lines(select)}\n"
-        f"FROM (SELECT *, {_fingerprint(spec)} AS fp FROM _stage s) s\n"
-        f"JOIN {FINGERPRINTED[spec.name]} f ON f.{key} = s.{key} AND f.fingerprint = s.fp\n"
-        f"JOIN {table} t ON t.{key} = s.{key}\n"
-        f"WHERE s.{key} NOT IN (SELECT {key} FROM _stage WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)",
-        {"fingerprint_rules": rules},
+        f"FROM (SELECT {', '.join(inner)} FROM _raw r) s\n"
+        f"JOIN {FINGERPRINTED[spec.name]} f ON f.{key} = s.k AND f.fingerprint = s.fp\n"
+        f"JOIN {table} t ON t.{key} = s.k\n"
+        f"WHERE s.k NOT IN (SELECT {given} FROM _raw r WHERE {given} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)",
     )
 
 
@@ -468,11 +513,11 @@ def country_map() -> Statement:
 
 @_step
 def country_values(spec: Kind) -> Statement | None:
-    """The distinct country spellings of the rows to parse (None when ``spec`` has no country column)."""
+    """The distinct country spellings in ``_stage`` (None when ``spec`` has no country column)."""
     columns = country_columns(spec)
     if not columns:
         return None
-    union = "\n    UNION\n".join(f"    SELECT {quote_ident(c.name)} AS v FROM {_TO_PARSE}" for c in columns)
+    union = "\n    UNION\n".join(f"    SELECT {quote_ident(c.name)} AS v FROM _stage" for c in columns)
     return Statement(f"SELECT DISTINCT v\nFROM (\n{union}\n)\nWHERE v IS NOT NULL")
 
 
@@ -502,7 +547,7 @@ def _because(condition: str, column: str, value: str, rest: str) -> tuple[str, s
 
 
 @_step
-def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = None, rules: str = "") -> Statement:
+def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = None) -> Statement:
     """``_norm``: typed values, and ``_reason`` listing everything wrong with a row.
 
     The inner query parses each value once (``p.<name>__v``); the outer one picks the
@@ -624,17 +669,13 @@ def normalise(spec: Kind, *, now: dt.datetime, formats: dict[str, str] | None = 
         ))
     select.append("p._pseudonym")
     if spec.name in FINGERPRINTED:
-        parsed.append(f"{_fingerprint(spec)} AS _fingerprint")
         select.append("p._fingerprint")
     select.append(f"nullif(concat_ws('; ',\n{_lines([r for r, _ in reasons], 2)}\n    ), '') AS _reason")
     select.append(f"nullif(concat_ws('; ',\n{_lines([t for _, t in reasons], 2)}\n    ), '') AS _reason_template")
-    stage = f"(SELECT *, {', '.join(parts)} FROM {_TO_PARSE})" if parts else _TO_PARSE
+    stage = f"(SELECT *, {', '.join(parts)} FROM _stage)" if parts else "_stage"
     inner = f"    SELECT\n{_lines(parsed, 2)}\n    FROM {stage} s" + "".join(f"\n    {j}" for j in joins)
     sql = f"CREATE OR REPLACE TEMP TABLE _norm AS\nSELECT\n{_lines(select)}\nFROM (\n{inner}\n) p"
-    params = _normalise_params(spec, now, formats)
-    if spec.name in FINGERPRINTED:
-        params["fingerprint_rules"] = rules
-    return Statement(sql, params)
+    return Statement(sql, _normalise_params(spec, now, formats))
 
 
 def _timestamp(parts: str) -> tuple[str, str]:
@@ -940,24 +981,24 @@ def updates(spec: Kind, *, batch: int) -> Statement | None:
 
 @_step
 def fingerprints(spec: Kind) -> list[Statement]:
-    """Keep the fingerprint of every row this load inserted, updated or found unchanged by
-    comparing it (the next delivery of the same text needs no comparison); none for a kind
-    without fingerprints."""
+    """Keep the fingerprint of every row this load inserted or updated (the next delivery of
+    the same text needs no comparison); none for a kind without fingerprints. A row found
+    unchanged by comparing keeps the stored record's (an unchanged row changes nothing
+    stored, its bookkeeping included): a record stored before fingerprints, or last
+    delivered in another shape, is compared until a delivery changes it."""
     if spec.name not in FINGERPRINTED:
         return []
     table, key = FINGERPRINTED[spec.name], quote_ident(spec.key)
-    compared = "(SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged'))"
+    updated = "(SELECT _rec FROM _cmp WHERE action = 'update')"
     return [
-        Statement(
-            f"DELETE FROM {table} WHERE {key} IN (SELECT n.{key} FROM _norm n WHERE n._rec IN {compared})"
-        ),
+        Statement(f"DELETE FROM {table} WHERE {key} IN (SELECT n.{key} FROM _norm n WHERE n._rec IN {updated})"),
         Statement(
             f"INSERT INTO {table}\n"
             f"SELECT n.{key}, n._fingerprint\n"
             "FROM _norm n\n"
             "WHERE n._reason IS NULL\n"
             "  AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
-            f"  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN {compared})"
+            f"  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN {updated})"
         ),
     ]
 
@@ -1085,7 +1126,8 @@ def previous_outcome(spec: Kind, *, sha256: str, mapping_sha256: str | None, pse
 
 @_step
 def raw_records() -> Statement:
-    """How many records the reader split into fields."""
+    """How many records the reader split into fields and ``_raw`` still holds (not the rows
+    found unchanged by fingerprint, counted apart)."""
     return Statement("SELECT count(*) FROM _raw")
 
 

@@ -46,6 +46,18 @@ END;
 -- the batch number
 SELECT nextval('load_batch_seq');
 
+-- the first row's rowid, for record numbers
+CREATE OR REPLACE TEMP TABLE _raw_first AS SELECT min(rowid) AS first FROM _raw;
+
+-- _same: rows found unchanged by their fingerprint
+CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, "reporter_country_raw" VARCHAR, "suggested_country_raw" VARCHAR, "forwarded_to_raw" VARCHAR);
+
+-- what a fingerprint hashes beside the row (parameters: $rules)
+CREATE OR REPLACE TEMP TABLE _fingerprint_rules AS SELECT $rules::VARCHAR AS v;
+
+-- whether any stored record has a fingerprint
+SELECT EXISTS (SELECT 1 FROM tip_fingerprints);
+
 -- _value_map
 CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
 
@@ -55,7 +67,7 @@ INSERT INTO _value_map SELECT * FROM _value_rows;
 -- _stage
 CREATE OR REPLACE TEMP VIEW _stage AS
 SELECT
-    r.rowid - (SELECT min(rowid) FROM _raw) + 1 AS _rec,
+    r.rowid - (SELECT first FROM _raw_first) + 1 AS _rec,
     NULL::BIGINT AS _line,
     _contract_text(r."c0") AS "tip_id",
     _contract_text(r."c1") AS "object_id",
@@ -73,7 +85,8 @@ SELECT
     NULL::VARCHAR AS "tip_text",
     coalesce(nullif("vm_triage_status".to_value, ''), _contract_text(r."c6")) AS "triage_status",
     coalesce(nullif("vm_forwarded_to".to_value, ''), _contract_text(r."c7")) AS "forwarded_to",
-    NULL::VARCHAR AS _pseudonym
+    NULL::VARCHAR AS _pseudonym,
+    hash((SELECT v FROM _fingerprint_rules), r."c0", r."c1", r."c2", r."c3", r."c4", r."c5", r."c6", r."c7", r."c10") AS _fingerprint
 FROM _raw r
 LEFT JOIN _value_map "vm_channel"
     ON "vm_channel".col = 'channel' AND "vm_channel".from_key = lower(_contract_text(r."c3"))
@@ -86,30 +99,24 @@ LEFT JOIN _value_map "vm_triage_status"
 LEFT JOIN _value_map "vm_forwarded_to"
     ON "vm_forwarded_to".col = 'forwarded_to' AND "vm_forwarded_to".from_key = lower(_contract_text(r."c7"));
 
--- _same: rows found unchanged by their fingerprint
-CREATE OR REPLACE TEMP TABLE _same (_rec BIGINT, k VARCHAR, coords_dropped BOOLEAN, "reporter_country_raw" VARCHAR, "suggested_country_raw" VARCHAR, "forwarded_to_raw" VARCHAR);
-
--- whether any stored record has a fingerprint
-SELECT EXISTS (SELECT 1 FROM tip_fingerprints);
-
 -- _country_map
 CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR);
 
 -- the country spellings, to normalise in Python
 SELECT DISTINCT v
 FROM (
-    SELECT "reporter_country" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
+    SELECT "reporter_country" AS v FROM _stage
     UNION
-    SELECT "suggested_country" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
+    SELECT "suggested_country" AS v FROM _stage
     UNION
-    SELECT "forwarded_to" AS v FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))
+    SELECT "forwarded_to" AS v FROM _stage
 )
 WHERE v IS NOT NULL;
 
 -- _country_map: the normalised spellings
 INSERT INTO _country_map SELECT * FROM _country_rows;
 
--- _norm (parameters: $fingerprint_rules, $languages, $now, $timestamp_parts, $timestamp_pattern, $timestamp_plain, $values_channel, $values_triage_status)
+-- _norm (parameters: $languages, $now, $timestamp_parts, $timestamp_pattern, $timestamp_plain, $values_channel, $values_triage_status)
 CREATE OR REPLACE TEMP TABLE _norm AS
 SELECT
     p._rec,
@@ -195,9 +202,8 @@ FROM (
         "cm_forwarded_to".alpha3 AS "forwarded_to__v",
         try_cast(s."latitude" AS DOUBLE) AS "latitude__v",
         try_cast(s."longitude" AS DOUBLE) AS "longitude__v",
-        ref."object_id" IS NOT NULL AS _known_reference,
-        hash($fingerprint_rules, s."tip_id", s."object_id", s."received_at", s."channel", s."language", s."reporter_country", s."suggested_country", s."suggested_place", s."latitude", s."longitude", s."brand", s."shop", s."period", s."tip_text", s."triage_status", s."forwarded_to") AS _fingerprint
-    FROM (SELECT *, regexp_full_match("received_at", $timestamp_plain) AS "received_at__plain" FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same))) s
+        ref."object_id" IS NOT NULL AS _known_reference
+    FROM (SELECT *, regexp_full_match("received_at", $timestamp_plain) AS "received_at__plain" FROM _stage) s
     LEFT JOIN _country_map "cm_reporter_country" ON "cm_reporter_country".raw = s."reporter_country"
     LEFT JOIN _country_map "cm_suggested_country" ON "cm_suggested_country".raw = s."suggested_country"
     LEFT JOIN _country_map "cm_forwarded_to" ON "cm_forwarded_to".raw = s."forwarded_to"
@@ -366,7 +372,7 @@ FROM (
     JOIN _norm n USING (_rec)
     WHERE c.action = 'conflict'
 ) x
-JOIN (SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS record_no, * FROM _raw) r
+JOIN (SELECT rowid - (SELECT first FROM _raw_first) + 1 AS record_no, * FROM _raw) r
     ON r.record_no = x.record_no
 WHERE NOT EXISTS (
     SELECT 1 FROM rejected_rows q
@@ -462,13 +468,13 @@ FROM (SELECT n.* FROM _norm n JOIN _cmp c USING (_rec) WHERE c.action = 'update'
 WHERE "tips"."tip_id" = n."tip_id";
 
 -- the fingerprints of the rows written
-DELETE FROM tip_fingerprints WHERE "tip_id" IN (SELECT n."tip_id" FROM _norm n WHERE n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
+DELETE FROM tip_fingerprints WHERE "tip_id" IN (SELECT n."tip_id" FROM _norm n WHERE n._rec IN (SELECT _rec FROM _cmp WHERE action = 'update'));
 INSERT INTO tip_fingerprints
 SELECT n."tip_id", n._fingerprint
 FROM _norm n
 WHERE n._reason IS NULL
   AND n._rec NOT IN (SELECT _rec FROM _dups)
-  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
+  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN (SELECT _rec FROM _cmp WHERE action = 'update'));
 
 -- unrecognised reporter_country: examples
 SELECT v, count(*) AS n
@@ -530,6 +536,8 @@ DROP TABLE IF EXISTS _reader_rejects;
 DROP TABLE IF EXISTS _country_map;
 DROP TABLE IF EXISTS _value_map;
 DROP TABLE IF EXISTS _constants;
+DROP TABLE IF EXISTS _raw_first;
+DROP TABLE IF EXISTS _fingerprint_rules;
 DROP TABLE IF EXISTS _same;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;

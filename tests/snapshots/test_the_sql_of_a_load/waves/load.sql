@@ -39,13 +39,19 @@ END;
 -- the batch number
 SELECT nextval('load_batch_seq');
 
+-- the first row's rowid, for record numbers
+CREATE OR REPLACE TEMP TABLE _raw_first AS SELECT min(rowid) AS first FROM _raw;
+
+-- _same: rows found unchanged by their fingerprint
+CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN);
+
 -- _value_map
 CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
 
 -- _stage
 CREATE OR REPLACE TEMP VIEW _stage AS
 SELECT
-    r.rowid - (SELECT min(rowid) FROM _raw) + 1 AS _rec,
+    r.rowid - (SELECT first FROM _raw_first) + 1 AS _rec,
     NULL::BIGINT AS _line,
     _contract_text(r."c0") AS "wave_id",
     _contract_text(r."c1") AS "name",
@@ -53,9 +59,6 @@ SELECT
     _contract_text(r."c3") AS "notes",
     NULL::VARCHAR AS _pseudonym
 FROM _raw r;
-
--- _same: rows found unchanged by their fingerprint
-CREATE OR REPLACE TEMP TABLE _same (_rec BIGINT, k VARCHAR, coords_dropped BOOLEAN);
 
 -- _country_map
 CREATE OR REPLACE TEMP TABLE _country_map (raw VARCHAR PRIMARY KEY, alpha3 VARCHAR);
@@ -86,7 +89,7 @@ FROM (
     SELECT
         s.*,
         CASE WHEN regexp_full_match(s."launched_on", $date_pattern) THEN try_cast(s."launched_on" AS DATE) END AS "launched_on__v"
-    FROM (SELECT * FROM _stage WHERE _rec NOT IN (SELECT _rec FROM _same)) s
+    FROM _stage s
 ) p;
 
 -- _dups
@@ -202,7 +205,7 @@ FROM (
     JOIN _norm n USING (_rec)
     WHERE c.action = 'conflict'
 ) x
-JOIN (SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS record_no, * FROM _raw) r
+JOIN (SELECT rowid - (SELECT first FROM _raw_first) + 1 AS record_no, * FROM _raw) r
     ON r.record_no = x.record_no
 WHERE NOT EXISTS (
     SELECT 1 FROM rejected_rows q
@@ -274,6 +277,8 @@ DROP TABLE IF EXISTS _reader_rejects;
 DROP TABLE IF EXISTS _country_map;
 DROP TABLE IF EXISTS _value_map;
 DROP TABLE IF EXISTS _constants;
+DROP TABLE IF EXISTS _raw_first;
+DROP TABLE IF EXISTS _fingerprint_rules;
 DROP TABLE IF EXISTS _same;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
