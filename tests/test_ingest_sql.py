@@ -305,7 +305,8 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
         steps.append(("skip_rows: no unreadable line among them", sql.reader_rejects_within(mapping.skip_rows + 1)))
         steps.append(("skip_rows: how many there are", sql.raw_rows_before(mapping.skip_rows)))
         steps.append(("skip_rows: not data", sql.skip_rows(mapping.skip_rows)))
-    steps.append(("_same: rows found unchanged by their fingerprint", sql.same_table(spec)))
+    for statement in sql.same_table(spec):
+        steps.append(("_same: rows found unchanged by their fingerprint", statement))
     fingerprint = None
     if spec.name in sql.FINGERPRINTED:
         fingerprint = [i for i in range(len(scenario.headers)) if i not in plan.contact]

@@ -192,9 +192,9 @@ def load_file(
     if now.tzinfo is None:  # naive means UTC, as in the files; not the machine's local time
         now = now.replace(tzinfo=dt.UTC)
     now = now.astimezone(dt.UTC).replace(tzinfo=None)
-    facts = file_facts(path)  # one read of its bytes: the digest and its line breaks
-    sha256 = facts.sha256
     fmt = detect_format(path)
+    facts = file_facts(path, count_lines=fmt == "jsonl")  # one read of its bytes: the digest, its line breaks
+    sha256 = facts.sha256
     repeated = _repeat_outcome(store, spec, path, fmt, sha256, mapping, pseudonymize, origin, now, loaded_by)
     if repeated is not None:
         repeated.seconds = time.monotonic() - started
@@ -432,7 +432,8 @@ def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping:
     """``_same``: the rows that are a stored record unchanged, found by fingerprint (a kind
     that keeps fingerprints, and stored ones to match). Returns the ``_raw`` columns a
     fingerprint hashes (None for a kind without fingerprints)."""
-    _execute(store, sql.same_table(spec))
+    for statement in sql.same_table(spec):
+        _execute(store, statement)
     if spec.name not in sql.FINGERPRINTED:
         return None
     # _raw's columns: the file's, but for the contact columns a reader left out
@@ -442,6 +443,7 @@ def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping:
     _execute(store, sql.fingerprint_rules(rules))
     if sql.can_match(spec, plan, mapping) and _scalar(store, sql.fingerprinted(spec)):
         _execute(store, sql.same_rows(spec, plan, columns))
+        _execute(store, sql.same_kept_raw(spec))
         _execute(store, sql.delete_same())
     return columns
 

@@ -224,9 +224,10 @@ class FileFacts:
     line_breaks: tuple[str, ...]
 
 
-def file_facts(path: Path) -> FileFacts:
+def file_facts(path: Path, *, count_lines: bool = True) -> FileFacts:
     """The :class:`FileFacts` of ``path``, in one pass over its bytes (C-speed ``bytes``
-    methods and hashlib: a file without CR costs a count of its LFs beside the digest)."""
+    methods and hashlib: a file without CR costs a search for an LF beside the digest, and a
+    count of them with ``count_lines``; without, ``line_feeds`` is 0)."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -234,13 +235,15 @@ def file_facts(path: Path) -> FileFacts:
     feeds, last = 0, b""
     for block in _blocks(path):
         digest.update(block)
+        last = block
+        if b"\r" not in block:
+            if count_lines:
+                feeds += block.count(b"\n")
+            lone_lf = lone_lf or b"\n" in block
+            continue
         lf = block.count(b"\n")
         feeds += lf
-        last = block
         cr = block.count(b"\r")
-        if not cr:
-            lone_lf = lone_lf or lf > 0
-            continue
         pairs = block.count(b"\r\n")
         crlf = crlf or pairs > 0
         lone_cr = lone_cr or cr > pairs

@@ -43,6 +43,7 @@ __all__ = [
     "fingerprint_of",
     "fingerprint_rules",
     "same_rows",
+    "same_kept_raw",
     "same_table",
     "fingerprinted",
     "fingerprints",
@@ -119,7 +120,7 @@ NOT_KNOWN = " is not a known "
 MAX_OFFSET_MINUTES = 14 * 60
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 # The temporary tables a load leaves behind until it drops them (``_stage`` is a view).
-TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_raw_first", "_fingerprint_rules", "_same", "_norm", "_dups", "_cmp")
+TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_constants", "_raw_first", "_fingerprint_rules", "_same", "_same_raw", "_norm", "_dups", "_cmp")
 # The kinds whose stored rows keep a fingerprint of the text they were made from (in
 # ``tip_fingerprints``): re-delivered rows with the same fingerprint are unchanged, found
 # without being parsed again (:func:`same_rows`). Tips: the kind re-exported in millions.
@@ -451,14 +452,16 @@ def fingerprint_rules(rules: str) -> Statement:
 
 
 @_step
-def same_table(spec: Kind) -> Statement:
+def same_table(spec: Kind) -> list[Statement]:
     """``_same``: the rows of the file that are a stored record unchanged, found by their
     fingerprint (filled by :func:`same_rows`; deleted from ``_raw`` then), with what the
-    summary counts of them (the stored ``*_raw`` of unrecognised countries, whether
-    coordinates were dropped)."""
-    columns = ["_rowid BIGINT", "k VARCHAR", "coords_dropped BOOLEAN"]
-    columns += [f"{quote_ident(c.name + '_raw')} VARCHAR" for c in country_columns(spec)]
-    return Statement(f"CREATE OR REPLACE TEMP TABLE _same ({', '.join(columns)})")
+    summary counts of them (whether coordinates were dropped, whether it kept an
+    unrecognised country), and ``_same_raw``, those countries (:func:`same_kept_raw`)."""
+    raws = [f"{quote_ident(c.name + '_raw')} VARCHAR" for c in country_columns(spec)]
+    return [
+        Statement("CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, kept_raw BOOLEAN)"),
+        Statement(f"CREATE OR REPLACE TEMP TABLE _same_raw ({', '.join(raws) or '_none VARCHAR'})"),
+    ]
 
 
 @_step
@@ -468,12 +471,10 @@ def fingerprinted(spec: Kind) -> Statement:
 
 
 def can_match(spec: Kind, plan: Plan, mapping: Mapping) -> bool:
-    """Whether rows of this file can be found unchanged by fingerprint: the key (and the
-    coordinates, which the summary counts) come straight from one file column each, so
-    :func:`same_rows` reads them as ``_stage`` would."""
+    """Whether rows of this file can be found unchanged by fingerprint: the key comes
+    straight from one file column, so :func:`same_rows` reads it as ``_stage`` would."""
     mapped = {c for c, _, _ in mapping.value_rows(spec)} | set(mapping.constants) | set(plan.first_of)
-    direct = [spec.key] + (["latitude", "longitude"] if _has_coordinates(spec) else [])
-    return spec.name in FINGERPRINTED and spec.key in plan.sources and not mapped & set(direct)
+    return spec.name in FINGERPRINTED and spec.key in plan.sources and spec.key not in mapped
 
 
 @_step
@@ -483,22 +484,31 @@ def same_rows(spec: Kind, plan: Plan, columns: Sequence[int]) -> Statement:
     through the duplicate check). Such a row is the text the stored record was made from,
     under the same rules, so it is unchanged: it is neither parsed nor compared again."""
     key = quote_ident(spec.key)
-    table = quote_ident(spec.name)
     given = _value(plan.sources[spec.key])
     inner = ["r.rowid AS _rowid", f"{given} AS k", f"{fingerprint_of(columns)} AS fp"]
-    coords = "false"
-    if _has_coordinates(spec):
-        lat, lon = _value(plan.sources.get("latitude")), _value(plan.sources.get("longitude"))
-        inner.append(f"{lat} IS NOT NULL OR {lon} IS NOT NULL AS coords_given")
-        coords = "s.coords_given AND t.latitude IS NULL"
-    select = ["s._rowid", "s.k", coords] + [_col("t", c.name + "_raw") for c in country_columns(spec)]
+    # joined on the fingerprint alone (a number, the faster join), the key checked after; a
+    # key given twice is found by its hash (a collision only sends rows to the full check)
     return Statement(
         "INSERT INTO _same\n"
-        f"SELECT\n{_lines(select)}\n"
+        "SELECT s._rowid, s.k, f.coords_dropped, f.kept_raw\n"
         f"FROM (SELECT {', '.join(inner)} FROM _raw r) s\n"
-        f"JOIN {FINGERPRINTED[spec.name]} f ON f.{key} = s.k AND f.fingerprint = s.fp\n"
-        f"JOIN {table} t ON t.{key} = s.k\n"
-        f"WHERE s.k NOT IN (SELECT {given} FROM _raw r WHERE {given} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)",
+        f"JOIN {FINGERPRINTED[spec.name]} f ON f.fingerprint = s.fp\n"
+        f"WHERE f.{key} = s.k\n"
+        f"  AND hash(s.k) NOT IN (SELECT hash({given}) FROM _raw r GROUP BY 1 HAVING count(*) > 1)",
+    )
+
+
+@_step
+def same_kept_raw(spec: Kind) -> Statement:
+    """``_same_raw``: the stored ``*_raw`` values (unrecognised countries) of the rows in
+    ``_same`` that kept one, for the summary, which counts them as a full load would."""
+    key = quote_ident(spec.key)
+    raws = [_col("t", c.name + "_raw") for c in country_columns(spec)]
+    return Statement(
+        "CREATE OR REPLACE TEMP TABLE _same_raw AS\n"
+        f"SELECT {', '.join(raws)}\n"
+        f"FROM {quote_ident(spec.name)} t\n"
+        f"WHERE t.{key} IN (SELECT k FROM _same WHERE kept_raw)"
     )
 
 
@@ -994,7 +1004,8 @@ def fingerprints(spec: Kind) -> list[Statement]:
         Statement(f"DELETE FROM {table} WHERE {key} IN (SELECT n.{key} FROM _norm n WHERE n._rec IN {updated})"),
         Statement(
             f"INSERT INTO {table}\n"
-            f"SELECT n.{key}, n._fingerprint\n"
+            f"SELECT n.{key}, n._fingerprint, {'n._coords_dropped' if _has_coordinates(spec) else 'false'}, "
+            f"{' OR '.join(_col('n', c.name + '_raw') + ' IS NOT NULL' for c in country_columns(spec)) or 'false'}\n"
             "FROM _norm n\n"
             "WHERE n._reason IS NULL\n"
             "  AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
@@ -1008,11 +1019,11 @@ def fingerprints(spec: Kind) -> list[Statement]:
 
 def _kept_raw(column: Column) -> str:
     """The ``*_raw`` values of ``column`` of the valid rows: parsed (``_norm``) or found
-    unchanged (``_same``, their stored values)."""
+    unchanged (``_same_raw``, their stored values)."""
     raw = quote_ident(f"{column.name}_raw")
     return (
         f"(SELECT {raw} AS v FROM _norm WHERE _reason IS NULL AND {raw} IS NOT NULL\n"
-        f"      UNION ALL SELECT {raw} FROM _same WHERE {raw} IS NOT NULL)"
+        f"      UNION ALL SELECT {raw} FROM _same_raw WHERE {raw} IS NOT NULL)"
     )
 
 

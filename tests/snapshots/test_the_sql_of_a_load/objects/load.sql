@@ -48,7 +48,8 @@ SELECT nextval('load_batch_seq');
 CREATE OR REPLACE TEMP TABLE _raw_first AS SELECT min(rowid) AS first FROM _raw;
 
 -- _same: rows found unchanged by their fingerprint
-CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, "origin_country_raw" VARCHAR);
+CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, kept_raw BOOLEAN);
+CREATE OR REPLACE TEMP TABLE _same_raw ("origin_country_raw" VARCHAR);
 
 -- _value_map
 CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
@@ -382,14 +383,14 @@ WHERE "objects"."object_id" = n."object_id";
 -- unrecognised origin_country: examples
 SELECT v, count(*) AS n
 FROM (SELECT "origin_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "origin_country_raw" IS NOT NULL
-      UNION ALL SELECT "origin_country_raw" FROM _same WHERE "origin_country_raw" IS NOT NULL)
+      UNION ALL SELECT "origin_country_raw" FROM _same_raw WHERE "origin_country_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised origin_country: how many
 SELECT count(*) FROM (SELECT "origin_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "origin_country_raw" IS NOT NULL
-      UNION ALL SELECT "origin_country_raw" FROM _same WHERE "origin_country_raw" IS NOT NULL);
+      UNION ALL SELECT "origin_country_raw" FROM _same_raw WHERE "origin_country_raw" IS NOT NULL);
 
 -- the previous load of the same file (parameters: $kind, $sha)
 SELECT max(batch_id) FROM load_batches WHERE file_sha256 = $sha AND kind = $kind;
@@ -412,6 +413,7 @@ DROP TABLE IF EXISTS _constants;
 DROP TABLE IF EXISTS _raw_first;
 DROP TABLE IF EXISTS _fingerprint_rules;
 DROP TABLE IF EXISTS _same;
+DROP TABLE IF EXISTS _same_raw;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
 DROP TABLE IF EXISTS _cmp;

@@ -50,7 +50,8 @@ SELECT nextval('load_batch_seq');
 CREATE OR REPLACE TEMP TABLE _raw_first AS SELECT min(rowid) AS first FROM _raw;
 
 -- _same: rows found unchanged by their fingerprint
-CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, "reporter_country_raw" VARCHAR, "suggested_country_raw" VARCHAR, "forwarded_to_raw" VARCHAR);
+CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, kept_raw BOOLEAN);
+CREATE OR REPLACE TEMP TABLE _same_raw ("reporter_country_raw" VARCHAR, "suggested_country_raw" VARCHAR, "forwarded_to_raw" VARCHAR);
 
 -- what a fingerprint hashes beside the row (parameters: $rules)
 CREATE OR REPLACE TEMP TABLE _fingerprint_rules AS SELECT $rules::VARCHAR AS v;
@@ -470,7 +471,7 @@ WHERE "tips"."tip_id" = n."tip_id";
 -- the fingerprints of the rows written
 DELETE FROM tip_fingerprints WHERE "tip_id" IN (SELECT n."tip_id" FROM _norm n WHERE n._rec IN (SELECT _rec FROM _cmp WHERE action = 'update'));
 INSERT INTO tip_fingerprints
-SELECT n."tip_id", n._fingerprint
+SELECT n."tip_id", n._fingerprint, n._coords_dropped, n."reporter_country_raw" IS NOT NULL OR n."suggested_country_raw" IS NOT NULL OR n."forwarded_to_raw" IS NOT NULL
 FROM _norm n
 WHERE n._reason IS NULL
   AND n._rec NOT IN (SELECT _rec FROM _dups)
@@ -479,38 +480,38 @@ WHERE n._reason IS NULL
 -- unrecognised reporter_country: examples
 SELECT v, count(*) AS n
 FROM (SELECT "reporter_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "reporter_country_raw" IS NOT NULL
-      UNION ALL SELECT "reporter_country_raw" FROM _same WHERE "reporter_country_raw" IS NOT NULL)
+      UNION ALL SELECT "reporter_country_raw" FROM _same_raw WHERE "reporter_country_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised reporter_country: how many
 SELECT count(*) FROM (SELECT "reporter_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "reporter_country_raw" IS NOT NULL
-      UNION ALL SELECT "reporter_country_raw" FROM _same WHERE "reporter_country_raw" IS NOT NULL);
+      UNION ALL SELECT "reporter_country_raw" FROM _same_raw WHERE "reporter_country_raw" IS NOT NULL);
 
 -- unrecognised suggested_country: examples
 SELECT v, count(*) AS n
 FROM (SELECT "suggested_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "suggested_country_raw" IS NOT NULL
-      UNION ALL SELECT "suggested_country_raw" FROM _same WHERE "suggested_country_raw" IS NOT NULL)
+      UNION ALL SELECT "suggested_country_raw" FROM _same_raw WHERE "suggested_country_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised suggested_country: how many
 SELECT count(*) FROM (SELECT "suggested_country_raw" AS v FROM _norm WHERE _reason IS NULL AND "suggested_country_raw" IS NOT NULL
-      UNION ALL SELECT "suggested_country_raw" FROM _same WHERE "suggested_country_raw" IS NOT NULL);
+      UNION ALL SELECT "suggested_country_raw" FROM _same_raw WHERE "suggested_country_raw" IS NOT NULL);
 
 -- unrecognised forwarded_to: examples
 SELECT v, count(*) AS n
 FROM (SELECT "forwarded_to_raw" AS v FROM _norm WHERE _reason IS NULL AND "forwarded_to_raw" IS NOT NULL
-      UNION ALL SELECT "forwarded_to_raw" FROM _same WHERE "forwarded_to_raw" IS NOT NULL)
+      UNION ALL SELECT "forwarded_to_raw" FROM _same_raw WHERE "forwarded_to_raw" IS NOT NULL)
 GROUP BY 1
 ORDER BY n DESC, 1
 LIMIT 5;
 
 -- unrecognised forwarded_to: how many
 SELECT count(*) FROM (SELECT "forwarded_to_raw" AS v FROM _norm WHERE _reason IS NULL AND "forwarded_to_raw" IS NOT NULL
-      UNION ALL SELECT "forwarded_to_raw" FROM _same WHERE "forwarded_to_raw" IS NOT NULL);
+      UNION ALL SELECT "forwarded_to_raw" FROM _same_raw WHERE "forwarded_to_raw" IS NOT NULL);
 
 -- coordinates dropped
 SELECT (SELECT count(*) FROM _norm WHERE _coords_dropped) + (SELECT count(*) FROM _same WHERE coords_dropped);
@@ -539,6 +540,7 @@ DROP TABLE IF EXISTS _constants;
 DROP TABLE IF EXISTS _raw_first;
 DROP TABLE IF EXISTS _fingerprint_rules;
 DROP TABLE IF EXISTS _same;
+DROP TABLE IF EXISTS _same_raw;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
 DROP TABLE IF EXISTS _cmp;

@@ -43,7 +43,8 @@ SELECT nextval('load_batch_seq');
 CREATE OR REPLACE TEMP TABLE _raw_first AS SELECT min(rowid) AS first FROM _raw;
 
 -- _same: rows found unchanged by their fingerprint
-CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN);
+CREATE OR REPLACE TEMP TABLE _same (_rowid BIGINT, k VARCHAR, coords_dropped BOOLEAN, kept_raw BOOLEAN);
+CREATE OR REPLACE TEMP TABLE _same_raw (_none VARCHAR);
 
 -- _value_map
 CREATE OR REPLACE TEMP TABLE _value_map (col VARCHAR, from_key VARCHAR, to_value VARCHAR);
@@ -280,6 +281,7 @@ DROP TABLE IF EXISTS _constants;
 DROP TABLE IF EXISTS _raw_first;
 DROP TABLE IF EXISTS _fingerprint_rules;
 DROP TABLE IF EXISTS _same;
+DROP TABLE IF EXISTS _same_raw;
 DROP TABLE IF EXISTS _norm;
 DROP TABLE IF EXISTS _dups;
 DROP TABLE IF EXISTS _cmp;
