@@ -4,13 +4,18 @@ A load runs in one transaction through temporary tables, each step one set-based
 statement inside DuckDB:
 
 1. read the file into ``_raw`` (text columns ``c0…``; see :mod:`caselib.domain.ingest.readers`);
-2. ``_stage``: contract columns picked by header (and mapping), trimmed, values mapped;
+   before that, a file loaded before whose outcome nothing since can change is not read at
+   all: the earlier counts are repeated as a new batch (:func:`_repeat_outcome`);
+2. ``_same``: the rows whose fingerprint (a hash of their text as read and of the loader's
+   rules) is their stored tip's are unchanged, and leave ``_raw`` unparsed (a re-export
+   parses only what differs); ``_stage``: the other rows' contract columns, picked by
+   header (and mapping), trimmed, values mapped;
 3. ``_norm``: typed values (UTC timestamps, dates, alpha-3 countries, enums), the reasons a
    row is rejected, dropped coordinates, pseudonyms;
 4. ``_cmp``: each valid row compared with what is stored: insert, unchanged, update (only
    the columns the contract lets change) or conflict;
-5. writes, the quarantine, and one ``load_batches`` row whose counts reconcile:
-   read = inserted + updated + unchanged + rejected.
+5. writes (with the fingerprints of the rows written), the quarantine, and one
+   ``load_batches`` row whose counts reconcile: read = inserted + updated + unchanged + rejected.
 
 Rows a mapping's ``skip_rows`` passes over (an HXL tag row under the header) are deleted
 from ``_raw`` after reading: they are not data, so they are not among the rows read; the
