@@ -197,6 +197,7 @@ def load_file(
     if now.tzinfo is None:  # naive means UTC, as in the files; not the machine's local time
         now = now.replace(tzinfo=dt.UTC)
     now = now.astimezone(dt.UTC).replace(tzinfo=None)
+    limit = _memory_limit()  # a bad setting is refused whether or not the file is read
     fmt = detect_format(path)
     facts = file_facts(path, count_lines=fmt == "jsonl")  # one read of its bytes: the digest, its line breaks
     sha256 = facts.sha256
@@ -207,7 +208,7 @@ def load_file(
         return repeated
     # DuckDB would otherwise use most of the machine's memory for the temporary tables of a
     # large load; with a limit it spills them to disk at little cost in time.
-    _execute(store, sql.memory_limit(_memory_limit()))
+    _execute(store, sql.memory_limit(limit))
     store.guard_spill()  # whatever spills is removed even if this process is killed
     hints = prepare(store, path, fmt, facts)
     if key is not None:  # the key stays in Python: DuckDB calls this function, never sees the key
@@ -468,7 +469,8 @@ def _create_stage(
         _execute(store, sql.constants())
         store.unregister(sql.CONSTANT_ROWS)
     _execute(store, sql.stage(
-        spec, plan, mapping, line_numbers=raw.has_line_numbers, pseudonymize=pseudonymize,
+        spec, plan, mapping, line_numbers="records" if raw.lines_are_records else raw.has_line_numbers,
+        pseudonymize=pseudonymize,
         contact_in_raw=raw.plan is None, fingerprint=fingerprint,
     ))
 

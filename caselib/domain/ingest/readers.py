@@ -53,6 +53,9 @@ class RawFile:
     # Set by a reader that planned the columns itself: then ``_raw`` lacks the contact
     # columns (and has ``_pseudonym`` when pseudonymising).
     plan: Plan | None = None
+    # Each record is one line, from the first (JSON Lines read whole): a record's line is its
+    # record number, and ``_raw`` has no ``_line``.
+    lines_are_records: bool = False
 
 
 def detect_format(path: Path) -> str:
@@ -457,11 +460,18 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     is read within the memory limit), in two passes over the file, each parsing a record
     once: the scan (the keys, and the records that cannot load, quarantined), then ``_raw``."""
     lines = fmt == "jsonl"
+    by_reader = whole or not lines  # DuckDB's JSON reader reads every record: numbers are positions
     store.run("ingest/read_json_array" if not lines else "ingest/read_json_fast" if whole else "ingest/read_json_lines")
     try:  # the first pass over the file: a JSON array that does not parse is refused here
-        store.run("ingest/json_scan", {"path": str(path)})
+        if by_reader:
+            store.run("ingest/json_scan_quick", {"path": str(path)})
+        # records that differ in keys need their numbers (the keys' order is their first
+        # appearance), and so does the line-by-line reader: the numbered scan
+        if not by_reader or store.scalar("SELECT count(*) FROM _json_groups WHERE NOT bad", name="ingest/read_json") > 1:
+            store.run("ingest/json_scan", {"path": str(path)})
     except QueryError as error:
         raise _json_read_error(path, error, lines) from None
+    store.run("ingest/json_scan_good")
     if store.scalar("SELECT count(*) FROM _json_groups WHERE bad", name="ingest/read_json"):
         store.run("ingest/json_bad", {"path": str(path)})
     # Lines the reader refused: the others are renumbered (a join, which keeps no order).
@@ -484,16 +494,21 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
     projection, plan = _projection(len(keys), plan_for(keys) if plan_for else None, pseudonymize)
     values = "json_extract_string(item, $paths) AS v" if keys else "NULL AS v"
     source = f"(SELECT item_no, {values} FROM _json_items($path) i{_BAD_RECORDS if bad else ''}) r"
-    if keys and (whole or not lines) and not bad and _reader_names_them(keys):
+    records_are_lines = False
+    if keys and by_reader and not bad and _reader_names_them(keys):
         # DuckDB's JSON reader takes the values out itself, in parallel, far faster than a
         # JSON function per record (values as json_extract_string gives them). It refuses a
         # record giving a key twice or one that is not an object: only when there is none.
+        # Unnumbered (a number would make the pass serial), the records stay in file order
+        # in _raw, so a record's number is its position, and for JSON Lines read whole its
+        # line (the stage takes it from there).
         source = (
-            "(SELECT item_no, [" + ", ".join(f"i.{quote_ident(k)}" for k in keys) + "] AS v FROM "
-            f"(SELECT row_number() OVER () AS item_no, * FROM read_json($path, format = {literal('array' if not lines else 'newline_delimited')}, "
-            f"records = true, columns = $columns)) i{_BAD_RECORDS if bad else ''}) r"
+            "(SELECT NULL::BIGINT AS item_no, [" + ", ".join(f"i.{quote_ident(k)}" for k in keys) + "] AS v FROM "
+            f"read_json($path, format = {literal('array' if not lines else 'newline_delimited')}, "
+            "records = true, columns = $columns) i) r"
         )
         params = {"columns": {k: "VARCHAR" for k in keys}}
+        records_are_lines = lines
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {line_column}"
         f"{', ' + projection if keys else ''} FROM (SELECT item_no{columns} FROM {source}) r"
@@ -501,14 +516,19 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
         {**(params if keys else {}), "path": str(path)},
         name="ingest/read_json",
     )
-    store.execute("DROP MACRO TABLE _json_items; DROP TABLE _json_scan; DROP TABLE _json_groups", name="ingest/read_json")
+    store.execute(
+        "DROP MACRO TABLE _json_items; DROP MACRO TABLE IF EXISTS _json_values; DROP TABLE _json_scan; "
+        "DROP TABLE _json_groups",
+        name="ingest/read_json",
+    )
     if lines and not whole:
         store.execute(
             "DROP MACRO TABLE _json_lines; DROP TABLE IF EXISTS _json_shift; DROP TABLE IF EXISTS _json_csv_rejects; "
             "DROP TABLE IF EXISTS _json_csv_scans",
             name="ingest/read_json",
         )
-    return RawFile(fmt, tuple(keys), has_line_numbers=lines, plan=plan)
+    return RawFile(fmt, tuple(keys), has_line_numbers=lines and not records_are_lines, plan=plan,
+                   lines_are_records=records_are_lines)
 
 
 # -- Parquet --------------------------------------------------------------------------------

@@ -384,13 +384,14 @@ def pseudonym_of(plan: Plan, alias: str = "r") -> str:
 
 @_step
 def stage(
-    spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool, pseudonymize: bool, contact_in_raw: bool = True,
+    spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool | str, pseudonymize: bool, contact_in_raw: bool = True,
     fingerprint: Sequence[int] | None = None,
 ) -> Statement:
     """``_stage``: one text column per contract column, picked by ``plan``, values mapped.
 
     ``_rec`` is the record number (from 1, in file order), ``_line`` the line number when
-    the reader knows it, ``_pseudonym`` the row's pseudonym (:func:`pseudonym_of`). A
+    the reader knows it (``line_numbers``: True for ``_raw._line``, ``"records"`` when each
+    record is the line of its number), ``_pseudonym`` the row's pseudonym (:func:`pseudonym_of`). A
     reader that leaves the contact columns out of ``_raw`` (``contact_in_raw`` false)
     computes the pseudonym in its own projection, as ``_raw._pseudonym``. With
     ``fingerprint`` (the ``_raw`` columns a fingerprint hashes, for a kind that keeps them)
@@ -401,7 +402,8 @@ def stage(
     # Temporary tables number their rows from a large base; records count from 1.
     select = [
         f"{_record_number(mapping.skip_rows)} AS _rec",
-        "r._line AS _line" if line_numbers else "NULL::BIGINT AS _line",
+        "r._line AS _line" if line_numbers is True
+        else f"{_record_number()} AS _line" if line_numbers == "records" else "NULL::BIGINT AS _line",
     ]
     joins = []
     for column in spec.columns:

@@ -14,9 +14,3 @@ FROM (
     FROM (SELECT item_no, item, try(json_keys(item)) AS keys FROM _json_items($path))
 )
 GROUP BY keys, is_object;
--- The records of the groups that cannot load, one row each (bad_no), found by a second pass
--- only when there are any: with their length, never their text.
-CREATE OR REPLACE TEMP TABLE _json_scan AS
-SELECT NULL::BIGINT AS bad_no, false AS twice, NULL::BIGINT AS length, keys, first_no
-FROM _json_groups
-WHERE NOT bad;
