@@ -309,7 +309,7 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
         steps.append(("_same: rows found unchanged by their fingerprint", statement))
     fingerprint = None
     if spec.name in sql.FINGERPRINTED:
-        fingerprint = [i for i in range(len(scenario.headers)) if i not in plan.contact]
+        fingerprint = sql.fingerprint_columns(spec, plan)
         steps.append(("what a fingerprint hashes beside the row", sql.fingerprint_rules("")))
         if sql.can_match(spec, plan, mapping):
             # (an empty database: no stored fingerprint, so no row is looked up by one)

@@ -244,3 +244,44 @@ def _reader_rejected(store, result) -> int:
     return store.scalar(
         "SELECT count(*) FROM rejected_rows WHERE batch_id = $b AND record_no IS NULL", {"b": result.batch_id}
     )
+
+
+def _rewrite(source: Path, target: Path, change) -> Path:
+    """``source`` as CSV again, each row (a dict by header) passed through ``change``."""
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    changed = [change(dict(row)) for row in rows]
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(changed[0]))
+        writer.writeheader()
+        writer.writerows(changed)
+    return target
+
+
+def test_a_reexport_in_another_shape_or_spelling_is_compared_once_then_found_by_fingerprint(tmp_path, monkeypatch):
+    campaign = generate_campaign(tmp_path / "files", tips=3500, seed=5, messy=False)
+    store = _store(tmp_path, campaign)
+    first = load_file(store, "tips", campaign.tips_path, progress=False)
+    parsed = _parsed_rows(monkeypatch)
+    # columns reordered and one added by the intake system: the same tips, found unchanged
+    reshaped = _rewrite(campaign.tips_path, tmp_path / "reshaped.csv",
+                        lambda row: {"exported_by": "intake v2", **dict(reversed(list(row.items())))})
+    result = load_file(store, "tips", reshaped, progress=False)
+    assert (result.unchanged, result.updated, result.inserted) == (first.inserted, 0, 0)
+    assert parsed[-1] == 0
+    # countries spelt out: every tip compares unchanged once, and its fingerprint is renewed
+    names = {"DEU": "Germany", "FRA": "France", "NLD": "Netherlands", "ITA": "Italy", "GBR": "United Kingdom"}
+    spelt = _rewrite(campaign.tips_path, tmp_path / "spelt.csv",
+                     lambda row: {**row, "reporter_country": names.get(row["reporter_country"], row["reporter_country"])})
+    with campaign.tips_path.open(newline="", encoding="utf-8") as handle:
+        respelt = sum(row["reporter_country"] in names for row in csv.DictReader(handle))
+    assert respelt > 100
+    once = load_file(store, "tips", spelt, progress=False)
+    assert (once.unchanged, once.updated) == (first.inserted, 0)
+    assert parsed[-1] == respelt  # only the tips whose text changed
+    # the next export (another file: one more column) finds them all by their new fingerprints
+    again = load_file(store, "tips", _rewrite(spelt, tmp_path / "spelt_again.csv",
+                                              lambda row: {**row, "exported_by": "intake v3"}), progress=False)
+    assert (again.unchanged, again.updated) == (first.inserted, 0) and not again.repeated
+    assert parsed[-1] == 0
+    store.close()

@@ -434,7 +434,7 @@ def _skip_rows(store: Store, raw: RawFile, mapping: Mapping) -> int:
     return skipped
 
 
-def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping) -> list[int] | None:
+def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping) -> list[int | None] | None:
     """``_same``: the rows that are a stored record unchanged, found by fingerprint (a kind
     that keeps fingerprints, and stored ones to match). Returns the ``_raw`` columns a
     fingerprint hashes (None for a kind without fingerprints)."""
@@ -442,10 +442,8 @@ def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping:
         _execute(store, statement)
     if spec.name not in sql.FINGERPRINTED:
         return None
-    # _raw's columns: the file's, but for the contact columns a reader left out
-    left_out = set(plan.contact) if raw.plan is not None else set()
-    columns = [i for i in range(len(raw.headers)) if i not in left_out]
-    rules = json.dumps([rules_digest(), mapping.sha256, list(raw.headers)])
+    columns = sql.fingerprint_columns(spec, plan)
+    rules = json.dumps([rules_digest(), mapping.sha256])
     _execute(store, sql.fingerprint_rules(rules))
     if sql.can_match(spec, plan, mapping) and _scalar(store, sql.fingerprinted(spec)):
         _execute(store, sql.same_rows(spec, plan, columns))
@@ -456,7 +454,7 @@ def _find_same_rows(store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping:
 
 def _create_stage(
     store: Store, spec: Kind, raw: RawFile, plan: Plan, mapping: Mapping, pseudonymize: bool,
-    fingerprint: list[int] | None = None,
+    fingerprint: list[int | None] | None = None,
 ) -> None:
     value_rows = mapping.value_rows(spec)
     _execute(store, sql.value_map())

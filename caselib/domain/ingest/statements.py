@@ -40,6 +40,7 @@ __all__ = [
     "can_match",
     "delete_same",
     "raw_first",
+    "fingerprint_columns",
     "fingerprint_of",
     "fingerprint_rules",
     "same_rows",
@@ -126,7 +127,7 @@ TEMP_TABLES = ("_raw", "_reader_rejects", "_country_map", "_value_map", "_consta
 # without being parsed again (:func:`same_rows`). Tips: the kind re-exported in millions.
 FINGERPRINTED = {"tips": "tip_fingerprints"}
 # A row's fingerprint: a hash of the loader's rules (the one-row table _fingerprint_rules:
-# the rules digest, the mapping, the file's headers) and of the row's columns in _raw.
+# the rules digest and the mapping) and of the row's contract columns as _raw has them.
 _FINGERPRINT_RULES = "(SELECT v FROM _fingerprint_rules)"
 # Names under which the loader registers rows it computed in Python (Arrow tables).
 VALUE_ROWS = "_value_rows"
@@ -440,16 +441,34 @@ def drop_stage() -> list[Statement]:
 # -- _same: re-delivered rows found unchanged by their fingerprint --------------------------
 
 
-def fingerprint_of(columns: Sequence[int], alias: str = "r") -> str:
-    """A row's fingerprint: a hash of the loader's rules and the file's headers (the one-row
-    table ``_fingerprint_rules``) and of the row's columns ``c<i>`` of ``_raw`` as read."""
-    return f"hash({_FINGERPRINT_RULES}, " + ", ".join(_col(alias, f"c{i}") for i in columns) + ")"
+def fingerprint_columns(spec: Kind, plan: Plan) -> list[int | None]:
+    """The ``_raw`` columns a row's fingerprint hashes: the file column of each contract
+    column in contract order (each of a mapping's first_of; None for one the file lacks or a
+    mapping's constant, whose value the mapping's digest covers). Other columns, and the
+    order of the file's, change no fingerprint."""
+    columns: list[int | None] = []
+    for column in spec.columns:
+        if column.name in plan.sources:
+            columns.append(plan.sources[column.name])
+        elif column.name in plan.first_of:
+            columns.extend(plan.first_of[column.name])
+        else:
+            columns.append(None)
+    return columns
+
+
+def fingerprint_of(columns: Sequence[int | None], alias: str = "r") -> str:
+    """A row's fingerprint: a hash of the loader's rules and the mapping (the one-row table
+    ``_fingerprint_rules``) and of the row's ``columns`` of ``_raw`` as read
+    (:func:`fingerprint_columns`)."""
+    values = ["NULL::VARCHAR" if i is None else _col(alias, f"c{i}") for i in columns]
+    return f"hash({_FINGERPRINT_RULES}, " + ", ".join(values) + ")"
 
 
 @_step
 def fingerprint_rules(rules: str) -> Statement:
     """``_fingerprint_rules``: what every fingerprint of the load hashes beside the row
-    (``rules``: the rules digest, the mapping's digest, the file's headers; a parameter)."""
+    (``rules``: the rules digest and the mapping's digest; a parameter)."""
     return Statement("CREATE OR REPLACE TEMP TABLE _fingerprint_rules AS SELECT $rules::VARCHAR AS v", {"rules": rules})
 
 
@@ -993,25 +1012,25 @@ def updates(spec: Kind, *, batch: int) -> Statement | None:
 
 @_step
 def fingerprints(spec: Kind) -> list[Statement]:
-    """Keep the fingerprint of every row this load inserted or updated (the next delivery of
-    the same text needs no comparison); none for a kind without fingerprints. A row found
-    unchanged by comparing keeps the stored record's (an unchanged row changes nothing
-    stored, its bookkeeping included): a record stored before fingerprints, or last
-    delivered in another shape, is compared until a delivery changes it."""
+    """Keep the fingerprint of every row this load inserted, updated or compared unchanged
+    (the next delivery of the same text needs no comparison: a tip stored before
+    fingerprints, or last delivered in other words, such as "DE" for "Germany", gets the
+    fingerprint of this delivery); none for a kind without fingerprints."""
     if spec.name not in FINGERPRINTED:
         return []
     table, key = FINGERPRINTED[spec.name], quote_ident(spec.key)
-    updated = "(SELECT _rec FROM _cmp WHERE action = 'update')"
+    compared = "(SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged'))"
+    kept_raw = " OR ".join(_col("n", c.name + "_raw") + " IS NOT NULL" for c in country_columns(spec)) or "false"
+    dropped = "n._coords_dropped" if _has_coordinates(spec) else "false"
     return [
-        Statement(f"DELETE FROM {table} WHERE {key} IN (SELECT n.{key} FROM _norm n WHERE n._rec IN {updated})"),
+        Statement(f"DELETE FROM {table} WHERE {key} IN (SELECT n.{key} FROM _norm n WHERE n._rec IN {compared})"),
         Statement(
             f"INSERT INTO {table}\n"
-            f"SELECT n.{key}, n._fingerprint, {'n._coords_dropped' if _has_coordinates(spec) else 'false'}, "
-            f"{' OR '.join(_col('n', c.name + '_raw') + ' IS NOT NULL' for c in country_columns(spec)) or 'false'}\n"
+            f"SELECT n.{key}, n._fingerprint, {dropped}, {kept_raw}\n"
             "FROM _norm n\n"
             "WHERE n._reason IS NULL\n"
             "  AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
-            f"  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN {updated})"
+            f"  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN {compared})"
         ),
     ]
 

@@ -463,13 +463,13 @@ FROM (SELECT n.* FROM _norm n JOIN _cmp c USING (_rec) WHERE c.action = 'update'
 WHERE "tips"."tip_id" = n."tip_id";
 
 -- the fingerprints of the rows written
-DELETE FROM tip_fingerprints WHERE "tip_id" IN (SELECT n."tip_id" FROM _norm n WHERE n._rec IN (SELECT _rec FROM _cmp WHERE action = 'update'));
+DELETE FROM tip_fingerprints WHERE "tip_id" IN (SELECT n."tip_id" FROM _norm n WHERE n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
 INSERT INTO tip_fingerprints
 SELECT n."tip_id", n._fingerprint, n._coords_dropped, n."reporter_country_raw" IS NOT NULL OR n."suggested_country_raw" IS NOT NULL OR n."forwarded_to_raw" IS NOT NULL
 FROM _norm n
 WHERE n._reason IS NULL
   AND n._rec NOT IN (SELECT _rec FROM _dups)
-  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN (SELECT _rec FROM _cmp WHERE action = 'update'));
+  AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
 
 -- unrecognised reporter_country: examples
 SELECT v, count(*) AS n
