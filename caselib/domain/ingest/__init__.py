@@ -304,11 +304,11 @@ def rules_digest() -> str:
     the data behind them. Two loads with the same digest treat the same row the same way."""
     from importlib import metadata, resources
 
-    from caselib import __version__
     from caselib.domain.countries import alias_table
 
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256()
     root = resources.files("caselib")
+    digest.update(root.joinpath("__init__.py").read_bytes())  # caselib's version
     for name in _RULES_SOURCES:
         digest.update(root.joinpath(name).read_bytes())
     for package in ("pycountry", "countrynames", "duckdb"):
