@@ -123,13 +123,6 @@ def read_into_store(
     registered the pseudonym function and created the text macro).
     """
     store.run("ingest/reader_rejects")
-    if fmt == "jsonl" and plan_for is not None:
-        return _read_json(store, path, fmt, plan_for, pseudonymize, whole=(hints or {}).get("json_lines_whole", False))
-    if fmt == "csv" and plan_for is not None:
-        return _read_csv(store, path, fmt, plan_for, pseudonymize, facts=(hints or {}).get("facts"))
-    if plan_for is not None:
-        reader = {"parquet": _read_parquet, "xlsx": _read_xlsx, "json": _read_json}[fmt]
-        return reader(store, path, fmt, plan_for, pseudonymize)
     reader = {
         "csv": _read_csv,
         "xlsx": _read_xlsx,
@@ -137,7 +130,7 @@ def read_into_store(
         "json": _read_json,
         "parquet": _read_parquet,
     }[fmt]
-    return reader(store, path, fmt)
+    return reader(store, path, fmt, plan_for, pseudonymize, hints or {})
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -180,10 +173,9 @@ def _projection(count: int, plan: Plan | None, pseudonymize: bool) -> tuple[str,
     return ", ".join(keep) or "NULL::VARCHAR AS _none", plan
 
 
-def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False,
-              facts: FileFacts | None = None) -> RawFile:
+def _read_csv(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, hints=None) -> RawFile:
     delimiter, headers = _csv_header(path)
-    if _mixed_line_endings(path, facts):
+    if _mixed_line_endings(path, (hints or {}).get("facts")):
         return _read_csv_mixed(store, path, delimiter, headers, plan_for, pseudonymize)
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
@@ -455,11 +447,12 @@ _READER_KEYS = 500
 _BAD_RECORDS = " WHERE i.item_no NOT IN (SELECT bad_no FROM _json_scan WHERE bad_no IS NOT NULL)"
 
 
-def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, whole: bool = False) -> RawFile:
+def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, hints=None) -> RawFile:
     """JSON Lines or a JSON array, streamed by DuckDB (never read whole: a file of any size
     is read within the memory limit), in two passes over the file, each parsing a record
     once: the scan (the keys, and the records that cannot load, quarantined), then ``_raw``."""
     lines = fmt == "jsonl"
+    whole = lines and (hints or {}).get("json_lines_whole", False)  # see prepare()
     by_reader = whole or not lines  # DuckDB's JSON reader reads every record: numbers are positions
     store.run("ingest/read_json_array" if not lines else "ingest/read_json_fast" if whole else "ingest/read_json_lines")
     try:  # the first pass over the file: a JSON array that does not parse is refused here
@@ -534,7 +527,7 @@ def _read_json(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: 
 # -- Parquet --------------------------------------------------------------------------------
 
 
-def _read_parquet(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
+def _read_parquet(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, hints=None) -> RawFile:
     import pyarrow.parquet as pq
 
     try:
@@ -587,7 +580,7 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False) -> RawFile:
+def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, hints=None) -> RawFile:
     import python_calamine
 
     try:
