@@ -334,7 +334,7 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
     steps.append(("the counts", sql.counts()))
     steps.append((
         "rejected rows",
-        sql.rejects(spec, scenario.headers, plan, batch=batch, sha256=sha256, skipped=mapping.skip_rows),
+        sql.rejects(spec, scenario.headers, plan, batch=batch, sha256=sha256),
     ))
     steps.append(("rejected lines of the reader", sql.reader_rejects(spec, plan, batch=batch, sha256=sha256)))
     steps.append(("inserts", sql.inserts(spec, batch=batch)))

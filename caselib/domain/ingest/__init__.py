@@ -380,7 +380,7 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
     _execute(store, sql.compare(spec))
     bar.phase("writing")
     counts = dict(_rows(store, sql.counts()))
-    _write_rejects(store, spec, raw, plan, sha256, batch, skipped)
+    _write_rejects(store, spec, raw, plan, sha256, batch)
     _write_changes(store, spec, now, batch)
     unrecognised = _unrecognised_countries(store, spec)
     dropped_query = sql.coordinates_dropped(spec)
@@ -488,9 +488,9 @@ def _create_country_map(store: Store, spec: Kind) -> None:
 
 
 def _write_rejects(
-    store: Store, spec: Kind, raw: RawFile, plan: Plan, sha256: str, batch: int, skipped: int = 0
+    store: Store, spec: Kind, raw: RawFile, plan: Plan, sha256: str, batch: int
 ) -> None:
-    _execute(store, sql.rejects(spec, raw.headers, plan, batch=batch, sha256=sha256, skipped=skipped))
+    _execute(store, sql.rejects(spec, raw.headers, plan, batch=batch, sha256=sha256))
     _execute(store, sql.reader_rejects(spec, plan, batch=batch, sha256=sha256))
 
 

@@ -350,11 +350,11 @@ def _value(index: int | None) -> str:
     return f"{_TEXT_MACRO}({_col('r', f'c{index}')})"
 
 
-def _record_number(skipped: int = 0, alias: str = "r") -> str:
+def _record_number(alias: str = "r") -> str:
     """A row's record number: from 1 for the first row under the header, counted from the
-    first row ``_raw`` had (``_raw_first``, kept before any row is deleted: the ``skipped``
-    rows of a mapping's skip_rows, the rows found unchanged by fingerprint), so it holds
-    whatever is deleted. (``skipped`` is no longer needed, kept for the callers.)"""
+    first row ``_raw`` had (``_raw_first``, kept before any row is deleted: the rows a
+    mapping's skip_rows passes over, the rows found unchanged by fingerprint), so it holds
+    whatever is deleted."""
     rowid = f"{alias}.rowid" if alias else "rowid"
     return f"{rowid} - (SELECT first FROM _raw_first) + 1"
 
@@ -386,7 +386,7 @@ def pseudonym_of(plan: Plan, alias: str = "r") -> str:
 @_step
 def stage(
     spec: Kind, plan: Plan, mapping: Mapping, *, line_numbers: bool | str, pseudonymize: bool, contact_in_raw: bool = True,
-    fingerprint: Sequence[int] | None = None,
+    fingerprint: Sequence[int | None] | None = None,
 ) -> Statement:
     """``_stage``: one text column per contract column, picked by ``plan``, values mapped.
 
@@ -402,7 +402,7 @@ def stage(
     mapped = {c for c, _, _ in mapping.value_rows(spec)}
     # Temporary tables number their rows from a large base; records count from 1.
     select = [
-        f"{_record_number(mapping.skip_rows)} AS _rec",
+        f"{_record_number()} AS _rec",
         "r._line AS _line" if line_numbers is True
         else f"{_record_number()} AS _line" if line_numbers == "records" else "NULL::BIGINT AS _line",
     ]
@@ -499,7 +499,7 @@ def can_match(spec: Kind, plan: Plan, mapping: Mapping) -> bool:
 
 
 @_step
-def same_rows(spec: Kind, plan: Plan, columns: Sequence[int]) -> Statement:
+def same_rows(spec: Kind, plan: Plan, columns: Sequence[int | None]) -> Statement:
     """Fill ``_same``: each row whose fingerprint (:func:`fingerprint_of` its ``columns``)
     is its stored record's, and whose key appears once in the file (a key given twice goes
     through the duplicate check). Such a row is the text the stored record was made from,
@@ -845,7 +845,7 @@ def counts() -> Statement:
 
 
 @_step
-def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str, skipped: int = 0) -> Statement:
+def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha256: str) -> Statement:
     """Quarantine the rows ``_norm``, ``_dups`` and ``_cmp`` reject, with their raw record.
 
     Each reason comes with its template (``reason_template``): the same wording with every
@@ -898,7 +898,7 @@ def rejects(spec: Kind, headers: Sequence[str], plan: Plan, *, batch: int, sha25
         "    JOIN _norm n USING (_rec)\n"
         "    WHERE c.action = 'conflict'\n"
         ") x\n"
-        f"JOIN (SELECT {_record_number(skipped, '')} AS record_no, * FROM _raw) r\n"
+        f"JOIN (SELECT {_record_number('')} AS record_no, * FROM _raw) r\n"
         "    ON r.record_no = x.record_no\n"
         "WHERE NOT EXISTS (\n"
         "    SELECT 1 FROM rejected_rows q\n"
@@ -1110,8 +1110,8 @@ def previous_outcome(spec: Kind, *, sha256: str, mapping_sha256: str | None, pse
     objects), the rows quarantined for a reason that depends on the time of loading are still
     after this one's (``details.future_from``, the earliest of them), those quarantined for
     naming an unknown record still do (none of that kind loaded since), and this load is not
-    earlier than that one. The loader also compares
-    the rules that load used (``details.rules``).
+    earlier than that one. The loader also compares the rules that load used
+    (``details.rules``).
     """
     table = quote_ident(spec.name)
     checks = [f"(SELECT coalesce(max(updated_batch_id), 0) FROM {table}) <= b.batch_id"]
