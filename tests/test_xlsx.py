@@ -1,8 +1,10 @@
 """The Excel reader: a workbook's cells load exactly as the same rows written as CSV text.
 
 Excel cells are typed (numbers, dates, times, booleans, formulas with their last computed
-value); the reader turns each into the text a CSV export of the same rows holds, so a
-workbook and its CSV load into the same rows. A damaged workbook is one line, never a
+value); the reader (fastexcel, compiled, into Arrow) turns each into the text a CSV export of
+the same rows holds, so a workbook and its CSV load into the same rows. A number's text has
+at most nine decimal places (fastexcel's; a tenth of a millimetre in a coordinate), a whole
+number none, a date at midnight is the date alone, any other date and time ISO 8601. A damaged workbook is one line, never a
 traceback.
 """
 
@@ -41,7 +43,7 @@ ROWS = [
         ["T2", "G02", dt.date(2017, 6, 3), None, "Germany", None, None,
          ("=", "40+8.5", 48.5), 0.123456789012345, "0042", ("=", "1=1", True), 2014, LONG, None, None, None],
         ["T2", "G02", "2017-06-03", "", "Germany", "", "",
-         "48.5", "0.123456789012345", "0042", "true", "2014", LONG, "", "", ""],
+         "48.5", "0.123456789", "0042", "true", "2014", LONG, "", "", ""],
     ),
     (  # a formatted but empty row, and one of blanks only: no records (CSV has no line)
         [None] * 16,
@@ -54,13 +56,13 @@ ROWS = [
     (
         ["T3", "G01", dt.datetime(2017, 6, 4, 8, 15, 30, 250000), "email", "de ", "fra", "  padded  ",
          -33.8688, 151.2093, 1e-05, 12.0, "   ", "line one\nline two", "actionable", None, dt.datetime(2020, 1, 1)],
-        ["T3", "G01", "2017-06-04T08:15:30.250000", "email", "de ", "fra", "  padded  ",
-         "-33.8688", "151.2093", "1e-05", "12", "   ", "line one\nline two", "actionable", "", "2020-01-01"],
+        ["T3", "G01", "2017-06-04T08:15:30.250", "email", "de ", "fra", "  padded  ",
+         "-33.8688", "151.2093", "0.00001", "12", "   ", "line one\nline two", "actionable", "", "2020-01-01"],
     ),
     (
         ["T4", "G03", "2019-03-05T09:00:00+02:00", "phone", 40, 250.0, "Lyon", None, None, -0.0, 1e20,
          "2014-2016", "", "forwarded", "x@example.org", "-"],
-        ["T4", "G03", "2019-03-05T09:00:00+02:00", "phone", "40", "250", "Lyon", "", "", "0", "100000000000000000000",
+        ["T4", "G03", "2019-03-05T09:00:00+02:00", "phone", "40", "250", "Lyon", "", "", "-0", "100000000000000000000",
          "2014-2016", "", "forwarded", "x@example.org", "-"],
     ),
 ]
@@ -270,3 +272,35 @@ def test_repeated_headers_are_refused_as_in_csv(tmp_path):
                 load_file(store, "tips", path, progress=False)
             outcomes[path.suffix] = str(refused.value).replace(path.name, "FILE")
     assert outcomes[".xlsx"] == outcomes[".csv"]
+
+
+def test_a_chart_sheet_before_the_first_worksheet_is_passed_over(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["tip_id", "object_id", "received_at"])
+    book.active.append(["T1", "G01", dt.datetime(2017, 6, 1, 9, 30)])
+    book.create_chartsheet("chart", 0)
+    path = tmp_path / "chart.xlsx"
+    book.save(path)
+    with Store(tmp_path / "chart.duckdb") as store:
+        found = read_into_store(store, path, "xlsx")
+        assert found.headers == ("tip_id", "object_id", "received_at")
+        assert store.rows("SELECT * FROM _raw") == [("T1", "G01", "2017-06-01T09:30:00")]
+
+
+def test_a_table_below_empty_rows_has_its_first_used_row_as_header(tmp_path):
+    """Rows above a sheet's table (left empty, as a title row deleted) are not records; the
+    table's first row is its header, as in a CSV file without them."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for cell, value in (("A3", "tip_id"), ("B3", "received_at"), ("A4", "T1"),
+                        ("B4", dt.date(2017, 6, 1)), ("A6", "T2"), ("B6", dt.time(8, 5))):
+        book.active[cell] = value
+    path = tmp_path / "below.xlsx"
+    book.save(path)
+    with Store(tmp_path / "below.duckdb") as store:
+        found = read_into_store(store, path, "xlsx")
+        assert found.headers == ("tip_id", "received_at")
+        assert store.rows("SELECT * FROM _raw ORDER BY rowid") == [("T1", "2017-06-01"), ("T2", "08:05:00")]

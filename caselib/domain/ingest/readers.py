@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -562,141 +561,103 @@ def _read_parquet(store: Store, path: Path, fmt: str, plan_for=None, pseudonymiz
 
 # -- Excel ----------------------------------------------------------------------------------
 
+# fastexcel (calamine, compiled) reads a sheet's cells straight into Arrow text: numbers
+# without a needless decimal point ("2", "1.25", "0.00001"), booleans as "true"/"false", and
+# a date or time cell as "YYYY-MM-DD HH:MM:SS[.fff]" (a time of day counted from 1899-12-31).
+# The reader's SQL turns that last shape into the ISO 8601 text a CSV export holds: a date at
+# midnight is the date alone (date columns want YYYY-MM-DD; a timestamp column reads a bare
+# date as midnight UTC), a time of day is the time alone, any other has its "T".
+_EXCEL_DATETIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?"
 
-def _cell_text(value: object) -> str | None:
-    """A cell as contract text: dates as ISO 8601, whole numbers without a decimal point."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    # Excel has no date type: a date cell comes back as a datetime at midnight, and date
-    # columns want YYYY-MM-DD (a timestamp column reads a bare date as midnight UTC).
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
-        return value.date().isoformat()
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
+
+def _excel_text(column: str) -> str:
+    """The SQL of one cell's contract text (an empty cell, or text of blanks Excel did not mark
+    to keep, is no value)."""
+    v = f"r.{column}"
+    return (
+        f"CASE WHEN {v} = '' THEN NULL\n"
+        f"  WHEN length({v}) BETWEEN 19 AND 29 AND regexp_full_match({v}, $excel_datetime) THEN\n"
+        f"    CASE WHEN ends_with({v}, ' 00:00:00') THEN left({v}, 10)\n"
+        f"         WHEN starts_with({v}, '1899-12-31 ') THEN substr({v}, 12)\n"
+        f"         ELSE replace({v}, ' ', 'T') END\n"
+        f"  ELSE {v} END AS {column}"
+    )
 
 
 def _read_xlsx(store: Store, path: Path, fmt: str, plan_for=None, pseudonymize: bool = False, hints=None) -> RawFile:
-    import python_calamine
+    """The first worksheet (chart sheets are passed over): its first used row is the header,
+    the rows under it the records (rows with no value, and rows of blanks only, are none: a
+    CSV export has no line for them); columns keep their place from column A. The cells come
+    into Arrow in compiled code (fastexcel), never one Python object per cell."""
+    import pyarrow as pa
 
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # a damaged workbook: calamine's zip and XML errors, all one-line
-        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
-    try:
-        headers, rows = _sheet_rows(path, book)
-        projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
-        # Columns the projection leaves out (contact columns, unless pseudonymised) are not
-        # even turned into text: they stay all-null in the Arrow table.
-        skip = set(plan.contact) if plan is not None and not pseudonymize else set()
-        table = _sheet_columns(headers, rows, skip)
-    except CaselibError:
-        raise
-    except Exception as error:  # damage inside a sheet shows only once its rows are read
-        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
-    finally:
-        book.close()
+    batch, offset = _first_sheet(path)
+    header_row = batch.slice(0, 1).to_pylist()[0] if batch.num_rows else {}
+    headers = [""] * offset + [value or "" for value in header_row.values()]
+    while headers and headers[-1] == "":
+        headers.pop()
+    if not headers:
+        raise FileLoadError(f"{path.name}: the first sheet is empty")
+    projection, plan = _projection(len(headers), plan_for(headers) if plan_for else None, pseudonymize)
+    # Columns the projection leaves out (contact columns, unless pseudonymised) never reach
+    # DuckDB: their Arrow arrays are replaced by nulls before it sees the table.
+    skip = set(plan.contact) if plan is not None and not pseudonymize else set()
+    rows = batch.num_rows - 1
+    arrays = []
+    for i in range(len(headers)):
+        at = i - offset
+        if i in skip or at < 0 or at >= batch.num_columns:
+            arrays.append(pa.nulls(rows, pa.string()))
+        else:
+            arrays.append(batch.column(at).slice(1).cast(pa.string()))
+    table = pa.table(arrays, names=[f"c{i}" for i in range(len(headers))])
+    del batch
+    cells = ",\n".join(_excel_text(f"c{i}") for i in range(len(headers)))
+    kept = " OR ".join(f"trim(c{i}) <> ''" for i in range(len(headers)))
     store.register("_xlsx_arrow", table)
     try:
-        store.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM _xlsx_arrow r", name="ingest/read_xlsx")
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {projection} FROM (\n"
+            f"SELECT {cells} FROM (SELECT * FROM _xlsx_arrow WHERE {kept}) r) r",
+            {"excel_datetime": _EXCEL_DATETIME},
+            name="ingest/read_xlsx",
+        )
     finally:
         store.unregister("_xlsx_arrow")
     return RawFile("xlsx", tuple(headers), plan=plan)
 
 
-def _sheet_rows(path: Path, book) -> tuple[list[str], Iterator[list]]:
-    """The first sheet's headers (row 1, trailing empty headers dropped) and an iterator over
-    its further rows of cell values, each starting at column A."""
+def _first_sheet(path: Path):
+    """The first worksheet's cells as one Arrow batch of text columns (row 0 the header) and
+    the number of empty columns before its first used one."""
+    import fastexcel
     import python_calamine
 
-    sheets = [m.name for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
-    if not sheets:
-        raise FileLoadError(f"{path.name}: the workbook has no sheet")
-    # calamine parses the whole sheet here (compiled code); rows come out one list at a time
-    # from row 1 on, but from the sheet's first used column: pad them back to column A.
-    sheet = book.get_sheet_by_name(sheets[0])
-    if sheet.height == 0 and sheet.width == 0:
-        raise FileLoadError(f"{path.name}: the first sheet is empty")
-    pad = [""] * sheet.start[1]
-    rows = sheet.iter_rows() if not pad else (pad + row for row in sheet.iter_rows())
-    header_row = next(rows, None)
-    if header_row is None:
-        raise FileLoadError(f"{path.name}: the first sheet is empty")
-    headers = [_cell_text(h) or "" for h in header_row]
-    while headers and headers[-1] == "":
-        headers.pop()
-    return headers, rows
-
-
-_XLSX_BATCH_ROWS = 65_536
-
-
-def _sheet_columns(headers: list[str], rows: Iterator[list], skip: set[int]):
-    """An Arrow table ``c0…`` of the rows' cell text (rows with no value skipped), built a batch
-    of rows at a time, so that at most one batch is ever held as Python objects. Columns in
-    ``skip`` stay null."""
-    import gc
-
-    import pyarrow as pa
-
-    width = len(headers)
-    schema = pa.schema([(f"c{i}", pa.string()) for i in range(width)])
-    batches = []
-    # The rows are millions of small objects, none in a cycle: the cyclic collector would
-    # only rescan them (it took half the time of this loop), so it pauses while they live.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _add_batches(batches, schema, rows, skip)
-    finally:
-        if collecting:
-            gc.enable()
-    return pa.Table.from_batches(batches, schema=schema)
-
-
-def _add_batches(batches: list, schema, rows: Iterator[list], skip: set[int]) -> None:
-    import pyarrow as pa
-
-    width = len(schema)
-    while True:
-        chunk = []
-        for row in rows:
-            if len(row) != width:
-                row = row[:width] if len(row) > width else row + [""] * (width - len(row))
-            # Excel keeps formatted but empty rows; they are not records. Only text can be
-            # blank: any number, date or boolean is a value.
-            for value in row:
-                if type(value) is not str or value.strip():
-                    break
-            else:
-                continue
-            chunk.append(row)
-            if len(chunk) == _XLSX_BATCH_ROWS:
-                break
-        if not chunk:  # no more rows (and none ever with no headers: no columns, no records)
-            break
-        columns = list(zip(*chunk, strict=True))
-        arrays = [
-            pa.nulls(len(chunk), pa.string()) if i in skip else _text_array(column)
-            for i, column in enumerate(columns)
-        ]
-        del chunk, columns
-        batches.append(pa.record_batch(arrays, schema=schema))
+    try:  # the sheet kinds are in the workbook's index: no sheet is parsed for them
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            sheets = [m.name for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        finally:
+            book.close()
+        if not sheets:
+            raise FileLoadError(f"{path.name}: the workbook has no sheet")
+        sheet = fastexcel.read_excel(str(path)).load_sheet(sheets[0], header_row=None, dtypes="string")
+        if sheet.width == 0 or sheet.height == 0:
+            raise FileLoadError(f"{path.name}: the first sheet is empty")
+        offset = min(column.absolute_index for column in sheet.available_columns())
+        return sheet.to_arrow(), offset
+    except CaselibError:
+        raise
+    except Exception as error:  # a damaged workbook: calamine's zip and XML errors, all one line
+        raise FileLoadError(f"{path.name} cannot be read as an Excel workbook: {_first_line(error)}") from None
 
 
 def _text_array(column: tuple):
-    """One column of cells as an Arrow text array, empty cells null (as in a CSV file)."""
+    """One column of fields as an Arrow text array, empty fields null (as DuckDB reads a CSV file)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:  # a column of text cells only converts in compiled code
-        array = pa.array(column, pa.string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        array = pa.array([v if type(v) is str else _cell_text(v) for v in column], pa.string())
+    array = pa.array(column, pa.string())
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
