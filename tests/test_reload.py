@@ -76,8 +76,14 @@ def test_an_unchanged_file_loaded_again_repeats_the_outcome_of_a_full_load(messy
         "WHERE batch_id = $b", {"b": again.batch_id},
     )
     assert recorded == [(again.rows_read, 0, 0, again.unchanged, again.rejected, "true")]
-    # and a third load repeats it again
-    assert load_file(store, "tips", messy.tips_path, progress=False).repeated
+    # the summary points to where the rejected rows are: under the load that read them
+    assert f"caselib rejected --batch {first.batch_id}" in again.summary()
+    assert store.scalar(
+        "SELECT count(*) FROM rejected_rows WHERE batch_id = $b", {"b": first.batch_id}
+    ) == first.rejected
+    # and a third load repeats it again, pointing to the same rows
+    third = load_file(store, "tips", messy.tips_path, progress=False)
+    assert third.repeated and f"caselib rejected --batch {first.batch_id}" in third.summary()
     store.close()
     full_store.close()
 

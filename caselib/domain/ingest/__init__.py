@@ -93,6 +93,9 @@ class LoadResult:
     repeated: bool = False
     # The earliest time of a row rejected as after the time of loading (ISO text), if any.
     future_from: str | None = None
+    # The batch the rejected rows are quarantined under: this one, or for a repeated outcome
+    # the load that read them (None: this batch).
+    rejects_batch: int | None = None
 
     @property
     def reconciles(self) -> bool:
@@ -110,6 +113,7 @@ class LoadResult:
             "rules": self.rules,
             "repeated": self.repeated,
             "future_from": self.future_from,
+            "rejects_batch": self.rejects_batch or self.batch_id,
         }
 
     def summary(self) -> str:
@@ -149,7 +153,7 @@ class LoadResult:
             more = len(self.ignored_columns) - _NAMES_SHOWN
             lines.append(f"  columns not in the contract, ignored: {shown}" + (f" and {more:,} more" if more > 0 else ""))
         if self.rejected:
-            lines.append(f"  see the rejected rows with: caselib rejected --batch {self.batch_id}")
+            lines.append(f"  see the rejected rows with: caselib rejected --batch {self.rejects_batch or self.batch_id}")
         return "\n".join(lines)
 
 
@@ -286,6 +290,7 @@ def _repeat_outcome(store, spec, path, fmt, sha256, mapping, pseudonymize, origi
         rules=details["rules"],
         repeated=True,
         future_from=details.get("future_from"),
+        rejects_batch=details.get("rejects_batch") or previous,
     )
     with store.transaction():
         result.batch_id = int(_scalar(store, sql.batch_number()))
