@@ -964,7 +964,8 @@ def history(spec: Kind, *, batch: int, now: dt.datetime) -> Statement | None:
     params = {"batch": batch, "now": now}
     if spec.name == "tips":
         return Statement(
-            "INSERT INTO tip_triage_history\n"
+            "INSERT INTO tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, new_triage_status,\n"
+            "                                old_forwarded_to, new_forwarded_to)\n"
             "SELECT t.tip_id, $batch, $now, t.triage_status, n.triage_status, t.forwarded_to, n.forwarded_to\n"
             "FROM _norm n\n"
             "JOIN _cmp c USING (_rec)\n"

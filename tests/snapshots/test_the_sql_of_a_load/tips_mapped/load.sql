@@ -452,7 +452,8 @@ WHERE n._reason IS NULL
   AND n._rec NOT IN (SELECT _rec FROM _cmp);
 
 -- history of updates (parameters: $batch, $now)
-INSERT INTO tip_triage_history
+INSERT INTO tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, new_triage_status,
+                                old_forwarded_to, new_forwarded_to)
 SELECT t.tip_id, $batch, $now, t.triage_status, n.triage_status, t.forwarded_to, n.forwarded_to
 FROM _norm n
 JOIN _cmp c USING (_rec)
