@@ -305,6 +305,67 @@ def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
     click.echo(f"Reopened {_shown(object_id)}; audit record {record.seq} by {_shown(record.actor)}")
 
 
+@cli.command()
+@click.argument("tip_ids", nargs=-1)
+@click.option("--status", required=True, type=click.Choice(
+    ["new", "under_review", "actionable", "not_actionable", "duplicate", "off_topic", "forwarded"]))
+@click.option("--forwarded-to", help="With --status forwarded: the country the tips went to (e.g. PRT).")
+@click.option("--reason", required=True, help="Why (kept in the triage history and the audit).")
+@click.option("--by", help="Who decides (default: the login name).")
+@click.option("--filter", "filter_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A saved filter (TOML of filter fields: objects, triage, wave, ...): the tips it chooses.")
+@click.pass_context
+def triage(ctx, tip_ids, status: str, forwarded_to: str | None, reason: str, by: str | None,
+           filter_file: Path | None) -> None:
+    """Triage TIP_IDS (and/or the tips a saved filter chooses): a status, with who and why,
+    in the triage history and the audit. Re-exports of the intake system never overwrite it."""
+    from caselib.domain import triage as decisions
+
+    with _store(ctx) as store:
+        chosen = list(tip_ids)
+        if filter_file is not None:
+            chosen += decisions.filtered_tips(store, decisions.read_filter(filter_file))
+        done = decisions.decide(store, chosen, status=status, forwarded_to=forwarded_to, reason=reason, by=by)
+    click.echo(_shown(done.summary()))
+
+
+@cli.command("triage-history")
+@click.option("--tip", "tips", multiple=True, help="Only this tip (repeatable).")
+@click.option("--disagreements", is_flag=True, help="Only re-exports that disagreed with an analyst's decision.")
+@click.option("--analyst", is_flag=True, help="Only analysts' decisions.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows (newest first).")
+@click.pass_context
+def triage_history(ctx, tips, disagreements: bool, analyst: bool, fmt: str, limit: int | None) -> None:
+    """The triage history, newest first: loads' changes, analysts' decisions, disagreements."""
+    import pandas as pd
+
+    from caselib.store.triage import triage_history as history
+
+    if disagreements and analyst:
+        raise CaselibError("--disagreements and --analyst exclude each other")
+    source = "intake_disagrees" if disagreements else "analyst" if analyst else None
+    with _store(ctx, read_only=True) as store:
+        rows = history(store, tip_ids=list(tips) or None, source=source, limit=limit)
+    frame = pd.DataFrame(rows, columns=["tip_id", "changed_at", "source", "old_triage_status", "new_triage_status",
+                                        "old_forwarded_to", "new_forwarded_to", "decided_by", "reason", "batch_id", "audit_seq"])
+    if fmt == "csv":
+        click.echo(_shown_csv(safe_csv(frame)), nl=False)
+    elif fmt == "json":
+        click.echo(_shown_json(frame.to_json(orient="records", indent=2, force_ascii=False, date_format="iso")))
+    elif frame.empty:
+        click.echo("No triage changes.")
+    else:
+        for row in rows:
+            who = f"{row['decided_by']}: {row['reason']}" if row["source"] == "analyst" else f"batch {row['batch_id']}"
+            click.echo(_shown(
+                f"{row['changed_at']:%Y-%m-%d %H:%M} {row['tip_id']} {row['old_triage_status']} -> "
+                f"{row['new_triage_status']}" + (f" ({row['new_forwarded_to']})" if row["new_forwarded_to"] else "")
+                + f"  [{row['source']}] {who}"
+            ))
+        click.echo(f"{len(rows)} changes")
+
+
 @cli.group()
 def audit() -> None:
     """The tamper-evident audit of decisions and triage changes."""

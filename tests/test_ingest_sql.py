@@ -343,6 +343,8 @@ def statements_of_a_load(scenario: Scenario, mapping: Mapping) -> list[tuple[str
         steps.append(("updates", sql.updates(spec, batch=batch)))
     for statement in sql.fingerprints(spec):
         steps.append(("the fingerprints of the rows written", statement))
+    if sql.disagreements(spec, batch=batch, now=NOW) is not None:
+        steps.append(("re-deliveries disagreeing with an analyst", sql.disagreements(spec, batch=batch, now=NOW)))
     for column in sql.country_columns(spec):
         steps.append((f"unrecognised {column.name}: examples", sql.unrecognised_examples(column)))
         steps.append((f"unrecognised {column.name}: how many", sql.unrecognised_count(column)))

@@ -386,10 +386,30 @@ def _verify(store: Store) -> VerifyResult:
                     f"the triage history of load batch {record.batch_id} no longer matches audit record {record.seq}: edited or removed",
                     record.seq,
                 )
+        if record.action == "triage":
+            from caselib.store.triage import decision_digest
+
+            try:
+                digest = decision_digest(store, record.seq)
+            except QueryError as error:
+                raise _Unreadable("tip_triage_history", error.reason) from None
+            if digest != (stored.get("tips"), stored.get("digest")):
+                return VerifyResult(
+                    False, len(rows), prev,
+                    f"the triage decision of audit record {record.seq} no longer matches the triage history: edited or removed",
+                    record.seq,
+                )
         prev = record.hash
+    orphans = _read(
+        store, "tip_triage_history",
+        "SELECT min(tip_id) FROM tip_triage_history WHERE source = 'analyst' AND (audit_seq IS NULL OR audit_seq NOT IN "
+        "(SELECT seq FROM audit_log WHERE action = 'triage'))",
+    )
+    if orphans and orphans[0][0] is not None:
+        return VerifyResult(False, len(rows), prev, f"a triage decision on tip {orphans[0][0]} has no audit record: added or its record removed", None)
     unaudited = _read(
         store, "tip_triage_history",
-        "SELECT DISTINCT batch_id FROM tip_triage_history WHERE batch_id NOT IN "
+        "SELECT DISTINCT batch_id FROM tip_triage_history WHERE batch_id IS NOT NULL AND batch_id NOT IN "
         "(SELECT batch_id FROM audit_log WHERE action = 'triage_changes') ORDER BY 1",
     )
     if unaudited:

@@ -96,6 +96,9 @@ class LoadResult:
     # The batch the rejected rows are quarantined under: this one, or for a repeated outcome
     # the load that read them (None: this batch).
     rejects_batch: int | None = None
+    # Re-delivered tips whose triage an analyst decided and the file would change: counted
+    # unchanged (the analyst's decision stands), kept in the history as the intake disagreeing.
+    disagreements: int = 0
 
     @property
     def reconciles(self) -> bool:
@@ -114,6 +117,7 @@ class LoadResult:
             "repeated": self.repeated,
             "future_from": self.future_from,
             "rejects_batch": self.rejects_batch or self.batch_id,
+            "disagreements": self.disagreements,
         }
 
     def summary(self) -> str:
@@ -134,6 +138,12 @@ class LoadResult:
             lines.append(f"  the same file was loaded before, as batch {self.previous_batch}"
                          + ("; nothing has changed since, so its outcome holds and the rows were not compared again"
                             if self.repeated else ""))
+        if self.disagreements:
+            lines.append(
+                f"  {self.disagreements} tip{'s' if self.disagreements != 1 else ''} the file would re-triage "
+                "against an analyst's decision: the decision stands (counted unchanged; the file's "
+                "values are kept in the triage history: caselib triage-history --disagreements)"
+            )
         if self.duplicates_in_file:
             lines.append(f"  {self.duplicates_in_file} exact duplicate rows within the file (counted unchanged)")
         for column, info in self.unrecognised_countries.items():
@@ -241,7 +251,7 @@ def load_file(
                 if not result.reconciles:  # a bug, never user error: refuse to commit
                     raise RuntimeError(f"load does not reconcile: {result}")
                 _record_batch(store, spec, path, fmt, sha256, mapping, origin, now, loaded_by, result)
-                if spec.name == "tips" and result.updated:
+                if spec.name == "tips" and (result.updated or result.disagreements):
                     record_triage_changes(store, result.batch_id, loaded_by)
                 for statement in sql.drop_temporary():
                     _execute(store, statement)
@@ -291,6 +301,7 @@ def _repeat_outcome(store, spec, path, fmt, sha256, mapping, pseudonymize, origi
         repeated=True,
         future_from=details.get("future_from"),
         rejects_batch=details.get("rejects_batch") or previous,
+        disagreements=details.get("disagreements", 0),
     )
     with store.transaction():
         result.batch_id = int(_scalar(store, sql.batch_number()))
@@ -407,7 +418,8 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
         rows_read=_scalar(store, sql.raw_records()) + counts.get("reader", 0) + counts.get("same", 0),
         inserted=counts.get("insert", 0),
         updated=counts.get("update", 0),
-        unchanged=counts.get("unchanged", 0) + counts.get("dup_same", 0) + counts.get("same", 0),
+        unchanged=counts.get("unchanged", 0) + counts.get("dup_same", 0) + counts.get("same", 0)
+        + counts.get("disagree", 0),
         rejected=rejected,
         ignored_columns=plan.ignored,
         contact_columns=[raw.headers[i] for i in plan.contact],
@@ -417,6 +429,7 @@ def _load(store, spec, raw, plan, mapping, pseudonymize, now, sha256, bar) -> Lo
         previous_batch=previous,
         skipped=skipped,
         future_from=future,
+        disagreements=counts.get("disagree", 0),
     )
 
 
@@ -507,6 +520,7 @@ def _write_changes(store: Store, spec: Kind, now: dt.datetime, batch: int) -> No
         _execute(store, updates)
     for statement in sql.fingerprints(spec):
         _execute(store, statement)
+    _execute(store, sql.disagreements(spec, batch=batch, now=now))
 
 
 def _unrecognised_countries(store: Store, spec: Kind) -> dict[str, dict]:

@@ -37,6 +37,8 @@ from caselib.store import quote_ident
 
 __all__ = [
     "FINGERPRINTED",
+    "ANALYST_HELD",
+    "disagreements",
     "can_match",
     "delete_same",
     "raw_first",
@@ -129,6 +131,10 @@ FINGERPRINTED = {"tips": "tip_fingerprints"}
 # A row's fingerprint: a hash of the loader's rules (the one-row table _fingerprint_rules:
 # the rules digest and the mapping) and of the row's contract columns as _raw has them.
 _FINGERPRINT_RULES = "(SELECT v FROM _fingerprint_rules)"
+# The records an analyst has decided on in the workbench (a query of their keys): a
+# re-delivery that would change what an analyst decided is a disagreement ('disagree' in
+# ``_cmp``), kept in the history and counted, never applied (issue 14).
+ANALYST_HELD = {"tips": "SELECT tip_id FROM tip_triage_history WHERE source = 'analyst'"}
 # Names under which the loader registers rows it computed in Python (Arrow tables).
 VALUE_ROWS = "_value_rows"
 COUNTRY_ROWS = "_country_rows"
@@ -797,13 +803,15 @@ def compare(spec: Kind) -> Statement:
     changed = [
         f"CASE WHEN {_col('n', c)} IS DISTINCT FROM {_col('t', c)} THEN {literal(c)} END" for c in fixed
     ]
+    held = ANALYST_HELD.get(spec.name)
     return Statement(
         "CREATE OR REPLACE TEMP TABLE _cmp AS\n"
         "SELECT\n"
         "    _rec,\n"
         "    CASE\n"
         "        WHEN same_fixed AND same_updatable THEN 'unchanged'\n"
-        "        WHEN same_fixed THEN 'update'\n"
+        + ("        WHEN same_fixed AND held THEN 'disagree'\n" if held else "")
+        + "        WHEN same_fixed THEN 'update'\n"
         "        ELSE 'conflict'\n"
         "    END AS action,\n"
         "    changed\n"
@@ -812,7 +820,8 @@ def compare(spec: Kind) -> Statement:
         "        n._rec,\n"
         f"        {same(fixed)} AS same_fixed,\n"
         f"        {same(updatable)} AS same_updatable,\n"
-        f"        concat_ws(', ',\n{_lines(changed, 3)}\n        ) AS changed\n"
+        + (f"        {_col('t', spec.key)} IN ({held}) AS held,\n" if held else "")
+        + f"        concat_ws(', ',\n{_lines(changed, 3)}\n        ) AS changed\n"
         "    FROM _norm n\n"
         f"    JOIN {quote_ident(spec.name)} t ON {_col('t', spec.key)} = {_col('n', spec.key)}\n"
         "    WHERE n._reason IS NULL AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
@@ -952,6 +961,36 @@ def inserts(spec: Kind, *, batch: int) -> Statement:
         "  AND n._rec NOT IN (SELECT _rec FROM _dups)\n"
         "  AND n._rec NOT IN (SELECT _rec FROM _cmp)",
         {"batch": batch},
+    )
+
+
+@_step
+def disagreements(spec: Kind, *, batch: int, now: dt.datetime) -> Statement | None:
+    """Keep in the triage history each re-delivered tip whose triage an analyst decided and the
+    file would change (``disagree`` in ``_cmp``), as source ``intake_disagrees``: the stored
+    values (the analyst's) and the file's, not applied. A disagreement already kept since the
+    analyst's last decision, with the same values from the file, is not kept again (a file
+    loaded again adds nothing). None for a kind no analyst decides on."""
+    if spec.name not in ANALYST_HELD:
+        return None
+    return Statement(
+        "INSERT INTO tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, new_triage_status,\n"
+        "                                old_forwarded_to, new_forwarded_to, source)\n"
+        "SELECT t.tip_id, $batch, $now, t.triage_status, n.triage_status, t.forwarded_to, n.forwarded_to,\n"
+        "       'intake_disagrees'\n"
+        "FROM _norm n\n"
+        "JOIN _cmp c USING (_rec)\n"
+        "JOIN tips t ON t.tip_id = n.tip_id\n"
+        "WHERE c.action = 'disagree'\n"
+        "  AND NOT EXISTS (\n"
+        "      SELECT 1 FROM tip_triage_history h\n"
+        "      WHERE h.tip_id = t.tip_id AND h.source = 'intake_disagrees'\n"
+        "        AND h.new_triage_status = n.triage_status\n"
+        "        AND h.new_forwarded_to IS NOT DISTINCT FROM n.forwarded_to\n"
+        "        AND h.changed_at >= (SELECT max(a.changed_at) FROM tip_triage_history a\n"
+        "                             WHERE a.tip_id = t.tip_id AND a.source = 'analyst')\n"
+        "  )",
+        {"batch": batch, "now": now},
     )
 
 

@@ -6,7 +6,7 @@ WITH activity AS (
     SELECT object_id,
            count(*) FILTER (WHERE is_untriaged(triage_status)) AS untriaged_tips,
            max(received_at)::DATE AS last_tip_on
-    FROM tips
+    FROM tips_as_of($as_of)
     WHERE received_by(received_at, $as_of)
       AND ($objects::VARCHAR[] IS NULL OR list_contains($objects::VARCHAR[], object_id))
     GROUP BY object_id

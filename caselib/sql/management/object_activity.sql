@@ -6,5 +6,5 @@ SELECT o.object_id,
        count(t.tip_id) AS tips_total,
        min(t.received_at) FILTER (WHERE is_untriaged(t.triage_status)) AS oldest_untriaged_at
 FROM objects AS o
-LEFT JOIN tips AS t ON t.object_id = o.object_id AND received_by(t.received_at, $as_of)
+LEFT JOIN tips_as_of($as_of) AS t ON t.object_id = o.object_id AND received_by(t.received_at, $as_of)
 GROUP BY o.object_id, o.first_published

@@ -138,6 +138,22 @@ CREATE OR REPLACE TEMP MACRO object_states(days) AS TABLE
 CREATE OR REPLACE TEMP MACRO objects_as_of(day) AS TABLE
     SELECT * EXCLUDE (as_of) FROM object_states([day::DATE]);
 
+-- The tips as they stood at the end of `day`: a triage decision an analyst recorded in the
+-- workbench after the day is undone (the tip stands as it was before the first such
+-- decision; changes that loads brought are not undone). The rules below read tips through it.
+CREATE OR REPLACE TEMP MACRO tips_as_of(day) AS TABLE
+    SELECT t.* REPLACE (
+               CASE WHEN u.tip_id IS NULL THEN t.triage_status ELSE u.before.status END AS triage_status,
+               CASE WHEN u.tip_id IS NULL THEN t.forwarded_to ELSE u.before.forwarded_to END AS forwarded_to)
+    FROM tips AS t
+    LEFT JOIN (
+        SELECT tip_id,
+               arg_min(struct_pack(status := old_triage_status, forwarded_to := old_forwarded_to), changed_at) AS before
+        FROM tip_triage_history
+        WHERE source = 'analyst' AND changed_at >= day::DATE + INTERVAL 1 DAY
+        GROUP BY tip_id
+    ) AS u ON u.tip_id = t.tip_id;
+
 -- Per object and suggested country, as of `day`, among the countable tips: tips, the
 -- distinct recognised reporter countries behind them, the object's countable tips (|C|) and
 -- suggested countries (k), and the rank (1 = the leading country c*: the most tips, a tie
@@ -150,7 +166,7 @@ CREATE OR REPLACE TEMP MACRO suggested_origins(day, object_ids) AS TABLE
            sum(count(*)) OVER (PARTITION BY object_id) AS countable_tips,
            count(*) OVER (PARTITION BY object_id) AS suggested_countries,
            row_number() OVER (PARTITION BY object_id ORDER BY count(*) DESC, suggested_country) AS rank
-    FROM tips
+    FROM tips_as_of(day)
     WHERE received_by(received_at, day)
       AND is_countable(triage_status, suggested_country)
       AND (object_ids IS NULL OR list_contains(object_ids, object_id))

@@ -248,6 +248,7 @@ SELECT
     _rec,
     CASE
         WHEN same_fixed AND same_updatable THEN 'unchanged'
+        WHEN same_fixed AND held THEN 'disagree'
         WHEN same_fixed THEN 'update'
         ELSE 'conflict'
     END AS action,
@@ -278,6 +279,7 @@ FROM (
             AND n."forwarded_to" IS NOT DISTINCT FROM t."forwarded_to"
             AND n."forwarded_to_raw" IS NOT DISTINCT FROM t."forwarded_to_raw"
         ) AS same_updatable,
+        t."tip_id" IN (SELECT tip_id FROM tip_triage_history WHERE source = 'analyst') AS held,
         concat_ws(', ',
             CASE WHEN n."tip_id" IS DISTINCT FROM t."tip_id" THEN 'tip_id' END,
             CASE WHEN n."object_id" IS DISTINCT FROM t."object_id" THEN 'object_id' END,
@@ -461,6 +463,24 @@ FROM _norm n
 WHERE n._reason IS NULL
   AND n._rec NOT IN (SELECT _rec FROM _dups)
   AND (n._rec NOT IN (SELECT _rec FROM _cmp) OR n._rec IN (SELECT _rec FROM _cmp WHERE action IN ('update', 'unchanged')));
+
+-- re-deliveries disagreeing with an analyst (parameters: $batch, $now)
+INSERT INTO tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, new_triage_status,
+                                old_forwarded_to, new_forwarded_to, source)
+SELECT t.tip_id, $batch, $now, t.triage_status, n.triage_status, t.forwarded_to, n.forwarded_to,
+       'intake_disagrees'
+FROM _norm n
+JOIN _cmp c USING (_rec)
+JOIN tips t ON t.tip_id = n.tip_id
+WHERE c.action = 'disagree'
+  AND NOT EXISTS (
+      SELECT 1 FROM tip_triage_history h
+      WHERE h.tip_id = t.tip_id AND h.source = 'intake_disagrees'
+        AND h.new_triage_status = n.triage_status
+        AND h.new_forwarded_to IS NOT DISTINCT FROM n.forwarded_to
+        AND h.changed_at >= (SELECT max(a.changed_at) FROM tip_triage_history a
+                             WHERE a.tip_id = t.tip_id AND a.source = 'analyst')
+  );
 
 -- unrecognised reporter_country: examples
 SELECT v, count(*) AS n

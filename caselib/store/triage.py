@@ -1,0 +1,117 @@
+"""The state of analysts' triage decisions: every read and write of it, in one place.
+
+A decision on tips is rows of ``tip_triage_history`` with source ``analyst`` (who, when,
+why, the audit record that chains it), the tips' new values in ``tips``, and their
+fingerprints dropped (so the intake system's next re-export of them is compared, and a
+disagreement found). The domain (:mod:`caselib.domain.triage`) decides what to write; this
+module is the only code that knows the tables, so a shared server database can hold the
+same state later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from caselib.store import Store
+
+__all__ = [
+    "DECISION_COLUMNS",
+    "apply_decision",
+    "decision_digest",
+    "next_audit_seq",
+    "tip_states",
+    "triage_history",
+]
+
+# What a decision writes per tip (the Arrow table handed to apply_decision).
+DECISION_COLUMNS = ("tip_id", "old_triage_status", "new_triage_status", "old_forwarded_to", "new_forwarded_to")
+_IDS = "_triage_ids"
+_DECIDED = "_triage_decided"
+
+
+def tip_states(store: Store, tip_ids) -> list[tuple]:
+    """(tip_id, object_id, triage_status, forwarded_to) of the stored tips among ``tip_ids``
+    (any iterable of ids), in id order."""
+    import pyarrow as pa
+
+    store.register(_IDS, pa.table({"tip_id": pa.array(sorted(set(tip_ids)), pa.string())}))
+    try:
+        return store.rows(
+            f"SELECT t.tip_id, t.object_id, t.triage_status, t.forwarded_to FROM tips t "
+            f"JOIN {_IDS} USING (tip_id) ORDER BY t.tip_id",
+            name="triage/tip_states",
+        )
+    finally:
+        store.unregister(_IDS)
+
+
+def next_audit_seq(store: Store) -> int:
+    """The sequence number the next audit record gets (inside the writing transaction)."""
+    return int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM audit_log", name="triage/next_seq"))
+
+
+def apply_decision(store: Store, rows, *, decided_at: dt.datetime, decided_by: str, reason: str, audit_seq: int) -> None:
+    """Write one decision: ``rows`` (an Arrow table of :data:`DECISION_COLUMNS`) into the
+    history, the new values into ``tips``, and the tips' fingerprints dropped. Call inside a
+    transaction, with the audit record's ``audit_seq``."""
+    store.register(_DECIDED, rows)
+    try:
+        params = {"at": decided_at, "by": decided_by, "reason": reason, "seq": audit_seq}
+        store.execute(
+            "INSERT INTO tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, new_triage_status,\n"
+            "    old_forwarded_to, new_forwarded_to, source, decided_by, reason, audit_seq)\n"
+            f"SELECT tip_id, NULL, $at, old_triage_status, new_triage_status, old_forwarded_to, new_forwarded_to,\n"
+            f"    'analyst', $by, $reason, $seq FROM {_DECIDED}",
+            params, name="triage/history",
+        )
+        store.execute(
+            f"UPDATE tips SET triage_status = d.new_triage_status, forwarded_to = d.new_forwarded_to,\n"
+            f"    forwarded_to_raw = NULL\n"
+            f"FROM {_DECIDED} d WHERE tips.tip_id = d.tip_id",
+            name="triage/update",
+        )
+        store.execute(
+            f"DELETE FROM tip_fingerprints WHERE tip_id IN (SELECT tip_id FROM {_DECIDED})",
+            name="triage/fingerprints",
+        )
+    finally:
+        store.unregister(_DECIDED)
+
+
+def decision_digest(store: Store, audit_seq: int) -> tuple[int, str]:
+    """(rows, SHA-256) of the history rows of the decision chained as ``audit_seq``, in a
+    fixed order: what its audit record holds, so an edited or removed row is detected."""
+    count, digest = store.rows(
+        "SELECT count(*), coalesce(sha256(string_agg(\n"
+        "    concat_ws(chr(31), tip_id, strftime(changed_at, '%Y-%m-%dT%H:%M:%S.%f'), old_triage_status,\n"
+        "              new_triage_status, coalesce(old_forwarded_to, ''), coalesce(new_forwarded_to, ''),\n"
+        "              decided_by, reason),\n"
+        "    chr(30) ORDER BY tip_id)), '')\n"
+        "FROM tip_triage_history WHERE source = 'analyst' AND audit_seq = $seq",
+        {"seq": audit_seq}, name="triage/digest",
+    )[0]
+    return int(count), digest
+
+
+def triage_history(store: Store, *, tip_ids=None, source: str | None = None, limit: int | None = None) -> list[dict]:
+    """The triage history, newest first: every change a load or an analyst made, and the
+    re-deliveries that disagreed with an analyst. Optionally only some tips, or one source
+    (``load``, ``analyst``, ``intake_disagrees``)."""
+    conditions, params = [], {}
+    if tip_ids is not None:
+        conditions.append("list_contains($ids, tip_id)")
+        params["ids"] = sorted(set(tip_ids))
+    if source is not None:
+        conditions.append("source = $source")
+        params["source"] = source
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows = store.rows(
+        "SELECT tip_id, changed_at, source, old_triage_status, new_triage_status, old_forwarded_to,\n"
+        "       new_forwarded_to, decided_by, reason, batch_id, audit_seq\n"
+        f"FROM tip_triage_history {where}\n"
+        "ORDER BY changed_at DESC, tip_id" + (f" LIMIT {int(limit)}" if limit else ""),
+        params, name="triage/history_rows",
+    )
+    names = ("tip_id", "changed_at", "source", "old_triage_status", "new_triage_status", "old_forwarded_to",
+             "new_forwarded_to", "decided_by", "reason", "batch_id", "audit_seq")
+    return [dict(zip(names, row, strict=True)) for row in rows]
