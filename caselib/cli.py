@@ -329,6 +329,31 @@ def triage(ctx, tip_ids, status: str, forwarded_to: str | None, reason: str, by:
     click.echo(_shown(done.summary()))
 
 
+@cli.command()
+@click.option("--country", required=True, help="The country whose police receive the package (e.g. PRT, Portugal).")
+@click.option("--object", "object_id", help="Only the tips of this object.")
+@click.option("--source", type=click.Choice(["A", "B", "C", "X"]), default="X", show_default=True,
+              help="Source grading (X: cannot be judged, an anonymous tipster).")
+@click.option("--information", type=click.Choice(["1", "2", "3", "4"]), default="4", show_default=True,
+              help="Information grading (4: cannot be judged).")
+@click.option("--handling", type=click.Choice(["H0", "H1", "H2", "H3"]), default="H0", show_default=True,
+              help="Handling code.")
+@click.option("--by", help="Who forwards (default: the login name).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.zip")
+@click.pass_context
+def forward(ctx, country: str, object_id: str | None, source: str, information: str, handling: str,
+            by: str | None, output: Path) -> None:
+    """Write a forwarding package for one country's police (the actionable tips suggesting it,
+    not yet forwarded to it) and mark those tips forwarded."""
+    from caselib.domain.forwarding import codes as grading
+    from caselib.presentation.forwarding import write_package
+
+    chosen = grading(source, information, handling)
+    with _store(ctx) as store:
+        package = write_package(store, country, output, object_id=object_id, codes=chosen, by=by)
+    click.echo(_shown(package.summary()))
+
+
 @cli.command("triage-history")
 @click.option("--tip", "tips", multiple=True, help="Only this tip (repeatable).")
 @click.option("--disagreements", is_flag=True, help="Only re-exports that disagreed with an analyst's decision.")

@@ -386,7 +386,7 @@ def _verify(store: Store) -> VerifyResult:
                     f"the triage history of load batch {record.batch_id} no longer matches audit record {record.seq}: edited or removed",
                     record.seq,
                 )
-        if record.action == "triage":
+        if record.action in ("triage", "forward"):
             from caselib.store.triage import decision_digest
 
             try:
@@ -403,7 +403,7 @@ def _verify(store: Store) -> VerifyResult:
     orphans = _read(
         store, "tip_triage_history",
         "SELECT min(tip_id) FROM tip_triage_history WHERE source = 'analyst' AND (audit_seq IS NULL OR audit_seq NOT IN "
-        "(SELECT seq FROM audit_log WHERE action = 'triage'))",
+        "(SELECT seq FROM audit_log WHERE action IN ('triage', 'forward')))",
     )
     if orphans and orphans[0][0] is not None:
         return VerifyResult(False, len(rows), prev, f"a triage decision on tip {orphans[0][0]} has no audit record: added or its record removed", None)

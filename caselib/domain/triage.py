@@ -84,6 +84,9 @@ def decide(
     reason: str,
     by: str | None = None,
     forwarded_to: str | None = None,
+    _action: str = "triage",
+    _details: dict | None = None,
+    _before_commit=None,
 ) -> TriageDecision:
     """Give the tips ``tip_ids`` the triage ``status`` (``forwarded`` with the country
     ``forwarded_to``, any spelling the loader recognises), for ``reason``, decided ``by``
@@ -91,7 +94,11 @@ def decide(
     audit record holding a digest of those rows. Tips that already stand so are left alone.
 
     Refused, with one line and nothing written: an unknown status, a reason or name that is
-    not visible text, no tips, and ids of no stored tip (named)."""
+    not visible text, no tips, and ids of no stored tip (named).
+
+    (Forwarding, :mod:`caselib.domain.forwarding`, records its package through the private
+    arguments: the audit action ``forward``, details for the audit payload, and a callback run
+    with the audit record's number before the transaction commits.)"""
     target = _target(status, forwarded_to)
     reason = audit.visible_text(reason, "a reason", purpose="to triage tips", line_breaks=True)
     actor = audit._actor(by)
@@ -121,13 +128,15 @@ def decide(
         count, digest = state.decision_digest(store, seq)
         objects = sorted({r[1] for r in changes})
         record = audit.append(
-            store, action="triage", actor=actor,
+            store, action=_action, actor=actor,
             object_id=objects[0] if len(objects) == 1 else None,
             payload={"status": status, "forwarded_to": target, "reason": reason, "tips": count,
-                     "objects": objects, "digest": digest},
+                     "objects": objects, "digest": digest, **(_details or {})},
         )
         if record.seq != seq:  # the chain moved under us: nothing is written
             raise CaselibError("the audit chain changed during the decision; try again")
+        if _before_commit is not None:  # e.g. a forwarding package put in place; raising undoes all
+            _before_commit(seq)
     return TriageDecision(status, target, len(changes), len(found) - len(changes), seq, actor, decided_at)
 
 

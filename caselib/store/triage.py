@@ -115,3 +115,55 @@ def triage_history(store: Store, *, tip_ids=None, source: str | None = None, lim
     names = ("tip_id", "changed_at", "source", "old_triage_status", "new_triage_status", "old_forwarded_to",
              "new_forwarded_to", "decided_by", "reason", "batch_id", "audit_seq")
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+_PACKAGE_TIP_COLUMNS = ("tip_id", "object_id", "received_at", "channel", "language", "reporter_country",
+                        "suggested_country", "suggested_place", "latitude", "longitude", "brand", "shop",
+                        "period", "tip_text", "reporter_pseudonym")
+_PACKAGE_OBJECT_COLUMNS = ("object_id", "title", "category", "description", "first_published", "wave_id")
+
+
+def forwardable_tips(store: Store, country: str, object_id: str | None = None):
+    """The tips to forward to ``country`` (alpha-3): triaged ``actionable``, suggesting that
+    country, and never forwarded to it by an analyst before; optionally of one object. A
+    pandas frame of the package's tip columns (no contact data: the store keeps none, only a
+    pseudonym where the load made one), in object and time order."""
+    columns = ", ".join(f"t.{c}" for c in _PACKAGE_TIP_COLUMNS)
+    return store.df(
+        f"SELECT {columns} FROM tips AS t\n"
+        "WHERE t.triage_status = 'actionable' AND t.suggested_country = $country\n"
+        "  AND ($object::VARCHAR IS NULL OR t.object_id = $object)\n"
+        "  AND t.tip_id NOT IN (SELECT tip_id FROM tip_triage_history\n"
+        "                       WHERE source = 'analyst' AND new_triage_status = 'forwarded'\n"
+        "                         AND new_forwarded_to = $country)\n"
+        "ORDER BY t.object_id, t.received_at, t.tip_id",
+        {"country": country, "object": object_id}, name="triage/forwardable",
+    )
+
+
+def package_objects(store: Store, object_ids):
+    """The objects of a package, text only, as a pandas frame."""
+    columns = ", ".join(_PACKAGE_OBJECT_COLUMNS)
+    return store.df(
+        f"SELECT {columns} FROM objects WHERE list_contains($ids, object_id) ORDER BY object_id",
+        {"ids": sorted(set(object_ids))}, name="triage/package_objects",
+    )
+
+
+def forwarded_by_country(store: Store):
+    """What was forwarded where: per country, the tips standing forwarded to it, the packages
+    (audit records of forwarding) and the last one's day, as a pandas frame."""
+    return store.df(
+        "WITH packages AS (\n"
+        "    SELECT payload::JSON->>'forwarded_to' AS country, count(*) AS packages,\n"
+        "           max(recorded_at)::DATE AS last_package_on\n"
+        "    FROM audit_log WHERE action = 'forward' GROUP BY 1\n"
+        "), standing AS (\n"
+        "    SELECT forwarded_to AS country, count(*) AS tips FROM tips\n"
+        "    WHERE triage_status = 'forwarded' AND forwarded_to IS NOT NULL GROUP BY 1\n"
+        ")\n"
+        "SELECT country, coalesce(s.tips, 0) AS tips, coalesce(p.packages, 0) AS packages, p.last_package_on\n"
+        "FROM standing AS s FULL JOIN packages AS p USING (country)\n"
+        "ORDER BY tips DESC, country",
+        name="triage/forwarded_by_country",
+    )
