@@ -151,3 +151,24 @@ def test_a_failure_before_commit_leaves_neither_file_nor_decision(forwardable, t
     with Store(forwardable, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM tips WHERE triage_status = 'forwarded'") == 0
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'forward'") == 0
+
+
+def test_the_dashboard_shows_what_was_forwarded_where_with_small_counts_hidden(forwardable, tmp_path):
+    ensure_chromium()
+    import datetime as dt
+
+    from caselib.presentation.forwarding import write_package
+    from caselib.presentation.widgets.management_dashboard import ManagementDashboard
+    from caselib.store.session import Session
+
+    with Store(forwardable) as store:
+        write_package(store, "PRT", tmp_path / "prt.zip")
+        assert forwarded_by_country(store, as_of=dt.date(2017, 6, 30)).empty  # before the package
+    today = dt.datetime.now(dt.UTC).date()
+    dashboard = ManagementDashboard(Session(forwardable, idle=0), k=5, as_of=today)
+    shown = dashboard.forwarded.value
+    assert "Portugal (PRT)" in shown and "fewer than 5" in shown and f"{today:%d %b %Y}" in shown
+    small = ManagementDashboard(Session(forwardable, idle=0), k=2, as_of=today).forwarded.value
+    assert "<td>4</td>" in small
+    dashboard.as_of.value = today - dt.timedelta(days=1)  # the day before: nothing forwarded yet
+    assert "Nothing forwarded yet" in dashboard.forwarded.value

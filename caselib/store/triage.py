@@ -150,20 +150,24 @@ def package_objects(store: Store, object_ids):
     )
 
 
-def forwarded_by_country(store: Store):
-    """What was forwarded where: per country, the tips standing forwarded to it, the packages
-    (audit records of forwarding) and the last one's day, as a pandas frame."""
+def forwarded_by_country(store: Store, *, as_of=None):
+    """What was forwarded where, as of the end of ``as_of`` (a date; default: now): per country,
+    the tips standing forwarded to it then, the packages made by then (audit records of
+    forwarding) and the last one's day, as a pandas frame, most tips first."""
     return store.df(
         "WITH packages AS (\n"
         "    SELECT payload::JSON->>'forwarded_to' AS country, count(*) AS packages,\n"
         "           max(recorded_at)::DATE AS last_package_on\n"
-        "    FROM audit_log WHERE action = 'forward' GROUP BY 1\n"
+        "    FROM audit_log\n"
+        "    WHERE action = 'forward' AND ($as_of::DATE IS NULL OR recorded_at < $as_of::DATE + INTERVAL 1 DAY)\n"
+        "    GROUP BY 1\n"
         "), standing AS (\n"
-        "    SELECT forwarded_to AS country, count(*) AS tips FROM tips\n"
+        "    SELECT forwarded_to AS country, count(*) AS tips\n"
+        "    FROM tips_as_of(coalesce($as_of::DATE, DATE '9999-12-30'))\n"
         "    WHERE triage_status = 'forwarded' AND forwarded_to IS NOT NULL GROUP BY 1\n"
         ")\n"
         "SELECT country, coalesce(s.tips, 0) AS tips, coalesce(p.packages, 0) AS packages, p.last_package_on\n"
         "FROM standing AS s FULL JOIN packages AS p USING (country)\n"
         "ORDER BY tips DESC, country",
-        name="triage/forwarded_by_country",
+        {"as_of": as_of}, name="triage/forwarded_by_country",
     )

@@ -14,7 +14,24 @@ from caselib.domain.rules import as_of_day, count_text
 from caselib.presentation.widgets.common import STYLE, View, figure_widget, html_table
 from caselib.store.session import Session
 
-__all__ = ["ManagementDashboard"]
+__all__ = ["ManagementDashboard", "forwarded_html"]
+
+
+def forwarded_html(forwarded: pd.DataFrame, k: int) -> str:
+    """What was forwarded where (the whole campaign, as of the day): per country, the tips
+    standing forwarded (small counts hidden), the packages and the last one's day."""
+    from caselib.domain.countries import country_name
+
+    if forwarded.empty:
+        return "<p>Nothing forwarded yet.</p>"
+    shown = pd.DataFrame({
+        "country": [f"{country_name(c) or c} ({c})" for c in forwarded["country"]],
+        "tips": [count_text(int(n), k) for n in forwarded["tips"]],
+        "packages": [f"{int(n):,}" for n in forwarded["packages"]],
+        "last": [d.strftime("%d %b %Y") if not pd.isna(d) else "–" for d in forwarded["last_package_on"]],
+    })
+    return html_table(shown, [("country", "Country"), ("tips", "Tips forwarded"), ("packages", "Packages"),
+                              ("last", "Last package")], nowrap=("last",))
 
 
 class ManagementDashboard(View):
@@ -47,6 +64,8 @@ class ManagementDashboard(View):
         self.charts = W.HBox([])
         self.attention = W.HTML()
         self.attention_heading = W.HTML("<h3>Needs attention now</h3>")
+        self.forwarded_heading = W.HTML("<h3>Forwarded to the police</h3>")
+        self.forwarded = W.HTML()
         self.numbers = None
         self.frames: dict[str, pd.DataFrame] = {}
         self.refreshed_at: dt.datetime | None = None
@@ -73,6 +92,8 @@ class ManagementDashboard(View):
                 self.charts,
                 self.attention_heading,
                 self.attention,
+                self.forwarded_heading,
+                self.forwarded,
             ]
         )
         self.refresh()
@@ -91,6 +112,7 @@ class ManagementDashboard(View):
         from caselib.domain.management import attention, closure_pipeline, kpis
         from caselib.domain.response import wave_response
         from caselib.errors import StoreError
+        from caselib.store.triage import forwarded_by_country
 
         as_of = as_of_day(self.as_of.value)
         wave = self.wave.value or None
@@ -104,6 +126,7 @@ class ManagementDashboard(View):
                         "key": key, "flags": flags, "response": wave_response(store, TipFilter(received_to=as_of)),
                         "pipeline": closure_pipeline(store, as_of=as_of),
                         "attention": attention(store, as_of=as_of, flags=flags, k=self.k),
+                        "forwarded": forwarded_by_country(store, as_of=as_of),
                     }
                 campaign = self._campaign
                 numbers = kpis(store, as_of=as_of, wave=wave, k=self.k, flags=campaign["flags"])
@@ -121,7 +144,8 @@ class ManagementDashboard(View):
             self.session.release()  # let a loader in between refreshes
         self.numbers = numbers
         self.frames = {"origins": origins, "response": campaign["response"], "pipeline": campaign["pipeline"],
-                       "attention": campaign["attention"], "flags": campaign["flags"]}
+                       "attention": campaign["attention"], "flags": campaign["flags"],
+                       "forwarded": campaign["forwarded"]}
         self.refreshed_at = dt.datetime.now(dt.UTC)
         self._show(as_of, wave)
         return True
@@ -150,6 +174,7 @@ class ManagementDashboard(View):
                     ("waiting_days", "Waiting (days)"), ("tips_last_30_days", "Tips, last 30 days")]
         ) + (f"<p class='caselib-caption'>…{html.escape(more)}.</p>" if more else "")
         ) if len(needs) else "<p>Nothing needs attention.</p>"
+        self.forwarded.value = forwarded_html(self.frames["forwarded"], self.k)
 
     def _replace_charts(self) -> None:
         """Draw every wave's response curves and the pipeline for the campaign as it is now."""
