@@ -590,7 +590,7 @@ def test_bad_wave_file_is_explained(tmp_path):
 
 
 # The package's modules, each importing only those before it.
-SAMPLE_MODULES = ("configuration", "planning", "drawing", "mess", "rendering", "truth", "__init__")
+SAMPLE_MODULES = ("configuration", "planning", "drawing", "duplicates", "mess", "rendering", "truth", "__init__")
 
 
 def sample_imports() -> dict[str, set[str]]:

@@ -47,7 +47,8 @@ closed objects.
 
 The package's modules, each importing only those above it: `caselib.domain.sample.configuration`
 (the waves), `caselib.domain.sample.planning` (countries, objects, scenarios, tips per object),
-`caselib.domain.sample.drawing` (the tips), `caselib.domain.sample.mess` (messy rows, re-delivery),
+`caselib.domain.sample.drawing` (the tips), `caselib.domain.sample.duplicates` (planted
+near-duplicates, only when asked for), `caselib.domain.sample.mess` (messy rows, re-delivery),
 `caselib.domain.sample.rendering` (the contract's files) and `caselib.domain.sample.truth` (truth.json).
 """
 
@@ -69,9 +70,10 @@ from caselib.domain.sample.configuration import (
     load_wave_config,
 )
 from caselib.domain.sample.drawing import _make_tips
+from caselib.domain.sample.duplicates import _near_duplicate_truth, _plant_near_duplicates, n_template_texts
 from caselib.domain.sample.mess import _mess, _place_messy_rows, _redelivery
 from caselib.domain.sample.planning import SCENARIOS, _load_countries, _plan_objects
-from caselib.domain.sample.rendering import _lookups, _write_objects, _write_tips, _write_waves
+from caselib.domain.sample.rendering import _format_tip_id, _lookups, _write_objects, _write_tips, _write_waves
 from caselib.domain.sample.truth import _build_truth, _write_truth
 
 __all__ = [
@@ -111,6 +113,7 @@ def generate_campaign(
     fmt: str = "csv",
     messy: bool = True,
     until: dt.date | None = None,
+    near_duplicates: float = 0.0,
 ) -> SampleCampaign:
     """Write a synthetic campaign as contract files plus ``truth.json`` into ``out_dir``.
 
@@ -143,6 +146,11 @@ def generate_campaign(
         month after the latest launch (30 June 2024 for the demo waves); ``until`` may not
         be earlier than that, nor after today (UTC). ``caselib demo`` passes today. The
         same ``until`` (and other arguments) give the same files.
+    near_duplicates
+        Share of the valid tips (0 to 0.5) made copies of another tip of the same object,
+        changed in case, punctuation or one word (`caselib.domain.sample.duplicates`, which
+        also gives every tip a text of its own first); truth.json's ``near_duplicates``
+        names each copy's source. Default 0: no planting, the files of before.
 
     Returns
     -------
@@ -172,6 +180,8 @@ def generate_campaign(
     wave_list = (
         _default_waves() if waves is None else _normalise_waves(list(waves), "the waves argument")
     )
+    if not isinstance(near_duplicates, int | float) or not 0 <= near_duplicates <= 0.5:
+        raise SampleConfigError(f"near_duplicates={near_duplicates!r} is not a share of the tips from 0 to 0.5.")
     per_wave = _objects_per_wave(wave_list, objects)
     end = _campaign_until(wave_list[-1]["launched_on"], until)
 
@@ -180,6 +190,9 @@ def generate_campaign(
     nc = len(countries.alpha3)
     objs = _plan_objects(rng, wave_list, per_wave, end, countries)
     core, info = _make_tips(rng, tips, wave_list, end, objs, countries)
+    extra_texts, planted = [], None
+    if near_duplicates:
+        extra_texts, planted = _plant_near_duplicates(seed, core, float(near_duplicates), n_template_texts(nc))
     extra, mess_counts, mess_detail, used, specials = _mess(
         rng, core, info, len(objs.ids), nc, messy
     )
@@ -187,7 +200,7 @@ def generate_campaign(
     order = _place_messy_rows(rng, core, extra)
     del extra
     max_num = int(core["tip_num"].max())
-    lk = _lookups(objs, countries, max_num)
+    lk = _lookups(objs, countries, max_num, extra_texts)
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -223,6 +236,9 @@ def generate_campaign(
         mess_counts=mess_counts,
         mess_detail=mess_detail,
         redelivery_counts=redelivery_counts,
+        near_duplicates=None if planted is None else _near_duplicate_truth(
+            float(near_duplicates), planted, core, specials, lambda num: _format_tip_id(num, lk.tip_id_width)
+        ),
     )
     _write_truth(paths["truth"], truth)
     return SampleCampaign(

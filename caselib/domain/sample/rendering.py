@@ -53,7 +53,7 @@ class _Lookups:
     tip_id_width: int
 
 
-def _lookups(objs: _Objects, countries: _Countries, max_tip_num: int) -> _Lookups:
+def _lookups(objs: _Objects, countries: _Countries, max_tip_num: int, extra_texts: list[str] = ()) -> _Lookups:
     nc = len(countries.alpha3)
     middles = [""] + [m.format(countries.names[c]) for m in _MIDDLES for c in range(nc)]
     texts = [
@@ -63,6 +63,7 @@ def _lookups(objs: _Objects, countries: _Countries, max_tip_num: int) -> _Lookup
         for closer in _CLOSERS
     ]
     texts[0] = None  # no opener, middle or closer: no text
+    texts += list(extra_texts)  # planted near-duplicates' texts (caselib.domain.sample.duplicates)
     texts += [SCRIPT_TEXT, FORMULA_TEXT]
     places = [
         p.format(capital=countries.capitals[c], name=countries.names[c])

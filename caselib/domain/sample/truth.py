@@ -38,11 +38,14 @@ def _build_truth(
     mess_counts: dict,
     mess_detail: dict,
     redelivery_counts: dict,
+    near_duplicates: dict | None = None,
 ) -> dict:
     """The contents of truth.json.
 
     ``core`` holds every row of the tips file (valid and messy), ``specials`` the indexes in
-    it of the script and formula texts, ``info`` what `_make_tips` drew besides the columns.
+    it of the script and formula texts, ``info`` what `_make_tips` drew besides the columns,
+    ``near_duplicates`` the planted copies' truth (only with planting: the key is absent
+    otherwise).
     """
     special_ids = [int(core["tip_num"][i]) for i in specials]
 
@@ -78,7 +81,7 @@ def _build_truth(
         mess_counts["unknown_object"] + mess_counts["missing_required"] + mess_counts["future"]
     )
     wave_tips = np.bincount(objs.wave, weights=counts, minlength=len(waves))
-    return {
+    truth = {
         "seed": seed,
         "tips": tips,
         "n_tips": n_rows,
@@ -123,6 +126,10 @@ def _build_truth(
             "reporter_phone": int(core["phone"].sum()),
         },
     }
+    if near_duplicates is not None:
+        truth["arguments"]["near_duplicates"] = near_duplicates["share"]
+        truth["near_duplicates"] = near_duplicates
+    return truth
 
 
 def _write_truth(path: Path, truth: dict) -> None:
