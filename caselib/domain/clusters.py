@@ -32,7 +32,9 @@ How a refresh joins tips, so that analysts' decisions hold:
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,21 +118,26 @@ def signatures(tip_keys: np.ndarray, word_hashes: np.ndarray) -> tuple[np.ndarra
     mixed = _fmix32(np.asarray(word_hashes, dtype=np.uint32))
     a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
     out = np.empty((len(starts), NUM_PERM), dtype=np.uint32)
-    for k in range(NUM_PERM):
+
+    def permute(k: int) -> None:
         out[:, k] = np.minimum.reduceat(mixed * a[k] + b[k], starts)
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # numpy lets go of the GIL
+        list(pool.map(permute, range(NUM_PERM)))
     return tip_keys[starts], out
 
 
-def _band_table(shingles) -> pa.Table:
-    """The LSH bands of the staged texts: one ``band_hash`` per text and band, mixing the
-    object, the band's number and the band's MinHash values."""
+def _band_table(shingles, objects) -> pa.Table:
+    """The LSH bands of the staged texts (word hashes ``shingles``, the object hash of each
+    text in ``objects``): one ``band_hash`` per text and band, mixing the object, the band's
+    number and the band's MinHash values."""
     from datasketch import MinHashLSH
 
     keys, sigs = signatures(shingles["tip_key"].to_numpy(), shingles["word_hash"].to_numpy())
     if len(keys) == 0:
         return pa.table({"band_hash": pa.array([], pa.uint64()), "tip_key": pa.array([], pa.int32())})
-    object_hash = shingles["object_hash"].to_numpy(dtype=np.uint64)
-    object_hash = object_hash[np.flatnonzero(np.r_[True, shingles["tip_key"].to_numpy()[1:] != shingles["tip_key"].to_numpy()[:-1]])]
+    object_hash = objects["object_hash"].to_numpy(dtype=np.uint64)
+    assert np.array_equal(objects["tip_key"].to_numpy(), keys)
     ranges = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS)).hashranges
     wide = sigs.astype(np.uint64)
     hashes = []
@@ -223,7 +230,7 @@ def _unique_ids(store: Store, created: dict[str, str], members: list[tuple[str, 
             n += 1
         renamed[cluster_id] = f"{cluster_id}-{n}"
     created = {renamed.get(c, c): o for c, o in created.items()}
-    members = [(t, renamed.get(c, c) if c in renamed else c, s) for t, c, s in members]
+    members = [(t, renamed.get(c, c), s) for t, c, s in members]
     return created, members
 
 
@@ -237,20 +244,18 @@ def refresh_clusters(store: Store) -> RefreshStats:
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with store.transaction():
         refresh_id = state_store.next_refresh_id(store)
-        compared = state_store.stage_new_tips(store, refresh_id)
+        compared = state_store.stage_new_tips(store, refresh_id, MIN_WORDS)
         if compared == 0:
             state_store.drop_staging(store)
             return RefreshStats(seconds=time.perf_counter() - started)
         exact = state_store.exact_pairs(store)
-        state_store.add_bands(store, _band_table(state_store.new_shingles(store, MIN_WORDS)))
-        candidates = state_store.candidate_pairs(store)
-        scores = _scores(candidates["text_a"].tolist(), candidates["text_b"].tolist())
+        state_store.add_bands(store, _band_table(*state_store.new_shingles(store, MIN_WORDS)))
+        candidates, close = state_store.candidate_pairs(store, SIMILAR)
+        a, b = close["a"].to_numpy(), close["b"].to_numpy()
+        scores = _scores(close["text_a"].tolist(), close["text_b"].tolist())
         kept = scores >= SIMILAR
-        edges = [(1.0, int(a), int(b)) for a, b in zip(exact["a"].to_numpy(), exact["b"].to_numpy())]
-        edges += [
-            (round(float(s), 4), int(a), int(b))
-            for a, b, s in zip(candidates["a"].to_numpy()[kept], candidates["b"].to_numpy()[kept], scores[kept])
-        ]
+        edges = [(1.0, int(x), int(y)) for x, y in zip(exact["a"].to_numpy(), exact["b"].to_numpy())]
+        edges += [(round(float(s), 4), int(x), int(y)) for x, y, s in zip(a[kept], b[kept], scores[kept])]
         created: dict[str, str] = {}
         members: list[tuple[str, str, float]] = []
         if edges:
@@ -271,7 +276,7 @@ def refresh_clusters(store: Store) -> RefreshStats:
             )
         stats = RefreshStats(
             compared=compared,
-            candidates=len(candidates),
+            candidates=candidates,
             exact_pairs=len(exact),
             fuzzy_pairs=int(kept.sum()),
             new_clusters=len(created),

@@ -40,6 +40,9 @@ CREATE TABLE tip_cluster_compared (
     text_hash   UBIGINT NOT NULL,   -- hash of object_id and tip_text as they were compared
     norm_hash   UBIGINT,
     words       INTEGER NOT NULL,
+    chars       INTEGER NOT NULL,   -- length of the normalised text (bounds the score of a pair)
+    norm        VARCHAR,            -- the normalised text, kept for texts of 4 words or more: a
+                                    -- new pair is scored without reading and normalising tips again
     held_out    BOOLEAN NOT NULL DEFAULT false,
     refresh_id  BIGINT NOT NULL
 );
