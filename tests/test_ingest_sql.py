@@ -470,6 +470,9 @@ EVERY_FIELD = TipFilter(
     triage=("actionable", "new"),
     reporter_countries=("DEU",),
     suggested_countries=("FRA", "ITA"),
+    languages=("de", "nl"),
+    given_languages=("fr",),
+    detected_languages=("pl", "cs"),
 )
 
 

@@ -133,6 +133,7 @@ def test_the_filter_parameters_are_named_apart_from_every_query_parameter():
     everything = TipFilter(
         wave="2017-06", received_from="2017-06-01", received_to="2017-06-30", objects="G01",
         categories="textile", triage="new", reporter_countries="DEU", suggested_countries="FRA",
+        languages="de", given_languages="fr", detected_languages="pl",
     )
     assert sorted(everything.sql()[1]) == sorted(f.parameter for f in FILTERS)
     folder = resources.files("caselib").joinpath("sql")

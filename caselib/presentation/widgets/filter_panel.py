@@ -8,18 +8,22 @@ from collections.abc import Callable
 import ipywidgets as W
 
 from caselib.domain.contract import TRIAGE_STATUSES, status_label
-from caselib.domain.filters import TipFilter
+from caselib.domain.filters import LANGUAGE_FIELDS, TipFilter
 from caselib.presentation.widgets.common import caption_html
+from caselib.store.languages import languages_present
 from caselib.store.session import Session
 
 __all__ = ["FilterPanel"]
 
 
 class FilterPanel:
-    """The common filters as widgets: wave, dates, category, object, triage, countries.
+    """The common filters as widgets: wave, dates, category, object, triage, countries, language.
 
     ``value`` is the :class:`~caselib.domain.filters.TipFilter` they describe; callbacks given to
-    :meth:`on_change` receive it after every change (once per :meth:`set`).
+    :meth:`on_change` receive it after every change (once per :meth:`set`). The languages
+    chosen filter on the language given, else detected (``languages``), or on the given or
+    the detected one only (``given_languages``, ``detected_languages``), as ``language_source``
+    says: one of the three at a time.
     """
 
     def __init__(self, session: Session, value: TipFilter | None = None) -> None:
@@ -29,7 +33,9 @@ class FilterPanel:
             waves = store.rows("SELECT wave_id, coalesce(name, wave_id) FROM waves ORDER BY launched_on, wave_id")
             objects = store.rows("SELECT object_id, title, category FROM objects ORDER BY object_id")
             countries = store.rows(sql_text("explore/countries"))
+            languages = list(dict.fromkeys(code for _, code, _ in languages_present(store)))
         from caselib.domain.countries import country_name
+        from caselib.domain.languages import language_name
 
         self.wave_names = dict(waves)
         self._callbacks: list[Callable[[TipFilter], None]] = []
@@ -51,6 +57,12 @@ class FilterPanel:
             by_kind[kind].append((f"{code} · {country_name(code) or code}", code))
         self.reporter_countries = W.SelectMultiple(options=by_kind["reporter"], description="Sent from", rows=5, layout=layout)
         self.suggested_countries = W.SelectMultiple(options=by_kind["suggested"], description="Suggests", rows=5, layout=layout)
+        self.languages = W.SelectMultiple(options=[(f"{c} · {language_name(c)}", c) for c in languages],
+                                          description="Language", rows=5, layout=layout)
+        self.language_source = W.Dropdown(
+            options=[("given or detected", "languages"), ("given", "given_languages"), ("detected", "detected_languages")],
+            description="as", layout=layout,
+        )
         self.clear = W.Button(description="Clear filters", icon="", layout=W.Layout(width="auto"))
         self.caption = W.HTML(caption_html(""))
         self._fields = {
@@ -63,22 +75,24 @@ class FilterPanel:
             "reporter_countries": self.reporter_countries,
             "suggested_countries": self.suggested_countries,
         }
-        for widget in self._fields.values():
+        for widget in (*self._fields.values(), self.languages, self.language_source):
             widget.observe(self._changed, names="value")
-        self.clear.on_click(lambda _: self.set(**{name: None for name in self._fields}))
+        self._names = (*self._fields, *LANGUAGE_FIELDS)
+        self.clear.on_click(lambda _: self.set(**{name: None for name in self._names}))
         self.error = W.HTML()
         # Rows that wrap: beside JupyterLab's file browser the lists do not fit in one row.
         wrap = W.Layout(flex_flow="row wrap")
         self.widget = W.VBox(
             [
                 W.HBox([self.wave, self.received_from, self.received_to, self.clear], layout=wrap),
-                W.HBox([self.categories, self.objects, self.triage, self.reporter_countries, self.suggested_countries],
+                W.HBox([self.categories, self.objects, self.triage, self.reporter_countries, self.suggested_countries,
+                        W.VBox([self.languages, self.language_source])],
                        layout=W.Layout(flex_flow="row wrap")),
                 self.error,
             ]
         )
         if value is not None:
-            self.set(**{name: getattr(value, name) for name in self._fields})
+            self.set(**{name: getattr(value, name) for name in self._names})
         self._last = self._read()
         self.caption.value = caption_html(self._last.caption(self.wave_names))
 
@@ -94,6 +108,9 @@ class FilterPanel:
         self._quiet = True
         try:
             for name, value in changes.items():
+                if name in LANGUAGE_FIELDS:
+                    self._set_languages(name, value)
+                    continue
                 widget = self._fields[name]
                 if isinstance(widget, W.SelectMultiple):
                     allowed = {v for _, v in widget.options} if widget.options and isinstance(widget.options[0], tuple) else set(widget.options)
@@ -106,8 +123,19 @@ class FilterPanel:
             self._quiet = False
         return self._changed()
 
+    def _set_languages(self, name: str, value) -> None:
+        """Languages for the field ``name``; clearing it clears the languages shown only when
+        they are that field's (``set(languages=None, detected_languages=("de",))`` keeps de)."""
+        if value:
+            self.language_source.value = name
+            allowed = {v for _, v in self.languages.options}
+            self.languages.value = tuple(v for v in value if v in allowed)
+        elif self.language_source.value == name:
+            self.languages.value = ()
+
     def _read(self) -> TipFilter:
         values = {name: widget.value for name, widget in self._fields.items()}
+        values[self.language_source.value] = self.languages.value
         return TipFilter(**values)
 
     def _changed(self, *_):
