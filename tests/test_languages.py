@@ -231,6 +231,23 @@ def test_the_filter_panel_offers_the_languages_and_where_they_come_from(language
         assert opened.languages.value == ("fr",) and opened.language_source.value == "given_languages"
 
 
+def test_the_tip_table_shows_the_language_given_else_the_one_detected(language_store):
+    pytest.importorskip("ipywidgets")
+    from caselib.presentation.widgets import TipTable
+    from caselib.store.session import Session
+
+    refresh_languages(language_store)
+    path = language_store.path
+    language_store.close()
+    with Session(path) as session:
+        table = TipTable(session, page_size=50)
+        table.show(TipFilter(languages=("de", "en", "fr")))
+        detected = table.rows.set_index("tip_id")["detected_language"]
+        assert detected.dropna().to_dict() == {"T1": "de", "T6": "de"} and len(detected) == 4
+        assert "<th>Language</th>" in table.html.value
+        assert table.html.value.count("de (detected)") == 2 and '<td class="nowrap">en</td>' in table.html.value
+
+
 def test_the_sample_campaigns_tips_without_a_language_are_detected_as_english(tmp_path):
     """The generator writes every tip text in English and leaves the language out of some
     tips (no reporter country): those, and only those, are examined."""

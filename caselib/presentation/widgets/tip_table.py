@@ -18,11 +18,20 @@ TABLE_COLUMNS = [
     ("reporter_country", "From"),
     ("suggested_country", "Suggests"),
     ("suggested_place", "Place"),
+    ("language", "Language"),
     ("triage_status", "Triage"),
     ("tip_text", "Text"),
 ]
 # Ids, times, country codes and statuses are never broken across lines ("T00279 / 36").
-NOWRAP_COLUMNS = ("tip_id", "object_id", "received_at", "reporter_country", "suggested_country", "triage_status")
+NOWRAP_COLUMNS = ("tip_id", "object_id", "received_at", "reporter_country", "suggested_country", "language", "triage_status")
+
+
+def _languages(rows: pd.DataFrame) -> list[str | None]:
+    """The language a tip was given (``de``), else the one detected in its text (``de (detected)``)."""
+    return [
+        given if isinstance(given, str) else (f"{detected} (detected)" if isinstance(detected, str) else None)
+        for given, detected in zip(rows["language"], rows["detected_language"], strict=True)
+    ]
 
 
 class TipTable:
@@ -62,5 +71,5 @@ class TipTable:
         self.next.disabled = last >= self.total
         from caselib.domain.contract import status_label
 
-        shown = self.rows.assign(triage_status=self.rows["triage_status"].map(status_label))
+        shown = self.rows.assign(triage_status=self.rows["triage_status"].map(status_label), language=_languages(self.rows))
         self.html.value = html_table(shown, TABLE_COLUMNS, nowrap=NOWRAP_COLUMNS)
