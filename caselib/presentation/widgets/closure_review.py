@@ -48,6 +48,8 @@ class ClosureReview(View):
         self.consensus = figure_widget()
         self._consensus = LiveConsensus(self.consensus)
         self.map = MapWidget(label="countable tips", layout=W.Layout(width="100%"))
+        # What the tips name (caselib.domain.names): a weaker signal, shown beside the consensus.
+        self.names = W.HTML()
         self.reasons = W.HTML()
         self.tips = TipTable(session, page_size=10)
         from caselib.domain.audit import CLOSE_OUTCOMES
@@ -76,7 +78,7 @@ class ClosureReview(View):
         self.widget = W.HBox(
             [
                 W.VBox([self.ready_only, self.queue]),
-                W.VBox([self.reasons, self.consensus, self.map, self.tips.widget,
+                W.VBox([self.reasons, self.consensus, self.names, self.map, self.tips.widget,
                         self.reviewed,
                         W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button],
                                layout=W.Layout(flex_flow="row wrap")),
@@ -90,12 +92,14 @@ class ClosureReview(View):
         """Recompute every flag and every object's evidence, then list the queue."""
         from caselib.domain.closure import evaluate_flags, flag_figures
         from caselib.domain.geography import origin_consensus
+        from caselib.domain.names import object_name_signals
 
         self._as_of = as_of_day(self.as_of)
         with self.session.reading() as store:
             self._figures = flag_figures(store, as_of=self._as_of)
             # Every object's evidence at once (one scan), so that selecting one queries only its tips.
             self.consensus_frame = origin_consensus(store, as_of=self._as_of)
+            self.name_signals = object_name_signals(store).set_index("object_id")["signal"]
         self.flags = evaluate_flags(self._figures, as_of=self._as_of)
         self._read_decisions()
         self._list_queue(select, force=True)
@@ -161,6 +165,8 @@ class ClosureReview(View):
         if flag["outcome"] in ("origin_established", "widely_distributed", "exhausted"):
             self.outcome.value = flag["outcome"]
         self._consensus.show(consensus, object_id)
+        signal = self.name_signals.get(object_id, "the names in its tips are not extracted yet")
+        self.names.value = f"<p><b>Named in tips</b> (weaker than the suggested countries): {html.escape(signal)}</p>"
         self.map.update(consensus[["country", "tips"]], label="countable tips", title="Suggested origin")
         self.tips.show(TipFilter(objects=(object_id,)))
 
