@@ -60,7 +60,11 @@ __all__ = [
 MIN_WORDS = 4  # texts with fewer words only match an equal text
 SIMILAR = 0.85  # the lowest fuzz.ratio / 100 of two texts kept as near-duplicates
 NUM_PERM = 64
-BANDS, ROWS = 16, 4  # P(candidate) = 1 - (1 - J^4)^16: 0.89 at Jaccard 0.6, 0.99 at 0.7, 0.01 at 0.2
+BANDS, ROWS = 16, 4  # P(candidate) = 1 - (1 - J^4)^16: 0.89 at Jaccard 0.6, 0.99 at 0.7, 0.03 at 0.2
+# Texts this long (about 7 words or more) are candidates when they share 2 bands: their
+# copies do (0.98 at Jaccard 0.75, 6 of 8 words), texts sharing a stock phrase seldom do
+# (0.008 at Jaccard 0.3, against 0.12 for one band).
+LONG_CHARS = 40
 SEED = 14
 METHOD = f"words/minhash-affine32-{NUM_PERM}-seed{SEED}/lsh-{BANDS}x{ROWS}/min-words-{MIN_WORDS}/ratio-{SIMILAR}"
 DECISIONS = ("confirmed", "rejected")
@@ -69,7 +73,7 @@ DECISIONS = ("confirmed", "rejected")
 @dataclass(frozen=True)
 class RefreshStats:
     """What one refresh did: tips ``compared`` (the new ones), LSH ``candidates`` (pairs
-    sharing a band), ``exact_pairs`` and ``fuzzy_pairs`` found, ``new_clusters`` created,
+    sharing enough bands whose lengths allow a score of `SIMILAR`, all scored), ``exact_pairs`` and ``fuzzy_pairs`` found, ``new_clusters`` created,
     tips ``joined`` to a cluster (new or existing), and its duration in ``seconds``."""
 
     compared: int = 0
@@ -128,14 +132,16 @@ def signatures(tip_keys: np.ndarray, word_hashes: np.ndarray) -> tuple[np.ndarra
 
 
 def _band_table(shingles, objects) -> pa.Table:
-    """The LSH bands of the staged texts (word hashes ``shingles``, the object hash of each
-    text in ``objects``): one ``band_hash`` per text and band, mixing the object, the band's
-    number and the band's MinHash values."""
+    """The LSH bands of the staged texts (word hashes ``shingles``; the object hash and
+    length of each text in ``objects``): one ``band_hash`` per text and band, mixing the
+    object, the band's number and the band's MinHash values, with the text's length."""
     from datasketch import MinHashLSH
 
     keys, sigs = signatures(shingles["tip_key"].to_numpy(), shingles["word_hash"].to_numpy())
     if len(keys) == 0:
-        return pa.table({"band_hash": pa.array([], pa.uint64()), "tip_key": pa.array([], pa.int32())})
+        return pa.table({
+            "band_hash": pa.array([], pa.uint64()), "tip_key": pa.array([], pa.int32()), "chars": pa.array([], pa.int32()),
+        })
     object_hash = objects["object_hash"].to_numpy(dtype=np.uint64)
     assert np.array_equal(objects["tip_key"].to_numpy(), keys)
     ranges = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS)).hashranges
@@ -149,6 +155,7 @@ def _band_table(shingles, objects) -> pa.Table:
     return pa.table({
         "band_hash": pa.array(np.concatenate(hashes)),
         "tip_key": pa.array(np.tile(keys.astype(np.int32), len(ranges))),
+        "chars": pa.array(np.tile(objects["chars"].to_numpy(dtype=np.int32), len(ranges))),
     })
 
 
@@ -250,9 +257,9 @@ def refresh_clusters(store: Store) -> RefreshStats:
             return RefreshStats(seconds=time.perf_counter() - started)
         exact = state_store.exact_pairs(store)
         state_store.add_bands(store, _band_table(*state_store.new_shingles(store, MIN_WORDS)))
-        candidates, close = state_store.candidate_pairs(store, SIMILAR)
-        a, b = close["a"].to_numpy(), close["b"].to_numpy()
-        scores = _scores(close["text_a"].tolist(), close["text_b"].tolist())
+        candidates = state_store.candidate_pairs(store, SIMILAR, LONG_CHARS)
+        a, b = candidates["a"].to_numpy(), candidates["b"].to_numpy()
+        scores = _scores(candidates["text_a"].tolist(), candidates["text_b"].tolist())
         kept = scores >= SIMILAR
         edges = [(1.0, int(x), int(y)) for x, y in zip(exact["a"].to_numpy(), exact["b"].to_numpy())]
         edges += [(round(float(s), 4), int(x), int(y)) for x, y, s in zip(a[kept], b[kept], scores[kept])]
@@ -276,7 +283,7 @@ def refresh_clusters(store: Store) -> RefreshStats:
             )
         stats = RefreshStats(
             compared=compared,
-            candidates=candidates,
+            candidates=len(candidates),
             exact_pairs=len(exact),
             fuzzy_pairs=int(kept.sum()),
             new_clusters=len(created),

@@ -111,7 +111,7 @@ WHERE len(t.firsts) = 2
 # (the order MinHash needs); `_SHINGLED_OBJECTS` gives the object of each such tip.
 _FIRSTS = f"""
 WITH {_JOINABLE}
-SELECT n.tip_key, n.object_id, n.norm FROM cluster_new AS n
+SELECT n.tip_key, n.object_id, n.norm, n.chars FROM cluster_new AS n
 WHERE n.words >= $min_words
   AND NOT EXISTS (SELECT 1 FROM joinable AS o
                   WHERE o.object_id = n.object_id AND o.norm_hash = n.norm_hash AND o.tip_key < n.tip_key)
@@ -121,27 +121,27 @@ SELECT tip_key, (hash(word) % 4294967296)::UINTEGER AS word_hash
 FROM (SELECT tip_key, unnest(string_split(norm, ' ')) AS word FROM cluster_firsts)
 ORDER BY tip_key
 """
-_SHINGLED_OBJECTS = "SELECT tip_key, hash(object_id) AS object_hash FROM cluster_firsts ORDER BY tip_key"
+_SHINGLED_OBJECTS = "SELECT tip_key, hash(object_id) AS object_hash, chars FROM cluster_firsts ORDER BY tip_key"
 
-# Pairs of texts sharing a band, each pair once (the later tip first), and whether their
-# lengths allow a score of $similar (fuzz.ratio is at most 2 min(length) / (sum of lengths)),
-# with both texts when they do. A band hash mixes in the object, so the pairs are of one
-# object (the domain checks it).
+# Pairs of texts sharing a band, each pair once (the later tip first), whose lengths allow a
+# score of $similar (fuzz.ratio is at most 2 min(length) / (sum of lengths)), sharing two
+# bands or more when both texts are $long_chars characters long or more (one for shorter
+# texts, whose copies share fewer words). A band hash mixes in the object, so the pairs are
+# of one object (the domain checks it).
 _CANDIDATES = """
 CREATE OR REPLACE TEMP TABLE cluster_pairs AS
-WITH pairs AS (
-    SELECT DISTINCT n.tip_key AS a, o.tip_key AS b
-    FROM cluster_new_bands AS n JOIN tip_cluster_bands AS o USING (band_hash)
-    WHERE o.tip_key < n.tip_key
-), scored AS (
-    SELECT p.a, p.b, 2 * least(ca.chars, cb.chars) / (ca.chars + cb.chars) >= $similar AS close,
-           ca.norm AS text_a, cb.norm AS text_b
-    FROM pairs AS p
-    JOIN tip_cluster_compared AS ca ON ca.tip_key = p.a
-    JOIN tip_cluster_compared AS cb ON cb.tip_key = p.b
-)
-SELECT a, b, close, CASE WHEN close THEN text_a END AS text_a, CASE WHEN close THEN text_b END AS text_b
-FROM scored
+SELECT n.tip_key AS a, o.tip_key AS b
+FROM cluster_new_bands AS n JOIN tip_cluster_bands AS o USING (band_hash)
+WHERE o.tip_key < n.tip_key AND 2 * least(n.chars, o.chars) / (n.chars + o.chars) >= $similar
+GROUP BY n.tip_key, o.tip_key
+HAVING count(*) >= CASE WHEN least(any_value(n.chars), any_value(o.chars)) >= $long_chars THEN 2 ELSE 1 END
+"""
+
+_CANDIDATE_TEXTS = """
+SELECT p.a, p.b, ca.norm AS text_a, cb.norm AS text_b
+FROM cluster_pairs AS p
+JOIN tip_cluster_compared AS ca ON ca.tip_key = p.a
+JOIN tip_cluster_compared AS cb ON cb.tip_key = p.b
 """
 
 _INVOLVED = """
@@ -194,8 +194,8 @@ def exact_pairs(store: Store):
 
 def new_shingles(store: Store, min_words: int):
     """The word hashes of the staged texts that need LSH bands: a frame of ``tip_key``,
-    ``word_hash`` grouped by tip key, and one of ``tip_key``, ``object_hash`` (a row per tip,
-    in the same order)."""
+    ``word_hash`` grouped by tip key, and one of ``tip_key``, ``object_hash``, ``chars`` (a
+    row per tip, in the same order)."""
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE cluster_firsts AS {_FIRSTS}", {"min_words": min_words}, name="clusters/firsts"
     )
@@ -206,27 +206,24 @@ def new_shingles(store: Store, min_words: int):
 
 
 def add_bands(store: Store, bands) -> None:
-    """Keep the staged texts' bands (an Arrow table of ``band_hash``, ``tip_key``) and expose
-    them to `candidate_pairs` as ``cluster_new_bands``."""
+    """Keep the staged texts' bands (an Arrow table of ``band_hash``, ``tip_key``, ``chars``)
+    and expose them to `candidate_pairs` as ``cluster_new_bands``."""
     store.register("cluster_new_bands_arrow", bands)
     try:
         store.execute(
-            "CREATE OR REPLACE TEMP TABLE cluster_new_bands AS SELECT band_hash, tip_key FROM cluster_new_bands_arrow",
+            "CREATE OR REPLACE TEMP TABLE cluster_new_bands AS SELECT band_hash, tip_key, chars FROM cluster_new_bands_arrow",
             name="clusters/new_bands",
         )
     finally:
         store.unregister("cluster_new_bands_arrow")
-    store.execute("INSERT INTO tip_cluster_bands SELECT band_hash, tip_key FROM cluster_new_bands", name="clusters/add_bands")
+    store.execute("INSERT INTO tip_cluster_bands SELECT band_hash, tip_key, chars FROM cluster_new_bands", name="clusters/add_bands")
 
 
-def candidate_pairs(store: Store, similar: float):
-    """How many pairs of tips share a band, and those whose lengths allow a score of
-    ``similar``: a frame of keys ``a`` > ``b`` with their normalised texts ``text_a``,
-    ``text_b``."""
-    store.execute(_CANDIDATES, {"similar": similar}, name="clusters/candidates")
-    count = int(store.scalar("SELECT count(*) FROM cluster_pairs", name="clusters/candidate_count"))
-    close = store.df("SELECT a, b, text_a, text_b FROM cluster_pairs WHERE close ORDER BY a, b", name="clusters/close_pairs")
-    return count, close
+def candidate_pairs(store: Store, similar: float, long_chars: int):
+    """The candidate pairs of tips (see `_CANDIDATES`): a frame of keys ``a`` > ``b`` with
+    their normalised texts ``text_a``, ``text_b``, in no particular order."""
+    store.execute(_CANDIDATES, {"similar": similar, "long_chars": long_chars}, name="clusters/candidates")
+    return store.df(_CANDIDATE_TEXTS, name="clusters/candidate_texts")
 
 
 def involved_tips(store: Store, tip_keys) -> list[tuple[Any, ...]]:

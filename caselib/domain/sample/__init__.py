@@ -41,7 +41,9 @@ triage details that keep these outcomes (``actionable`` to ``forwarded``, ``new`
 ``expected_outcome``, ``tips``, ``countable_tips``, ``untriaged_tips``, ``split_between``),
 ``tips_file`` (rows = valid tips + exact duplicates + rejected), ``messy`` (rows per kind of
 mess), ``messy_detail``, ``redelivery`` (triage_update / unchanged / conflict rows),
-``special_tips`` (the ids of the script and formula texts) and ``contact_rows``.
+``special_tips`` (the ids of the script and formula texts) and ``contact_rows``; with
+planted near-duplicates also ``near_duplicates`` (``share``, ``copies``: each copy's tip id
+-> ``of``, its source's, and ``kind``, how it was changed; ``kinds``: copies per kind).
 ``traceable`` is true when the records lead to ``true_origin``: converging, identified and
 closed objects.
 

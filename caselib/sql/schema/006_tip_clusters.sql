@@ -52,7 +52,9 @@ CREATE TABLE tip_cluster_compared (
 -- band_hash mixes the object, the band's number and its MinHash values.
 CREATE TABLE tip_cluster_bands (
     band_hash   UBIGINT NOT NULL,
-    tip_key     INTEGER NOT NULL
+    tip_key     INTEGER NOT NULL,
+    chars       INTEGER NOT NULL    -- the text's length, as in tip_cluster_compared: pairs whose
+                                    -- lengths rule out the score are dropped before anything else
 );
 
 -- One row per refresh: what it compared and found, and the method's parameters (bands
