@@ -103,7 +103,7 @@ def test_names_are_stored_per_tip_and_summed_up_per_object(campaign_store, tmp_p
     _load_tips(campaign_store, tmp_path, "tips.csv", ROWS)
     done = refresh_names(campaign_store)
     assert done.tips == 7
-    found = {(tip_id, kind, source, key): (text, country) for tip_id, kind, source, key, text, _, country, _
+    found = {(tip_id, kind, source, key): (text, country) for tip_id, _, kind, source, key, text, _, country, _
              in state.names_of(campaign_store)}
     assert found[("T1", "brand", "field", "lidl")] == ("Lidl", None)
     assert found[("T2", "brand", "field", "lidl")] == ("LIDL GmbH", None)
@@ -146,6 +146,9 @@ def test_a_refresh_examines_only_new_and_changed_tips(campaign_store, tmp_path):
     kept = state.names_of(campaign_store)
 
     _load_tips(campaign_store, tmp_path, "b.csv", ROWS[4:])
+    waiting = object_name_signals(campaign_store).set_index("object_id")
+    assert waiting.loc["G01", "unread_tips"] == 2 and waiting.loc["G01", "signal"].endswith("2 of its tips not read yet")
+    assert waiting.loc["G02", "signal"] == "the names in its tips are not extracted yet"
     again = refresh_names(campaign_store)
     assert again.tips == 3
     assert [row for row in state.names_of(campaign_store) if row[0] in ("T1", "T2", "T3", "T4")] == kept
@@ -154,7 +157,7 @@ def test_a_refresh_examines_only_new_and_changed_tips(campaign_store, tmp_path):
     # T4 alone is read again, its old names replaced
     campaign_store.execute("UPDATE tips SET tip_text = 'bought in Split' WHERE tip_id = 'T4'")
     assert refresh_names(campaign_store).tips == 1
-    t4 = {(kind, text) for _, kind, _, _, text, *_ in state.names_of(campaign_store, ["T4"])}
+    t4 = {(kind, text) for _, _, kind, _, _, text, *_ in state.names_of(campaign_store, ["T4"])}
     assert t4 == {("brand", "Lidl"), ("shop", "Corner Store"), ("place", "Split")}
     assert refresh_names(campaign_store).tips == 0
     assert refresh_names(campaign_store, rebuild=True).tips == 7
@@ -209,7 +212,7 @@ def test_places_in_a_generated_campaign_are_the_countries_its_tips_suggest(gener
     suggested = dict(store.rows("SELECT tip_id, suggested_country FROM tips"))
     placed = {tip_id for (tip_id,) in store.rows("SELECT tip_id FROM tips WHERE suggested_place IS NOT NULL")}
     found: dict[tuple[str, str], set[str]] = {}
-    for tip_id, kind, source, _, _, _, country, _ in state.names_of(store):
+    for tip_id, _, kind, source, _, _, _, country, _ in state.names_of(store):
         if kind == "place":
             found.setdefault((tip_id, source), set()).add(country)
     assert found, "no place was found"

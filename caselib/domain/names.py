@@ -47,7 +47,7 @@ Places
     country's name beats a city of the same name ("Luxembourg", "Mexico").
 
 Incremental
-    Each tip examined has a processed record holding a digest of its brand, shop,
+    Each tip examined has a processed record holding a digest of its object, brand, shop,
     suggested place and text and the rules it was read under (:func:`extractor_version`):
     a refresh reads the tips without one, or whose digest or rules differ, and nothing else.
 
@@ -534,9 +534,9 @@ def refresh_names(store: Store, *, rebuild: bool = False, now: dt.datetime | Non
     for start in range(0, len(pending), _BATCH):
         batch = pending[start:start + _BATCH]
         rows = {column: [] for column in state.NAME_COLUMNS}
-        for tip_id, brand, shop, place, text, _ in batch:
+        for tip_id, object_id, brand, shop, place, text, _ in batch:
             for item in _cached(memo, brand, shop, place, text, known):
-                for column, value in zip(state.NAME_COLUMNS, (tip_id, item.kind, item.source, item.key, item.text,
+                for column, value in zip(state.NAME_COLUMNS, (tip_id, object_id, item.kind, item.source, item.key, item.text,
                                                                item.resolved, item.country, item.ambiguous), strict=True):
                     rows[column].append(value)
                 counts[item.kind] += 1

@@ -27,9 +27,9 @@ __all__ = [
 ]
 
 # What the domain hands to record_names, one list per column.
-NAME_COLUMNS = ("tip_id", "kind", "source", "name_key", "found_text", "resolved", "country", "ambiguous")
+NAME_COLUMNS = ("tip_id", "object_id", "kind", "source", "name_key", "found_text", "resolved", "country", "ambiguous")
 # What a tip's names are read from; a tip whose digest changed is read again.
-_DIGEST = "hash(coalesce(t.brand, ''), coalesce(t.shop, ''), coalesce(t.suggested_place, ''), coalesce(t.tip_text, ''))"
+_DIGEST = "hash(t.object_id, coalesce(t.brand, ''), coalesce(t.shop, ''), coalesce(t.suggested_place, ''), coalesce(t.tip_text, ''))"
 # The tips with their processed record, when it matches what they hold now (p.tip_id is
 # NULL for a tip that awaits extraction): one hash join, not a lookup per tip.
 _WITH_RECORD = (
@@ -48,10 +48,10 @@ def pending_count(store: Store, *, extractor: str) -> int:
 
 
 def pending_tips(store: Store, *, extractor: str) -> list[tuple]:
-    """(tip_id, brand, shop, suggested_place, tip_text, digest) of each tip not examined
-    under ``extractor``'s rules, or changed since, in tip id order."""
+    """(tip_id, object_id, brand, shop, suggested_place, tip_text, digest) of each tip not
+    examined under ``extractor``'s rules, or changed since, in tip id order."""
     return store.rows(
-        f"SELECT t.tip_id, t.brand, t.shop, t.suggested_place, t.tip_text, {_DIGEST}\n"
+        f"SELECT t.tip_id, t.object_id, t.brand, t.shop, t.suggested_place, t.tip_text, {_DIGEST}\n"
         f"FROM {_WITH_RECORD} WHERE {_PENDING} ORDER BY t.tip_id",
         {"extractor": extractor},
         name="names/pending_tips",
@@ -79,6 +79,7 @@ def record_names(
 
     found = pa.table({
         "tip_id": pa.array(names["tip_id"], pa.string()),
+        "object_id": pa.array(names["object_id"], pa.string()),
         "kind": pa.array(names["kind"], pa.string()),
         "source": pa.array(names["source"], pa.string()),
         "name_key": pa.array(names["name_key"], pa.string()),
@@ -118,8 +119,8 @@ def forget_all(store: Store) -> None:
 
 
 def names_of(store: Store, tip_ids: Sequence[str] | None = None) -> list[tuple]:
-    """(tip_id, kind, source, name_key, found_text, resolved, country, ambiguous) of the
-    names found in the tips ``tip_ids`` (all when None), by tip, kind, source and key."""
+    """(tip_id, object_id, kind, source, name_key, found_text, resolved, country, ambiguous)
+    of the names found in the tips ``tip_ids`` (all when None), by tip, kind, source and key."""
     return store.rows(
         f"SELECT {', '.join(NAME_COLUMNS)} FROM tip_names\n"
         "WHERE $ids IS NULL OR list_contains($ids, tip_id)\n"
@@ -139,9 +140,11 @@ def object_ids(store: Store, object_id: str | None = None) -> list[str]:
 
 def read_counts(store: Store, object_id: str | None = None, *, extractor: str) -> list[tuple[str, int, int]]:
     """(object_id, tips, unread) per object with tips (``object_id`` alone when given):
-    ``unread`` of them await extraction under ``extractor``'s rules; by object."""
+    ``unread`` of them have no processed record under ``extractor``'s rules (a tip changed
+    since its record was written counts as read here; :func:`pending_tips` finds it); by object."""
     return store.rows(
-        f"SELECT t.object_id, count(*), count(*) FILTER (WHERE {_PENDING}) FROM {_WITH_RECORD}\n"
+        "SELECT t.object_id, count(*), count(*) FILTER (WHERE p.tip_id IS NULL)\n"
+        "FROM tips t LEFT JOIN (SELECT tip_id FROM tip_names_processed WHERE extractor = $extractor) p USING (tip_id)\n"
         "WHERE $object IS NULL OR t.object_id = $object GROUP BY t.object_id ORDER BY t.object_id",
         {"object": object_id, "extractor": extractor},
         name="names/read_counts",
@@ -155,9 +158,8 @@ def place_countries(store: Store, object_id: str | None = None) -> list[tuple[st
     first, then by country code."""
     return store.rows(
         "WITH per_tip AS (\n"
-        "    SELECT t.object_id, n.tip_id, n.country, bool_and(n.ambiguous) AS ambiguous\n"
-        "    FROM tip_names n JOIN tips t USING (tip_id)\n"
-        "    WHERE n.kind = 'place' AND ($object IS NULL OR t.object_id = $object)\n"
+        "    SELECT object_id, tip_id, country, bool_and(ambiguous) AS ambiguous FROM tip_names\n"
+        "    WHERE kind = 'place' AND ($object IS NULL OR object_id = $object)\n"
         "    GROUP BY ALL\n"
         ")\n"
         "SELECT object_id, country, count(*) AS tips, count(*) FILTER (WHERE ambiguous) AS ambiguous,\n"
@@ -182,10 +184,10 @@ def group_tips(store: Store, object_id: str | None = None) -> list[tuple[str, st
         "    SELECT kind, name_key, found_text AS name FROM spellings\n"
         "    QUALIFY row_number() OVER (PARTITION BY kind, name_key ORDER BY n DESC, found_text) = 1\n"
         ")\n"
-        "SELECT t.object_id, n.kind, d.name, count(DISTINCT n.tip_id) AS tips\n"
-        "FROM tip_names n JOIN tips t USING (tip_id) JOIN display d USING (kind, name_key)\n"
-        "WHERE n.kind IN ('brand', 'shop') AND ($object IS NULL OR t.object_id = $object)\n"
-        "GROUP BY ALL ORDER BY t.object_id, n.kind, tips DESC, d.name",
+        "SELECT n.object_id, n.kind, d.name, count(DISTINCT n.tip_id) AS tips\n"
+        "FROM tip_names n JOIN display d USING (kind, name_key)\n"
+        "WHERE n.kind IN ('brand', 'shop') AND ($object IS NULL OR n.object_id = $object)\n"
+        "GROUP BY ALL ORDER BY n.object_id, n.kind, tips DESC, d.name",
         {"object": object_id},
         name="names/group_tips",
     )

@@ -8,6 +8,7 @@
 -- country bears the name too, with a population close enough (caselib.domain.names).
 CREATE TABLE tip_names (
     tip_id      VARCHAR NOT NULL,
+    object_id   VARCHAR NOT NULL,   -- the tip's (kept here so that an object's names are read without the tips)
     kind        VARCHAR NOT NULL CHECK (kind IN ('brand', 'shop', 'place')),
     source      VARCHAR NOT NULL CHECK (source IN ('field', 'text')),  -- the tip's brand/shop/suggested_place field, or tip_text
     name_key    VARCHAR NOT NULL,
@@ -17,8 +18,8 @@ CREATE TABLE tip_names (
     ambiguous   BOOLEAN NOT NULL,
     CHECK ((kind = 'place') = (country IS NOT NULL))
 );
--- Each tip examined, with a digest of what was read (brand, shop, suggested_place,
--- tip_text) and the rules it was read under: a tip whose digest or rules differ is read
+-- Each tip examined, with a digest of what was read (object_id, brand, shop,
+-- suggested_place, tip_text) and the rules it was read under: a tip whose digest or rules differ is read
 -- again (its rows above replaced), and one whose record matches is not.
 CREATE TABLE tip_names_processed (
     tip_id        VARCHAR NOT NULL,
