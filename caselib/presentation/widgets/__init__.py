@@ -7,6 +7,7 @@ One module per view, each a :class:`~caselib.presentation.widgets.common.View` c
 - :mod:`~caselib.presentation.widgets.response_explorer`: :class:`ResponseExplorer`, each wave's response;
 - :mod:`~caselib.presentation.widgets.closure_review`: :class:`ClosureReview`, the closure queue and decisions;
 - :mod:`~caselib.presentation.widgets.management_dashboard`: :class:`ManagementDashboard`, what management sees;
+- :mod:`~caselib.presentation.widgets.triage_view`: :class:`TriageView`, the tips to triage, decided by key or button;
 - :mod:`~caselib.presentation.widgets.filter_panel` (:class:`FilterPanel`), :mod:`~caselib.presentation.widgets.tip_table`
   (:class:`TipTable`) and :mod:`~caselib.presentation.widgets.common` (:class:`View`, figure widgets,
   escaped HTML, :func:`open_session`) are the parts they share.
@@ -38,6 +39,7 @@ from caselib.presentation.widgets.management_dashboard import ManagementDashboar
 from caselib.presentation.widgets.response_explorer import ResponseExplorer
 from caselib.presentation.widgets.tip_explorer import TipExplorer
 from caselib.presentation.widgets.tip_table import TABLE_COLUMNS, TipTable
+from caselib.presentation.widgets.triage_view import TriageView
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -49,6 +51,7 @@ __all__ = [
     "ResponseExplorer",
     "TipExplorer",
     "TipTable",
+    "TriageView",
     "View",
     "caption_html",
     "escape_cell",

@@ -1,0 +1,335 @@
+"""The triage view: the tips of an object (or a filter) still to triage, near-duplicates
+folded into one row, decided by keyboard or buttons.
+
+Each row is a tip, or a near-duplicate cluster (suggested or confirmed) shown by its first
+tip with the number of its untriaged tips; a decision on a cluster's row gives all of them
+the status in one step (one :func:`~caselib.domain.triage.decide`: one transaction, one
+audit record). A decided row leaves the list and the next row becomes the current one.
+
+Keys, while the list has the focus (:data:`KEYS`): ``a`` actionable, ``n`` not actionable,
+``d`` duplicate, ``o`` off topic; ``j`` / ``k`` the next / previous row. A decision's reason
+is the reason field's text, kept from one decision to the next, or, while the field is
+empty, the status' own (:data:`DEFAULT_REASONS`, "triage: actionable").
+
+The names found in a tip (its brand, shop and suggested place, and what
+:mod:`caselib.domain.names` extracted from its text) are marked in its text. The text is
+escaped first: markup in a tip is shown as the characters it is, never run.
+
+Per decision the kernel runs the decision and redraws one page of rows from what it holds:
+nothing is queried again (a row leaving the list is the only change a decision makes to
+it; a load in another process shows after *Refresh*).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import anywidget
+import ipywidgets as W
+import pandas as pd
+import traitlets
+
+from caselib.domain.contract import status_label
+from caselib.domain.filters import TipFilter
+from caselib.presentation.widgets.common import STYLE, View, escape_cell
+from caselib.store.session import Session
+
+__all__ = ["DEFAULT_REASONS", "KEYS", "TriageList", "TriageView", "highlighted"]
+
+_HERE = Path(__file__).parent
+
+# The decisions a key makes, and the moves.
+KEYS = {"a": "actionable", "n": "not_actionable", "d": "duplicate", "o": "off_topic"}
+MOVES = {"j": 1, "k": -1}
+DEFAULT_REASONS = {status: f"triage: {status_label(status)}" for status in KEYS.values()}
+
+_CSS = """
+.caselib-triage {outline: none; border: 1px solid #ccc; border-radius: 3px; max-height: 560px; overflow-y: auto;}
+.caselib-triage:focus {border-color: #1f77b4; box-shadow: 0 0 0 2px rgba(31, 119, 180, 0.3);}
+.caselib-triage tr.current td {background: #e8f1fa;}
+.caselib-triage tr.current td:first-child {box-shadow: inset 3px 0 0 #1f77b4;}
+.caselib-triage mark {background: #ffe58a; padding: 0 1px;}
+.caselib-triage .empty {padding: 8px; color: #444;}
+"""
+
+
+def highlighted(text, names: Iterable[str]) -> str:
+    """``text`` HTML-escaped, each occurrence of one of ``names`` (case ignored, as a whole
+    word, the longest first) wrapped in ``<mark>``. Missing text is an empty string."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    text = str(text)
+    terms = sorted({n.strip() for n in names if isinstance(n, str) and len(n.strip()) >= 2}, key=lambda t: (-len(t), t))
+    if not terms:
+        return html.escape(text)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(html.escape(text[last:match.start()]))
+        out.append(f"<mark>{html.escape(match.group())}</mark>")
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+class TriageList(anywidget.AnyWidget):
+    """The list of rows as the kernel built it (``html``, escaped), reading the keys
+    :data:`KEYS` and :data:`MOVES` while it has the focus; see ``triage_view.js``.
+
+    A key pressed calls the :meth:`on_key` callbacks with it; the list gaining the focus
+    calls the :meth:`on_focus` ones. After each redraw is painted the page element's
+    ``data-drawn`` counter goes up and a ``caselib-triage-drawn`` event is dispatched.
+    """
+
+    _esm = _HERE / "triage_view.js"
+    _css = _CSS
+    html = traitlets.Unicode("").tag(sync=True)
+    accepted_keys = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(accepted_keys={**KEYS, **{k: "move" for k in MOVES}}, **kwargs)
+        self._keys: list = []
+        self._focus: list = []
+        self.on_msg(self._message)
+
+    def on_key(self, callback) -> None:
+        self._keys.append(callback)
+
+    def on_focus(self, callback) -> None:
+        self._focus.append(callback)
+
+    def _message(self, _widget, content, _buffers) -> None:
+        # From the page: only the keys it was given are acted on.
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "key" and content.get("key") in self.accepted_keys:
+            for callback in self._keys:
+                callback(content["key"])
+        elif content.get("type") == "focus":
+            for callback in self._focus:
+                callback()
+
+
+_COLUMNS = ("", "Tip", "Received (UTC)", "Suggests", "Place", "Tips", "Text")
+
+
+class TriageView(View):
+    """The tips of an object (or a filter) still to triage, a near-duplicate cluster in one
+    row, with decision buttons, keys and a reason kept between decisions.
+
+    Parameters
+    ----------
+    session
+        The notebook's session; a decision takes its write connection.
+    object_id
+        The object whose tips are listed (default: the one with the most to triage, or
+        every object the filter chooses when ``tips`` is given).
+    tips
+        A filter narrowing the tips (its ``objects`` replaced by ``object_id`` when given).
+    by
+        The analyst's name in the history and the audit (default: the login name).
+    page_size
+        Rows shown at once around the current one.
+    limit
+        Rows read at once; when fewer than a page are left the next ones are read.
+    """
+
+    def __init__(self, session: Session, object_id: str | None = None, *, tips: TipFilter | None = None,
+                 by: str | None = None, page_size: int = 15, limit: int = 500) -> None:
+        self.session = session
+        self.by = by
+        self.page_size = page_size
+        self.limit = limit
+        self.tips = tips or TipFilter()
+        self.rows = pd.DataFrame()
+        self.cursor = 0
+        self.total_rows = 0
+        self.total_tips = 0
+        self.names: dict[str, list[str]] = {}
+        self.timings: list[float] = []  # seconds per decision, kernel side
+        self.objects = W.Dropdown(description="Object", layout=W.Layout(width="420px"))
+        self.refresh_button = W.Button(description="Refresh", layout=W.Layout(width="auto"),
+                                       tooltip="read the tips again (after a load, or another analyst's decisions)")
+        self.caption = W.HTML()
+        self.list = TriageList(layout=W.Layout(width="100%"))
+        self.buttons = {
+            status: W.Button(description=f"{status_label(status).capitalize()} ({key})",
+                             button_style="success" if status == "actionable" else "",
+                             layout=W.Layout(width="auto"))
+            for key, status in KEYS.items()
+        }
+        self.previous = W.Button(description="▲ previous (k)", layout=W.Layout(width="auto"))
+        self.next = W.Button(description="▼ next (j)", layout=W.Layout(width="auto"))
+        self.reason = W.Text(placeholder="Reason, kept for the next decisions (empty: “triage: <status>”)",
+                             description="Reason", layout=W.Layout(width="100%"))
+        self.message = W.HTML()
+        for status, button in self.buttons.items():
+            button.on_click(lambda _, s=status: self.decide(s))
+        self.previous.on_click(lambda _: self.move(-1))
+        self.next.on_click(lambda _: self.move(1))
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.list.on_key(self.key)
+        self.list.on_focus(self._prepare_writing)
+        self.reason.observe(lambda change: change["new"].strip() and self._prepare_writing(), names="value")
+        help_line = W.HTML(
+            '<div class="caselib-caption">Click the list, then: <b>a</b> actionable · <b>n</b> not actionable · '
+            "<b>d</b> duplicate · <b>o</b> off topic · <b>j</b> / <b>k</b> next / previous. A cluster's row decides "
+            "all its tips.</div>"
+        )
+        self.widget = W.VBox([
+            W.HBox([self.objects, self.refresh_button], layout=W.Layout(flex_flow="row wrap")),
+            self.caption, help_line, self.list,
+            W.HBox([*self.buttons.values(), self.previous, self.next], layout=W.Layout(flex_flow="row wrap")),
+            self.reason, self.message,
+        ])
+        self._choosing = False
+        self._list_objects(object_id)
+        self.objects.observe(lambda change: None if self._choosing else self.refresh(), names="value")
+        self.refresh()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _list_objects(self, object_id: str | None) -> None:
+        from caselib.store.triage_view import objects_to_triage
+
+        with self.session.reading() as store:
+            found = objects_to_triage(store, self.tips)
+        options = [(f"{o} · {title} · {n:,} to triage" if title else f"{o} · {n:,} to triage", o) for o, title, n in found]
+        if self.tips.active():
+            options.insert(0, ("every object the filter chooses", None))
+        if object_id is not None and object_id not in {o for _, o in options}:
+            options.append((f"{object_id} · nothing to triage", object_id))
+        self._choosing = True
+        try:
+            self.objects.options = options
+            self.objects.value = object_id if object_id is not None else (options[0][1] if options else None)
+        finally:
+            self._choosing = False
+
+    def chosen(self) -> TipFilter:
+        """The filter of the tips listed: the view's filter, narrowed to the object chosen."""
+        return self.tips.replace(objects=(self.objects.value,)) if self.objects.value else self.tips
+
+    def refresh(self) -> None:
+        """Read the rows again (the first ``limit``), and the names found in their tips."""
+        from caselib.store.triage_view import names_found, untriaged_rows
+
+        with self.session.reading() as store:
+            rows = untriaged_rows(store, self.chosen(), limit=self.limit)
+            self.names = names_found(store, rows["tip_id"])
+        self.rows = rows.reset_index(drop=True)
+        self.total_rows = int(rows["rows_total"].iloc[0]) if len(rows) else 0
+        self.total_tips = int(rows["tips_total"].iloc[0]) if len(rows) else 0
+        self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
+        self.render()
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def current(self):
+        """The current row (a pandas Series, see :func:`caselib.store.triage_view.untriaged_rows`), or None."""
+        return self.rows.iloc[self.cursor] if len(self.rows) else None
+
+    def _row_html(self, index: int, row) -> str:
+        names = [row["brand"], row["shop"], row["suggested_place"], *self.names.get(row["tip_id"], ())]
+        members = int(row["members"])
+        if isinstance(row["cluster_id"], str):
+            tips = (f"{members:,} · cluster {escape_cell(row['cluster_id'])} ({escape_cell(row['cluster_state'])})"
+                    if members > 1 else f"1 · in cluster {escape_cell(row['cluster_id'])}")
+        else:
+            tips = "1"
+        if row["triage_status"] == "under_review":
+            tips += " · under review"
+        current = index == self.cursor
+        return (
+            f'<tr class="{"current" if current else ""}" data-row-key="{escape_cell(row["row_key"])}"'
+            f' aria-selected="{"true" if current else "false"}">'
+            f'<td class="nowrap">{index + 1:,}</td>'
+            f'<td class="nowrap">{escape_cell(row["tip_id"])}</td>'
+            f'<td class="nowrap">{escape_cell(row["received_at"])}</td>'
+            f'<td class="nowrap">{escape_cell(row["suggested_country"])}</td>'
+            f"<td>{escape_cell(row['suggested_place'])}</td>"
+            f"<td>{tips}</td>"
+            f"<td>{highlighted(row['tip_text'], names)}</td></tr>"
+        )
+
+    def render(self) -> None:
+        """Draw the page of rows holding the current one, and the caption."""
+        where = f"Object {self.objects.value}" if self.objects.value else (self.tips.caption() or "Every tip")
+        if not len(self.rows):
+            self.caption.value = f'<div class="caselib-caption">Nothing to triage for {html.escape(where)}.</div>'
+            self.list.html = f'{STYLE}<div class="empty">No tips to triage here.</div>'
+            return
+        start = self.cursor // self.page_size * self.page_size
+        page = self.rows.iloc[start:start + self.page_size]
+        head = "".join(f"<th>{html.escape(label)}</th>" for label in _COLUMNS)
+        body = "".join(self._row_html(start + i, row) for i, (_, row) in enumerate(page.iterrows()))
+        self.list.html = f'{STYLE}<table class="caselib-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        folded = self.total_tips - self.total_rows
+        self.caption.value = (
+            f'<div class="caselib-caption">{html.escape(where)}: {self.total_tips:,} '
+            f'tip{"s" if self.total_tips != 1 else ""} to triage in {self.total_rows:,} '
+            f'row{"s" if self.total_rows != 1 else ""}'
+            + (f" ({folded:,} near-duplicates folded into their cluster's row)" if folded else "")
+            + f" · row {self.cursor + 1:,}</div>"
+        )
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def key(self, key: str) -> None:
+        """What a key pressed in the list does (:data:`KEYS`, :data:`MOVES`); others do nothing."""
+        if key in KEYS:
+            self.decide(KEYS[key])
+        elif key in MOVES:
+            self.move(MOVES[key])
+
+    def move(self, step: int) -> None:
+        """Make the row ``step`` rows on the current one (clamped to the list)."""
+        if len(self.rows):
+            self.cursor = min(max(0, self.cursor + step), len(self.rows) - 1)
+            self.render()
+
+    def _prepare_writing(self) -> None:
+        from caselib.errors import StoreError
+
+        with contextlib.suppress(StoreError):  # another process writing: the decision will say so
+            self.session.prepare_writing()
+
+    def decide(self, status: str) -> None:
+        """Give the current row's tips (a cluster's: all its untriaged tips listed) ``status``
+        for the reason in the field (else the status' own), then show the next row."""
+        from caselib.domain.triage import decide
+        from caselib.errors import CaselibError
+
+        row = self.current()
+        if row is None:
+            self.message.value = "Nothing left to triage here."
+            return
+        started = time.perf_counter()
+        reason = self.reason.value.strip() or DEFAULT_REASONS.get(status, f"triage: {status_label(status)}")
+        ids = [str(t) for t in row["member_ids"]]
+        try:
+            with self.session.writing() as store:
+                decision = decide(store, ids, status=status, reason=reason, by=self.by)
+        except CaselibError as error:
+            self.message.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+            return
+        self.rows = self.rows.drop(index=self.rows.index[self.cursor]).reset_index(drop=True)
+        self.total_rows -= 1
+        self.total_tips -= len(ids)
+        self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
+        what = f"cluster {row['cluster_id']} ({len(ids)} tips)" if len(ids) > 1 else f"tip {row['tip_id']}"
+        if decision.changed:
+            done = f"now {status_label(status)} (“{reason}”), decided by {decision.decided_by}; audit record {decision.audit_seq}"
+        else:
+            done = f"already stood as {status_label(status)}: nothing written"
+        self.message.value = html.escape(f"{what} {done}")
+        if len(self.rows) - self.cursor < self.page_size and self.total_rows > len(self.rows):
+            self.refresh()  # the rows read are running out: read the next ones
+        else:
+            self.render()
+        self.timings.append(time.perf_counter() - started)
