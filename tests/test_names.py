@@ -99,6 +99,16 @@ ROWS = [
 ]
 
 
+def test_a_city_that_the_fields_give_as_a_shop_is_the_shop_in_a_text(campaign_store, tmp_path):
+    # Apeldoorn is a city of the Netherlands; here the fields give it as a shop
+    rows = [tip("S1", shop="Apeldoorn"), tip("S2", shop="Apeldoorn"),
+            tip("S3", tip_text="bought at Apeldoorn in Lyon"), tip("S4", tip_text="Sold at Carrefour in Lyon")]
+    _load_tips(campaign_store, tmp_path, "shops.csv", rows)
+    refresh_names(campaign_store)
+    found = {(tip_id, kind, text) for tip_id, _, kind, source, _, text, *_ in state.names_of(campaign_store) if source == "text"}
+    assert found == {("S3", "shop", "Apeldoorn"), ("S3", "place", "Lyon"), ("S4", "place", "Lyon")}
+
+
 def test_names_are_stored_per_tip_and_summed_up_per_object(campaign_store, tmp_path):
     _load_tips(campaign_store, tmp_path, "tips.csv", ROWS)
     done = refresh_names(campaign_store)

@@ -31,9 +31,13 @@ Places
       :data:`COMMON_WORDS`, a list kept here, since no word list ships offline), a first
       name ("Chad", "Jordan") or a one-word town under :data:`STRONG_FROM` people (small
       towns are mostly words: "Police", "Bra", "Best"), counts only right after a word of
-      place (:data:`PLACE_WORDS`: "in", "near", "from", "à", "bei" …): "bought in Nice"
+      place (:data:`PLACE_WORDS`: "in", "near", "from", "dans", "bei" …): "bought in Nice"
       names Nice, "Nice soap, seen it in Split" names Split only;
-    * words of a brand or shop found in the same text are not read as a place ("Mira & Co").
+    * words of a brand or shop found in the same text are not read as a place ("Mira & Co"),
+      and a city's name that the fields give as a brand or shop is that brand or shop.
+
+    Not found: inflected names ("w Krakowie"), regions ("Andalucia"), names in other scripts,
+    and no context tells "Paris Hilton" or "Boston Market" from the city.
 
     In ``suggested_place``, a field that holds a place, weak names need no word of place,
     and a value written all in lower case ("lisbon") is matched without its capitals, but
@@ -51,11 +55,11 @@ Incremental
     suggested place and text and the rules it was read under (:func:`extractor_version`):
     a refresh reads the tips without one, or whose digest or rules differ, and nothing else.
 
-Speed (``benchmarks/bench_names.py``, unique texts, this machine's two cores): the gazetteer
-is built once per process in 1.5–2.5 s; a refresh reads about 25,000–35,000 tips a second
-(30,000 tips in 0.8–1.1 s, a million in 37–40 s, 1.5 GB at its peak), and a refresh with
-nothing to do takes 0.1 s at 30,000 tips and 1.6–2.0 s at a million. Each text is scanned once for words
-that begin with a capital; only those that begin a name are looked up further.
+Speed (``benchmarks/bench_names.py``, unique texts, this machine's two cores, shared): the
+gazetteer is built once per process in 1.5–2.5 s; a refresh reads 21,000–36,000 tips a
+second (30,000 tips in 0.8–1.4 s, a million in 37–41 s, 1.2–1.5 GB at its peak), and one with
+nothing to do takes 0.1 s at 30,000 tips and 0.5–2 s at a million. Each text is scanned once
+for words that begin with a capital; only those that begin a name are looked up further.
 """
 
 from __future__ import annotations
@@ -116,10 +120,11 @@ LEGAL_FORMS = _wordlist(
 
 # Words of place: a weak name counts in the text only right after one (compared folded).
 # Not "a", "i", "no", "um" or "am" ("à" in French, "i" in Swedish, "no" in Portuguese): in
-# English they come before capitalised words ("a Mobile phone", "I am Best").
+# English they come before capitalised words ("a Mobile phone", "I am Best"); nor "at", which
+# comes before shops ("bought at Carrefour").
 PLACE_WORDS = _wordlist(
     # English
-    "in near at from around outside to visiting via nearby "
+    "in near from around outside to visiting via nearby "
     # German, Dutch, Scandinavian
     "bei aus nach im nahe bij uit naar te pa fra fran vid "
     # French, Spanish, Portuguese, Italian, Catalan
@@ -131,8 +136,9 @@ PLACE_WORDS = _wordlist(
 # One-word names that are also common words (English and the campaign's main languages),
 # first names or surnames: weak wherever they appear (see the module's docstring). Chosen by
 # reading the gazetteer's one-word names of cities of 100,000 or more (strong unless listed
-# here); the others (towns) are weak anyway. Also the common words a brand or shop is not
-# looked for by in a text ("Kiosk", "Tundra").
+# here); the others (towns) are weak anyway. Also retail chains that are cities' names
+# ("Carrefour"), and the common words a brand or shop is not looked for by in a text
+# ("Kiosk", "Tundra").
 COMMON_WORDS = _wordlist(
     """
     of most best nice split bath mobile reading sale male batman van police bra orange aurora
@@ -153,7 +159,7 @@ COMMON_WORDS = _wordlist(
     ajax bush gold metro queens vista hub homo chin cham hang pest rest vine lime mango hue dual
     para pare sala sana bimbo bo ho zion plano fargo roma
     mary george nigel tyler austin nancy regina ariel milton newton edison sofia sophia leon
-    santos lyons brent
+    santos lyons brent carrefour
     """
 )
 
@@ -395,8 +401,8 @@ def _places() -> _Gazetteer:
 def _known_names(spellings: Iterable[tuple[str, str, int]]) -> _Gazetteer:
     """The places, and the campaign's own brands and shops, from (kind, spelling, tips) of
     their fields: each spelling given in at least :data:`KNOWN_FROM` tips, as its words in
-    order (legal forms dropped), standing for its fingerprint; one-word common words and
-    places' names left out."""
+    order (legal forms dropped), standing for its fingerprint, before a city of the same
+    name; one-word common words and countries' names left out."""
     tips: Counter = Counter()
     forms: dict[tuple[str, str], set] = {}
     places = _places().entries
@@ -409,8 +415,10 @@ def _known_names(spellings: Iterable[tuple[str, str, int]]) -> _Gazetteer:
         words = list(zip((_fold_word(w) for w in _WORD.findall(cleaned)), _capitals(cleaned), strict=True))
         kept = [(w, c) for w, c in words if w not in LEGAL_FORMS] or words
         form = " ".join(w for w, _ in kept)
-        # A one-word common word is no name in a text; a place's name is read as the place.
-        if (len(kept) == 1 and form in COMMON_WORDS) or form in places:
+        # A one-word common word is no name in a text, and a country's name is the country;
+        # a city's name that the fields give as a brand or shop is read as that in a text
+        # ("Carrefour", a city of Haiti).
+        if (len(kept) == 1 and form in COMMON_WORDS) or any(p.key.startswith("country:") for p in places.get(form, ())):
             continue
         forms.setdefault((kind, key), set()).add((form, tuple(c for _, c in kept)))
     entries: dict[str, list[_Name]] = {}
@@ -421,7 +429,7 @@ def _known_names(spellings: Iterable[tuple[str, str, int]]) -> _Gazetteer:
             # A brand is written with a capital at least: "Blue Lake", "CityMart"
             capitals = frozenset({tuple(True for _ in caps)} | ({caps} if any(caps) else set()))
             entries.setdefault(form, []).append(_Name(kind, key, None, None, False, False, capitals))
-    return _Gazetteer({**places, **entries})
+    return _Gazetteer({**places, **{form: known + places.get(form, []) for form, known in entries.items()}})
 
 
 def extract(
