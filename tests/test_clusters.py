@@ -241,6 +241,20 @@ def test_a_removed_tip_is_not_clustered_again(campaign_store, tmp_path):
     assert list(members["tip_id"]) == ["T1", "T3", "T4"] and set(members["tip_text"]) == {LONG}
 
 
+def test_another_method_compares_every_tip_again_and_keeps_the_clusters(campaign_store, tmp_path, monkeypatch):
+    rows = [tip("T1", tip_text=LONG), tip("T2", tip_text=LONG), tip("T3", tip_text=LONG), tip("T4", tip_text=LONG + " Bye")]
+    load_tips(campaign_store, tmp_path / "a.csv", rows)
+    C.refresh_clusters(campaign_store)
+    C.remove_from_cluster(campaign_store, "T2", reason="a different tipster", by="ana")
+    C.decide_cluster(campaign_store, "C-T1", "confirmed", reason="same", by="ana")
+    before = by_tip(campaign_store)
+    monkeypatch.setattr(C, "METHOD", C.METHOD + "/other")
+    assert C.refresh_clusters(campaign_store).compared == 4
+    assert by_tip(campaign_store) == before
+    assert campaign_store.scalar("SELECT held_out FROM tip_cluster_compared WHERE tip_id = 'T2'")
+    assert C.refresh_clusters(campaign_store).compared == 0
+
+
 def test_decisions_are_explained_and_audited(campaign_store, tmp_path):
     load_tips(campaign_store, tmp_path / "a.csv", [tip("T1", tip_text=LONG), tip("T2", tip_text=LONG)])
     C.refresh_clusters(campaign_store)

@@ -245,12 +245,16 @@ def refresh_clusters(store: Store) -> RefreshStats:
     """Compare the tips not compared yet and update the clusters; returns what it did.
 
     One transaction: a refresh that fails leaves the clusters as they were. With nothing
-    new to compare it writes nothing.
+    new to compare it writes nothing. After a refresh by another `METHOD` (other parameters,
+    whose bands cannot meet these), every tip is compared again; clusters, their states and
+    the tips analysts removed stay as they are.
     """
     started = time.perf_counter()
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with store.transaction():
         refresh_id = state_store.next_refresh_id(store)
+        if state_store.last_method(store) not in (None, METHOD):
+            state_store.forget_comparisons(store)  # bands of another method do not meet these
         compared = state_store.stage_new_tips(store, refresh_id, MIN_WORDS)
         if compared == 0:
             state_store.drop_staging(store)

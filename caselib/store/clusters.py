@@ -79,7 +79,9 @@ _FORGET_CHANGED = (
 _ADD_COMPARED = """
 INSERT INTO tip_cluster_compared
 SELECT tip_key, tip_id, object_id, text_hash, norm_hash, words, chars,
-       CASE WHEN words >= $min_words THEN norm END, false, $refresh
+       CASE WHEN words >= $min_words THEN norm END,
+       tip_id IN (SELECT tip_id FROM tip_cluster_decisions WHERE action = 'removed'),  -- held out
+       $refresh
 FROM cluster_new
 """
 
@@ -284,6 +286,20 @@ def record_refresh(store: Store, refresh_id: int, started_at: dt.datetime, secon
         },
         name="clusters/record_refresh",
     )
+
+
+def last_method(store: Store) -> str | None:
+    """The method of the latest refresh, or None before the first."""
+    return store.scalar(
+        "SELECT method FROM tip_cluster_refreshes ORDER BY refresh_id DESC LIMIT 1", name="clusters/last_method"
+    )
+
+
+def forget_comparisons(store: Store) -> None:
+    """Forget which tips were compared and their bands (the clusters and decisions stay): the
+    next refresh compares every tip again."""
+    store.execute("DELETE FROM tip_cluster_bands", name="clusters/forget_bands")
+    store.execute("DELETE FROM tip_cluster_compared", name="clusters/forget_compared")
 
 
 def drop_staging(store: Store) -> None:
