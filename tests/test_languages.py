@@ -10,7 +10,15 @@ import pytest
 from caselib import load_file
 from caselib.domain.explore import tip_page
 from caselib.domain.filters import TipFilter
-from caselib.domain.languages import LANGUAGES, QUICK_FROM, THRESHOLD, detect, language_name, refresh_languages
+from caselib.domain.languages import (
+    LANGUAGES,
+    QUICK_FROM,
+    READ_AT_MOST,
+    THRESHOLD,
+    detect,
+    language_name,
+    refresh_languages,
+)
 from caselib.errors import CaselibError
 from caselib.store import languages as state
 from conftest import tip, write_csv
@@ -109,6 +117,15 @@ def test_a_text_the_quick_detector_is_wrongly_sure_of_is_read_again():
     with a confidence of 0.998: under QUICK_CONFIDENCE, so the accurate detector decides."""
     text = "Seen twice:\nonce at a market, once online. It reminds me of shops in Poland."
     assert detect([text])[0][0] == "en"
+
+
+def test_a_very_long_text_is_read_from_its_start():
+    """A pasted document: its first READ_AT_MOST characters decide (the rest, here a Polish
+    sentence 4,000 times, is not read)."""
+    german = next(t for lang, t in SENTENCES if lang == "de")
+    polish = next(t for lang, t in SENTENCES if lang == "pl")
+    text = (german + " ") * (READ_AT_MOST // len(german) + 1) + (polish + " ") * 4000
+    assert detect([text])[0][0] == "de"
 
 
 def test_language_names():
