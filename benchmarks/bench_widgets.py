@@ -33,6 +33,40 @@ INTERACTIONS = [
 ]
 
 
+def triage_decisions(db: Path, repeat: int) -> dict[str, list[float]]:
+    """The triage view on (a copy of) ``db``: the object with the most tips, all of them made
+    new again (day one of a wave), clusters refreshed; then decisions by key, each timed in
+    the kernel (the decision written through ``triage.decide`` and the next page drawn)."""
+    from caselib import Store
+    from caselib.domain.clusters import refresh_clusters
+    from caselib.domain.filters import TipFilter
+    from caselib.domain.triage import decide, filtered_tips
+    from caselib.presentation.widgets import TriageView
+    from caselib.store.session import Session
+
+    with Store(db) as store:
+        refresh_clusters(store)
+        object_id = store.scalar("SELECT object_id FROM tips GROUP BY ALL ORDER BY count(*) DESC, object_id LIMIT 1")
+        decide(store, filtered_tips(store, TipFilter(objects=(object_id,))), status="new",
+               reason="benchmark: day one of a wave, every tip to triage")
+    session = Session(db, idle=60)
+    view = TriageView(session, object_id)
+    view.list._message(view.list, {"type": "focus"}, [])  # what the page sends as the list is clicked
+    results: dict[str, list[float]] = {}
+    for key in "andoandoandoando"[: 4 * repeat]:
+        view.key("j")
+        view.key(key)
+        if "now" not in view.message.value:
+            raise SystemExit(f"the triage decision was not recorded: {view.message.value}")
+        label = "triage view: decide a cluster's row (key)" if "cluster" in view.message.value else "triage view: decide a tip (key)"
+        results.setdefault(label, []).append(view.timings[-1] * 1000)
+        started = time.perf_counter()
+        view.key("k")
+        results.setdefault("triage view: previous row (key)", []).append((time.perf_counter() - started) * 1000)
+    session.release()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tips", type=int, default=1_000_000)
@@ -132,6 +166,7 @@ def main() -> None:
             if "kept open" not in review.message.value:
                 raise SystemExit(f"the decision was not recorded: {review.message.value}")
         writable.release()
+        results.update(triage_decisions(copy, args.repeat))
 
     rows = []
     for name, values in results.items():
