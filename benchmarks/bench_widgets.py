@@ -33,22 +33,30 @@ INTERACTIONS = [
 ]
 
 
-def triage_decisions(db: Path, repeat: int) -> dict[str, list[float]]:
-    """The triage view on (a copy of) ``db``: the object with the most tips, all of them made
-    new again (day one of a wave), clusters refreshed; then decisions by key, each timed in
-    the kernel (the decision written through ``triage.decide`` and the next page drawn)."""
+def prepare_triage(db: Path) -> str:
+    """Make ``db`` (a copy) a day one of triage: clusters refreshed, and every tip of the
+    object with the most tips new again (through ``triage.decide``); returns that object."""
     from caselib import Store
     from caselib.domain.clusters import refresh_clusters
     from caselib.domain.filters import TipFilter
     from caselib.domain.triage import decide, filtered_tips
-    from caselib.presentation.widgets import TriageView
-    from caselib.store.session import Session
 
     with Store(db) as store:
         refresh_clusters(store)
         object_id = store.scalar("SELECT object_id FROM tips GROUP BY ALL ORDER BY count(*) DESC, object_id LIMIT 1")
         decide(store, filtered_tips(store, TipFilter(objects=(object_id,))), status="new",
                reason="benchmark: day one of a wave, every tip to triage")
+    return object_id
+
+
+def triage_decisions(db: Path, repeat: int) -> dict[str, list[float]]:
+    """The triage view on (a copy of) ``db`` made a day one of triage (`prepare_triage`):
+    decisions by key, each timed in the kernel (the decision written through
+    ``triage.decide`` and the next page drawn), moves, and choosing another object."""
+    from caselib.presentation.widgets import TriageView
+    from caselib.store.session import Session
+
+    object_id = prepare_triage(db)
     session = Session(db, idle=60)
     view = TriageView(session, object_id)
     view.list._message(view.list, {"type": "focus"}, [])  # what the page sends as the list is clicked
@@ -63,6 +71,12 @@ def triage_decisions(db: Path, repeat: int) -> dict[str, list[float]]:
         started = time.perf_counter()
         view.key("k")
         results.setdefault("triage view: previous row (key)", []).append((time.perf_counter() - started) * 1000)
+    other = next(o for _, o in view.objects.options if o != object_id)
+    for _ in range(repeat):
+        for chosen in (other, object_id):
+            started = time.perf_counter()
+            view.objects.value = chosen
+            results.setdefault("triage view: choose an object", []).append((time.perf_counter() - started) * 1000)
     session.release()
     return results
 
