@@ -15,7 +15,8 @@ interaction of the widget benchmark (``bench_widgets.INTERACTIONS``) it records
   frames were plotly's ``_js2py`` state reports or ipywidgets' ``echo_update``;
 
 and, per notebook, Run All → first complete view (every figure drawn, kernel idle), with
-the bytes the page received. The baseline, in the same run, is one bare DuckDB count.
+the bytes the page received; and the triage view's keys, decision → next rows painted
+(``bench_triage_browser.py``). The baseline, in the same run, is one bare DuckDB count.
 Timings and sizes are measured inside the page (a wrapped ``WebSocket``, listeners in the
 capture phase), so they share one clock.
 
@@ -41,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
+from bench_triage_browser import bench_triage  # noqa: E402
 from bench_widgets import INTERACTIONS  # noqa: E402
 
 NOTEBOOKS = ["00_start_here", "01_tip_explorer", "02_campaign_response", "03_closure_review"]
@@ -383,6 +385,11 @@ def markdown(report: dict) -> str:
         lines += ["", f"Dashboard: first view {d['first_view_ms'] / 1000:.1f} s, {d['bytes_received'] / 1e6:.2f} MB; "
                       f"pick a wave drawn median {d['pick_wave_drawn_median_ms']} ms, max {d['pick_wave_drawn_max_ms']} ms, "
                       f"{d['pick_wave_bytes_median']:,} bytes."]
+    if report.get("triage_view"):
+        t = report["triage_view"]
+        lines += ["", f"Triage view (`bench_triage_browser.py`): a decision by key to the next rows painted, median "
+                      f"{t['decision_key_to_painted']['median_ms']} ms, max {t['decision_key_to_painted']['max_ms']} ms; "
+                      f"a move (j) median {t['move_key_to_painted']['median_ms']} ms."]
     return "\n".join(lines) + "\n"
 
 
@@ -444,12 +451,14 @@ def main() -> None:
                 with make_target("dashboard", {**env, "PORT": str(port)}, log) as process:
                     wait_for(lambda port=port: port_open(port), process, log, what="make dashboard")
                     dashboard = bench_dashboard(browser, f"http://127.0.0.1:{port}")
+            print(f"{counted:,} tips: triage view …", file=sys.stderr)
+            triage = bench_triage(browser, db, folder)
         finally:
             browser.close()
         report = {"tips": counted, "label": args.label or "current", "when": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
                   "baseline_count_query_ms": baseline_ms, "import_widgets_s": imported, "interactions": interactions,
                   "views": views + ([{"view": "dashboard", **dashboard}] if dashboard else []), "dashboard": dashboard,
-                  "server_side": server}
+                  "server_side": server, "triage_view": triage}
         stem = f"browser-{counted}" + (f"-{args.label}" if args.label else "")
         (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2))
         (args.out / f"{stem}.md").write_text(markdown(report))
