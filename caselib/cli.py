@@ -125,8 +125,11 @@ def _store(ctx: click.Context, *, read_only: bool = False):
 @click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file (TOML or YAML) for a foreign export.")
 @click.option("--pseudonymize", is_flag=True, help="Keep a keyed pseudonym of contact columns instead of dropping them.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal, for loads over a second).")
+@click.option("--refresh/--no-refresh", default=True, show_default=True,
+              help="After a tips load, work out near-duplicate clusters, languages and names of the new tips.")
 @click.pass_context
-def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, progress: bool | None) -> None:
+def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, progress: bool | None,
+         refresh: bool) -> None:
     """Load a waves, objects or tips FILE (CSV, XLSX, JSON Lines, JSON, Parquet)."""
     from caselib.domain.ingest import check_request, load_file
 
@@ -135,7 +138,81 @@ def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, p
     _, _, parsed = check_request(kind, file, mapping)
     with _store(ctx) as store:
         result = load_file(store, kind, file, mapping=parsed, pseudonymize=pseudonymize, progress=progress)
-    click.echo(_shown_lines(result.summary()))
+        click.echo(_shown_lines(result.summary()))
+        if kind == "tips" and refresh:
+            from caselib.domain.enrich import refresh_all
+
+            for line in refresh_all(store):
+                click.echo(_shown(f"  {line}"))
+
+
+@cli.command()
+@click.option("--only", "steps", multiple=True, type=click.Choice(["clusters", "languages", "names"]),
+              help="Only this refresh (repeatable; default: all three).")
+@click.pass_context
+def refresh(ctx, steps) -> None:
+    """Work out what loads left to do: near-duplicate clusters, detected languages and the
+    names tips give, for the tips not seen yet (each its own transaction)."""
+    from caselib.domain.enrich import STEPS, refresh_all
+
+    with _store(ctx) as store:
+        for line in refresh_all(store, steps or STEPS):
+            click.echo(_shown(line))
+
+
+@cli.command()
+@click.option("--object", "object_id", help="Only the tips of this object.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def clusters(ctx, object_id: str | None, fmt: str) -> None:
+    """Near-duplicate clusters: one row per clustered tip (tip_id, object_id, cluster_id,
+    score, state)."""
+    from caselib.domain.clusters import clusters as cluster_rows
+    from caselib.store.clusters import compared_count
+
+    with _store(ctx, read_only=True) as store:
+        frame = cluster_rows(store, object_id)
+        waiting = int(store.scalar("SELECT count(*) FROM tips")) - compared_count(store)
+    frame = frame[["tip_id", "object_id", "cluster_id", "score", "state"]]
+    if fmt == "csv":
+        click.echo(_shown_csv(safe_csv(frame)), nl=False)
+    elif fmt == "json":
+        click.echo(_shown_json(frame.to_json(orient="records", indent=2, force_ascii=False)))
+    else:
+        for row in frame.itertuples(index=False):
+            click.echo(_shown(f"{row.cluster_id:<14} {row.tip_id:<14} {row.object_id:<8} {row.score:.2f} {row.state}"))
+        count = frame["cluster_id"].nunique()
+        click.echo(f"{len(frame)} tips in {count} cluster{'s' if count != 1 else ''}")
+    if waiting > 0:
+        click.echo(f"{waiting:,} tips not compared yet: caselib refresh", err=True)
+
+
+@cli.command()
+@click.argument("cluster_id")
+@click.option("--confirm", "state", flag_value="confirmed", help="Its tips are copies: they count once.")
+@click.option("--reject", "state", flag_value="rejected", help="Split it: its tips are not copies.")
+@click.option("--remove", "remove_tip", help="Take this tip out of the cluster (for good).")
+@click.option("--reason", required=True, help="Why (kept in the audit).")
+@click.option("--by", help="Who decides (default: the login name).")
+@click.pass_context
+def cluster(ctx, cluster_id: str, state: str | None, remove_tip: str | None, reason: str, by: str | None) -> None:
+    """Decide on a near-duplicate cluster: --confirm, --reject, or --remove TIP_ID."""
+    from caselib.domain.clusters import decide_cluster, remove_from_cluster
+
+    if (state is None) == (remove_tip is None):
+        raise CaselibError("give one of --confirm, --reject or --remove TIP_ID")
+    with _store(ctx) as store:
+        if remove_tip is not None:
+            from caselib.store.clusters import tip_cluster
+
+            if tip_cluster(store, remove_tip) != cluster_id:
+                raise CaselibError(f"tip {remove_tip} is not in cluster {cluster_id}")
+            record = remove_from_cluster(store, remove_tip, reason=reason, by=by)
+            done = f"Took {remove_tip} out of {cluster_id}"
+        else:
+            record = decide_cluster(store, cluster_id, state, reason=reason, by=by)
+            done = f"Cluster {cluster_id} {state}"
+    click.echo(_shown(f"{done}; audit record {record.seq} by {record.actor}"))
 
 
 @cli.command()
@@ -160,6 +237,8 @@ def demo(ctx, tips: int, seed: int, waves_config: Path | None, until: str, force
     result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress, until=last_day)
     for load_result in result.loads:
         click.echo(_shown_lines(load_result.summary()))
+    for line in result.enriched:
+        click.echo(_shown(line))
     if result.backup:
         click.echo(f"The previous database was kept as {_shown(result.backup)}")
     click.echo(f"Demo database (synthetic data) ready at {_shown(result.db_path)}")
@@ -314,9 +393,10 @@ def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
 @click.option("--by", help="Who decides (default: the login name).")
 @click.option("--filter", "filter_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A saved filter (TOML of filter fields: objects, triage, wave, ...): the tips it chooses.")
+@click.option("--cluster", "cluster_ids", multiple=True, help="Every tip of this near-duplicate cluster (repeatable).")
 @click.pass_context
 def triage(ctx, tip_ids, status: str, forwarded_to: str | None, reason: str, by: str | None,
-           filter_file: Path | None) -> None:
+           filter_file: Path | None, cluster_ids) -> None:
     """Triage TIP_IDS (and/or the tips a saved filter chooses): a status, with who and why,
     in the triage history and the audit. Re-exports of the intake system never overwrite it."""
     from caselib.domain import triage as decisions
@@ -325,6 +405,14 @@ def triage(ctx, tip_ids, status: str, forwarded_to: str | None, reason: str, by:
         chosen = list(tip_ids)
         if filter_file is not None:
             chosen += decisions.filtered_tips(store, decisions.read_filter(filter_file))
+        if cluster_ids:
+            from caselib.store.clusters import member_tip_ids
+
+            for cluster_id in cluster_ids:
+                members = member_tip_ids(store, cluster_id)
+                if not members:
+                    raise CaselibError(f"there is no cluster {cluster_id!r}")
+                chosen += members
         done = decisions.decide(store, chosen, status=status, forwarded_to=forwarded_to, reason=reason, by=by)
     click.echo(_shown(done.summary()))
 

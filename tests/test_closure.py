@@ -138,6 +138,8 @@ def test_the_figures_behind_a_flag(campaign_store):
         "leading_share": 0.6,
         "leading_reporter_countries": 3,
         "suggested_countries": 3,
+        "duplicate_tips": 0,
+        "duplicate_groups": 0,
         "last_tip_on": dt.date(2017, 8, 3),  # any tip counts as activity, countable or not
         "untriaged_tips": 0,
         "days_since_last_tip": 29,

@@ -51,6 +51,8 @@ FLAG_COLUMNS = [
     "leading_share",  # s
     "leading_reporter_countries",  # r*
     "suggested_countries",  # k
+    "duplicate_tips",  # countable tips received in confirmed duplicate groups
+    "duplicate_groups",  # those groups: each counts once in |C|
     "last_tip_on",  # last
     "untriaged_tips",  # |U|
     "days_since_last_tip",
@@ -149,6 +151,21 @@ def _country(code: str | None, *, with_code: bool = True) -> str:
 
 
 def _evaluate(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str, str | None, list[str]]:
+    """(ready, outcome, origin_country, reasons) for one object's figures; when confirmed
+    duplicate groups were counted once, the reasons say so."""
+    ready, outcome, origin, reasons = _judge(row, rules, as_of)
+    groups = row.get("duplicate_groups") or 0
+    if groups and outcome not in ("not_published", "closed"):
+        copies = row.get("duplicate_tips") or 0
+        received = row["countable_tips"] - groups + copies
+        reasons = [*reasons, (
+            f"{plural(row['countable_tips'], 'countable tip')} counting people, not copies: of the {received} "
+            f"received, {copies} are in {plural(groups, 'duplicate group')}, each group counted once"
+        )]
+    return ready, outcome, origin, reasons
+
+
+def _judge(row: dict, rules: ClosureRules, as_of: dt.date) -> tuple[bool, str, str | None, list[str]]:
     """(ready, outcome, origin_country, reasons) for one object's figures."""
     countable = row["countable_tips"]
     leader, share = row["leading_country"], row["leading_share"]
@@ -267,7 +284,8 @@ def evaluate_flags(figures, *, as_of: dt.date, rules: ClosureRules | None = None
     records = []
     for row in figures.to_dict(orient="records"):
         row = {k: (None if _missing(v) else v) for k, v in row.items()}
-        for key in ("untriaged_tips", "countable_tips", "leading_tips", "leading_reporter_countries", "suggested_countries"):
+        for key in ("untriaged_tips", "countable_tips", "leading_tips", "leading_reporter_countries", "suggested_countries",
+                    "duplicate_tips", "duplicate_groups"):
             row[key] = int(row[key] or 0)
         row["top_countries"] = [] if row["top_countries"] is None else list(row["top_countries"])
         last_tip = _as_date(row["last_tip_on"])

@@ -6,9 +6,10 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from caselib.domain.enrich import refresh_all
 from caselib.domain.ingest import LoadResult, load_file
 from caselib.domain.sample import generate_campaign, load_wave_config
 from caselib.domain.status import database_status
@@ -26,6 +27,8 @@ class DemoResult:
     files_dir: Path
     loads: list[LoadResult]
     backup: Path | None
+    # One line per refresh after the loads (clusters, languages, names; caselib.domain.enrich)
+    enriched: list[str] = field(default_factory=list)
 
 
 def _contents(path: Path) -> str:
@@ -138,6 +141,7 @@ def build_demo(
     progress: bool | None = None,
     files_dir: str | os.PathLike[str] | None = None,
     until: dt.date | None = None,
+    enrich: bool = True,
 ) -> DemoResult:
     """Generate the synthetic campaign and load it into a new database at ``db_path``.
 
@@ -152,7 +156,9 @@ def build_demo(
     ``until`` is the campaign's last day (see `generate_campaign`): ``caselib demo`` passes
     today, so that "as of today" shows a live campaign; without it the campaign ends six
     months after the latest launch (30 June 2024 for the demo waves), the same on every day.
-    The day is kept in the ``meta`` table as ``demo_until``.
+    The day is kept in the ``meta`` table as ``demo_until``. With ``enrich`` (the default)
+    the near-duplicate clusters, detected languages and names in tips are worked out after
+    the loads, as ``caselib load`` does (:func:`caselib.domain.enrich.refresh_all`).
     """
     db_path = Path(db_path).expanduser().resolve()
     contents = _contents(db_path)
@@ -178,6 +184,7 @@ def build_demo(
                 ("tips", campaign.redelivery_path),
             ):
                 loads.append(load_file(store, kind, path, origin="demo", progress=progress))
+            enriched = refresh_all(store) if enrich else []
             store.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('contents', 'demo'), "
                 "('demo_seed', $seed), ('demo_tips', $tips), ('demo_until', $until)",
@@ -197,4 +204,4 @@ def build_demo(
         if isinstance(error, OSError):
             raise CannotWrite(f"cannot build the demo database at {db_path}: {error.strerror or error}") from None
         raise
-    return DemoResult(db_path, files_dir, loads, backup)
+    return DemoResult(db_path, files_dir, loads, backup, enriched)

@@ -32,6 +32,8 @@ SELECT o.object_id,
        CASE WHEN r.countable_tips > 0 THEN r.tips / r.countable_tips END AS leading_share,
        coalesce(r.reporter_countries, 0)    AS leading_reporter_countries,
        coalesce(r.suggested_countries, 0)   AS suggested_countries,
+       coalesce(r.duplicate_tips, 0)        AS duplicate_tips,
+       coalesce(r.duplicate_groups, 0)      AS duplicate_groups,
        a.last_tip_on,
        l.top_countries
 FROM objects_as_of($as_of) AS o

@@ -154,10 +154,55 @@ CREATE OR REPLACE TEMP MACRO tips_as_of(day) AS TABLE
         GROUP BY tip_id
     ) AS u ON u.tip_id = t.tip_id;
 
--- Per object and suggested country, as of `day`, among the countable tips: tips, the
--- distinct recognised reporter countries behind them, the object's countable tips (|C|) and
--- suggested countries (k), and the rank (1 = the leading country c*: the most tips, a tie
--- going to the alphabetically first alpha-3). `object_ids`: a list of object ids, or NULL.
+-- The duplicate groups as of `day`: the near-duplicate clusters an analyst had confirmed by
+-- the end of the day (the last decision on each recorded by then was a confirmation), each
+-- with the tips it held at that confirmation (tips that joined later, pending, are not in
+-- it; a tip taken out of its cluster since counts on its own on every day).
+CREATE OR REPLACE TEMP MACRO duplicate_groups(day) AS TABLE
+    SELECT m.tip_id, m.cluster_id
+    FROM (
+        SELECT cluster_id, arg_max(action, decided_at) AS action, max(decided_at) AS decided_at
+        FROM tip_cluster_decisions
+        WHERE tip_id IS NULL AND decided_at < day::DATE + INTERVAL 1 DAY
+        GROUP BY cluster_id
+    ) AS d
+    JOIN tip_cluster_members AS m ON m.cluster_id = d.cluster_id AND m.added_at <= d.decided_at
+    WHERE d.action = 'confirmed';
+
+-- C, counting people, not copies: the countable tips as of `day` (of `object_ids`, a list,
+-- or of all objects when NULL), each duplicate group as one tip, its first received (then
+-- lowest tip id) speaking for it. `duplicate_group`: the group's cluster id (NULL for a tip
+-- on its own); `copies`: the countable tips it stands for.
+CREATE OR REPLACE TEMP MACRO countable_tips(day, object_ids) AS TABLE
+    WITH countable AS (
+        SELECT object_id, tip_id, received_at, suggested_country, reporter_country
+        FROM tips_as_of(day)
+        WHERE received_by(received_at, day)
+          AND is_countable(triage_status, suggested_country)
+          AND (object_ids IS NULL OR list_contains(object_ids, object_id))
+    ),
+    grouped AS (
+        SELECT c.*, g.cluster_id FROM countable AS c JOIN duplicate_groups(day) AS g ON g.tip_id = c.tip_id
+    )
+    SELECT object_id, tip_id, suggested_country, reporter_country, NULL::VARCHAR AS duplicate_group, 1 AS copies
+    FROM countable
+    WHERE tip_id NOT IN (SELECT tip_id FROM grouped)
+    UNION ALL
+    SELECT object_id,
+           arg_min(tip_id, (received_at, tip_id)),
+           arg_min(suggested_country, (received_at, tip_id)),
+           arg_min(reporter_country, (received_at, tip_id)),
+           cluster_id,
+           count(*)
+    FROM grouped
+    GROUP BY object_id, cluster_id;
+
+-- Per object and suggested country, as of `day`, among the countable tips (each duplicate
+-- group once: countable_tips above): tips, the distinct recognised reporter countries
+-- behind them, the object's countable tips (|C|) and suggested countries (k), and the rank
+-- (1 = the leading country c*: the most tips, a tie going to the alphabetically first
+-- alpha-3); and per object the tips received that C counts (countable_received), the
+-- duplicate groups and the tips in them. `object_ids`: a list of object ids, or NULL.
 CREATE OR REPLACE TEMP MACRO suggested_origins(day, object_ids) AS TABLE
     SELECT object_id,
            suggested_country AS country,
@@ -165,9 +210,9 @@ CREATE OR REPLACE TEMP MACRO suggested_origins(day, object_ids) AS TABLE
            count(DISTINCT reporter_country) AS reporter_countries,
            sum(count(*)) OVER (PARTITION BY object_id) AS countable_tips,
            count(*) OVER (PARTITION BY object_id) AS suggested_countries,
-           row_number() OVER (PARTITION BY object_id ORDER BY count(*) DESC, suggested_country) AS rank
-    FROM tips_as_of(day)
-    WHERE received_by(received_at, day)
-      AND is_countable(triage_status, suggested_country)
-      AND (object_ids IS NULL OR list_contains(object_ids, object_id))
+           row_number() OVER (PARTITION BY object_id ORDER BY count(*) DESC, suggested_country) AS rank,
+           sum(sum(copies)) OVER (PARTITION BY object_id) AS countable_received,
+           sum(count(duplicate_group)) OVER (PARTITION BY object_id) AS duplicate_groups,
+           sum(coalesce(sum(copies) FILTER (WHERE duplicate_group IS NOT NULL), 0)) OVER (PARTITION BY object_id) AS duplicate_tips
+    FROM countable_tips(day, object_ids)
     GROUP BY object_id, suggested_country;
