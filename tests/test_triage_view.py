@@ -204,3 +204,18 @@ def test_highlighting_escapes_first_and_marks_whole_words_only():
     assert highlighted("Rio de Janeiro", ["Rio", "Rio de Janeiro"]) == "<mark>Rio de Janeiro</mark>"
     assert highlighted(None, ["x"]) == "" and highlighted("plain", [None, "", " "]) == "plain"
     assert highlighted("<script>", []) == "&lt;script&gt;"
+
+
+def test_choosing_another_object_starts_at_its_first_row_and_refresh_recounts(session):
+    view = TriageView(session, "G01")
+    view.move(1)
+    view.objects.value = "G02"
+    assert view.cursor == 0 and list(view.rows["tip_id"]) == ["T8"]
+    view.decide("actionable")
+    assert "Nothing to triage for Object G02" in view.caption.value
+    view.refresh_button.click()
+    labels = dict((o, label) for label, o in view.objects.options)
+    assert labels["G02"] == "G02 · nothing to triage" and labels["G01"].endswith("· 5 to triage")
+    assert view.objects.value == "G02"
+    view.show("G01")
+    assert view.cursor == 0 and view.rows["tip_id"].iloc[0] == "T6"

@@ -172,7 +172,7 @@ class TriageView(View):
             button.on_click(lambda _, s=status: self.decide(s))
         self.previous.on_click(lambda _: self.move(-1))
         self.next.on_click(lambda _: self.move(1))
-        self.refresh_button.on_click(lambda _: self.refresh())
+        self.refresh_button.on_click(lambda _: self.refresh(objects=True))
         self.list.on_key(self.key)
         self.list.on_focus(self._prepare_writing)
         self.reason.observe(lambda change: change["new"].strip() and self._prepare_writing(), names="value")
@@ -189,7 +189,7 @@ class TriageView(View):
         ])
         self._choosing = False
         self._list_objects(object_id)
-        self.objects.observe(lambda change: None if self._choosing else self.refresh(), names="value")
+        self.objects.observe(lambda change: None if self._choosing else self.show(change["new"]), names="value")
         self.refresh()
 
     # -- reading ---------------------------------------------------------------------------
@@ -215,10 +215,24 @@ class TriageView(View):
         """The filter of the tips listed: the view's filter, narrowed to the object chosen."""
         return self.tips.replace(objects=(self.objects.value,)) if self.objects.value else self.tips
 
-    def refresh(self) -> None:
-        """Read the rows again (the first ``limit``), and the names found in their tips."""
+    def show(self, object_id: str | None) -> None:
+        """List the tips of ``object_id`` (None: every object the filter chooses), from the first row."""
+        if object_id != self.objects.value:
+            self._choosing = True
+            try:
+                self.objects.value = object_id
+            finally:
+                self._choosing = False
+        self.cursor = 0
+        self.refresh()
+
+    def refresh(self, *, objects: bool = False) -> None:
+        """Read the rows again (the first ``limit``), and the names found in their tips; with
+        ``objects``, the objects to choose from and their counts too."""
         from caselib.store.triage_view import names_found, untriaged_rows
 
+        if objects:
+            self._list_objects(self.objects.value)
         with self.session.reading() as store:
             rows = untriaged_rows(store, self.chosen(), limit=self.limit)
             self.names = names_found(store, rows["tip_id"])
