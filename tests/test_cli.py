@@ -215,14 +215,14 @@ def test_a_bad_log_setting_is_one_clear_line(db_path, files):
 def test_an_sql_error_is_one_line_naming_the_query(db_path, files):
     load_all(db_path, files)
     with Store(db_path) as store:
-        store.execute("DROP TABLE tip_triage_history")  # a database this caselib cannot read
+        store.execute("DROP TABLE rejected_rows")  # a database this caselib cannot read (no rule macro needs it)
     result = run("--db", str(db_path), "status")
     assert result.returncode == 3, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(
         "caselib: internal error: QueryError: query status/counts failed: "
-        "Catalog Error: Table with name tip_triage_history does not exist!"
+        "Catalog Error: Table with name rejected_rows does not exist!"
     ), lines[0]
     assert lines[0].endswith("(run with --debug for the traceback)")
     assert "Traceback" not in result.stderr + result.stdout

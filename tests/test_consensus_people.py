@@ -99,3 +99,20 @@ def test_a_cluster_is_triaged_in_one_step_and_loads_can_skip_the_refresh(campaig
             ("B1",), ("B2",), ("B3",), ("B4",)]
     refused = CliRunner().invoke(cli, ["--db", str(db), "triage", "--cluster", "C-nope", "--status", "new", "--reason", "x"])
     assert refused.exit_code != 0 and "there is no cluster 'C-nope'" in refused.output
+
+
+def test_the_report_states_the_rule_and_how_many_groups_it_counted_once(campaign):
+    from caselib.domain.clusters import clusters, decide_cluster
+    from caselib.presentation.report import build_report
+
+    db, path = campaign
+    _cli(db, "load", "tips", str(path))
+    with Store(db) as store:
+        def methods(k):
+            page = build_report(store, as_of=TODAY, k=k).html
+            return page[page.index("Consensus counts people"):][:600]
+
+        assert "no confirmed groups" in methods(5)
+        decide_cluster(store, clusters(store)["cluster_id"].iloc[0], "confirmed", reason="copies", by="ana")
+        assert "1 confirmed group standing for fewer than 5 countable tips" in methods(5)
+        assert "1 confirmed group standing for 4 countable tips" in methods(2)

@@ -23,7 +23,7 @@ from pathlib import Path
 from caselib.config import write_private
 from caselib.domain.closure import ClosureRules, closure_flags, outcome_label
 from caselib.domain.filters import TipFilter, date_range_caption
-from caselib.domain.rules import DEFAULT_K, as_of_day, count_text, hide_small
+from caselib.domain.rules import DEFAULT_K, as_of_day, count_text, hide_small, plural
 from caselib.errors import CaselibError
 from caselib.store import Store
 
@@ -376,6 +376,14 @@ def build_report(
         + "</ol>",
         "<p>Countable tips are those triaged actionable or forwarded whose suggested country was recognised. "
         "Consensus shares carry a 95% Wilson score interval.</p>",
+        "<p>Consensus counts people, not copies: tips an analyst confirmed as copies of one another (a "
+        "near-duplicate group: the same or near-identical text about the same object) count once, from the "
+        "day the group was confirmed, in the countable tips, the leading country's share and its reporter "
+        f"countries. As of {as_of.isoformat()}: "
+        + (f"{plural(int(flags['duplicate_groups'].sum()), 'confirmed group')} standing for "
+           f"{count_text(int(flags['duplicate_tips'].sum()), k)} countable tips."
+           if flags["duplicate_groups"].sum() else "no confirmed groups.")
+        + "</p>",
         f"<p>Small counts: tip counts from 1 to {k - 1} are hidden (shown as “fewer than {k}”), on maps and in "
         "tables, because they could point at a person. The report contains no tip text and no contact data.</p>",
         "<p>A wave's response counts the tips received from its launch day to the day before the next launch; "
