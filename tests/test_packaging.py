@@ -100,3 +100,15 @@ def test_makefile_has_the_documented_targets_and_ci_calls_make_test():
     for target in ("setup:", "lab:", "test:", "demo:"):
         assert f"\n{target}" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_package_data_globs_cover_every_file_the_package_reads():
+    """What an installed (not editable) caselib carries besides .py: every SQL, data and
+    widget JavaScript file must match a package-data glob of pyproject.toml."""
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["caselib"]
+    package = ROOT / "caselib"
+    covered = {p for pattern in globs for p in package.glob(pattern) if p.is_file()}
+    needed = {p for p in package.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    assert needed and sorted(str(p.relative_to(package)) for p in needed - covered) == []
