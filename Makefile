@@ -56,7 +56,8 @@ demo: setup
 # 1 % triage re-export) each beside DuckDB's own reader in the same run, at BENCH_LOAD_TIPS
 # sizes (BENCH_LOAD_TIPS="30000 2000000 10000000" adds 10M), results in bench-results/load_<N>.*;
 # then the widgets' server-side time, then the same interactions timed in headless Chromium
-# (JupyterLab and the Voilà dashboard, network blocked) at 30,000 and BENCH_TIPS tips.
+# (JupyterLab and the Voilà dashboard, network blocked) at 30,000 and BENCH_TIPS tips; then
+# near-duplicate clustering, language detection and name extraction at 30,000 and BENCH_TIPS.
 BENCH_LOAD_TIPS ?= 30000 2000000
 BENCH_TIPS ?= 1000000
 bench: setup
@@ -64,6 +65,10 @@ bench: setup
 	$(PY) benchmarks/bench_widgets.py --tips 30000
 	$(PY) benchmarks/bench_widgets.py --tips $(BENCH_TIPS)
 	$(PY) benchmarks/bench_browser.py --tips 30000 $(BENCH_TIPS)
+	mkdir -p bench-results
+	$(PY) benchmarks/bench_clusters.py --tips 30000 $(BENCH_TIPS) > bench-results/clusters.txt && cat bench-results/clusters.txt
+	$(PY) benchmarks/bench_languages.py --tips 30000 $(BENCH_TIPS) > bench-results/languages.txt && cat bench-results/languages.txt
+	$(PY) benchmarks/bench_names.py --tips 30000 $(BENCH_TIPS) > bench-results/names.txt && cat bench-results/names.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
