@@ -20,7 +20,6 @@ each time is wall-clock and, beside it, the CPU time of the process (all its thr
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
@@ -33,6 +32,7 @@ import pyarrow.csv as pacsv
 from caselib import Store, load_file
 from caselib.domain import clusters as C
 from caselib.domain.sample import generate_campaign
+from caselib.domain.sample.duplicates import pairwise_quality, planted_pairs
 
 os.environ.setdefault("CASELIB_PSEUDONYM_KEY", "bench-key-not-secret-0123456789")
 
@@ -46,17 +46,7 @@ def _load(store: Store, campaign, tips_path: Path) -> float:
 
 
 def _quality(store: Store, truth: dict) -> tuple[float, float]:
-    groups: dict[str, set[str]] = {}
-    for copy, entry in truth["copies"].items():
-        groups.setdefault(entry["of"], {entry["of"]}).add(copy)
-    expected = set()
-    for group in groups.values():
-        expected |= set(itertools.combinations(sorted(group), 2))
-    found = set()
-    for _, group in C.clusters(store).groupby("cluster_id"):
-        found |= set(itertools.combinations(sorted(group["tip_id"]), 2))
-    hits = len(found & expected)
-    return hits / max(len(found), 1), hits / max(len(expected), 1)
+    return pairwise_quality(C.clustered_pairs(C.clusters(store)), planted_pairs(truth))
 
 
 def _timed(store: Store) -> tuple[str, C.RefreshStats]:

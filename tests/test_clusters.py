@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from caselib import Store, load_file
 from caselib.domain import clusters as C
 from caselib.domain.sample import generate_campaign
+from caselib.domain.sample.duplicates import pairwise_quality, planted_pairs
 from caselib.errors import CaselibError
 from caselib.store import clusters as state
 from conftest import tip, write_csv
@@ -29,10 +29,7 @@ def by_tip(store: Store) -> dict[str, tuple]:
 
 
 def pairs(frame) -> set[tuple[str, str]]:
-    found = set()
-    for _, group in frame.groupby("cluster_id"):
-        found |= set(itertools.combinations(sorted(group["tip_id"]), 2))
-    return found
+    return C.clustered_pairs(frame)
 
 
 # -- quality on a generated campaign with planted near-duplicates ---------------------------
@@ -51,15 +48,9 @@ def planted(tmp_path_factory):
 
 def test_planted_near_duplicates_are_found_with_precision_and_recall_of_at_least_0_9(planted):
     store, truth, stats = planted
-    groups: dict[str, set[str]] = {}
-    for copy, entry in truth["copies"].items():
-        groups.setdefault(entry["of"], {entry["of"]}).add(copy)
-    expected = set()
-    for group in groups.values():
-        expected |= set(itertools.combinations(sorted(group), 2))
+    expected = planted_pairs(truth)
     found = pairs(C.clusters(store))
-    precision = len(found & expected) / len(found)
-    recall = len(found & expected) / len(expected)
+    precision, recall = pairwise_quality(found, expected)
     print(f"\npairwise precision {precision:.4f}, recall {recall:.4f} ({len(expected)} planted pairs, {len(found)} found; {stats})")
     assert all(truth["kinds"][kind] > 50 for kind in ("exact", "case_punctuation", "word_added", "word_dropped", "misspelt"))
     assert precision >= 0.9 and recall >= 0.9

@@ -618,6 +618,7 @@ def test_generator_imports_only_numpy_pyarrow_and_the_standard_library():
         "__future__",
         "collections",
         "csv",
+        "itertools",
         "dataclasses",
         "datetime",
         "importlib",

@@ -50,6 +50,7 @@ __all__ = [
     "SIMILAR",
     "RefreshStats",
     "cluster_members",
+    "clustered_pairs",
     "clusters",
     "decide_cluster",
     "refresh_clusters",
@@ -307,6 +308,14 @@ def clusters(store: Store, object_id: str | None = None):
     to another tip of its cluster), ``state`` (``suggested``, ``confirmed``, ``rejected``;
     a tip that joined a decided cluster after the decision is ``suggested``)."""
     return state_store.cluster_rows(store, object_id)
+
+
+def clustered_pairs(frame) -> set[tuple[str, str]]:
+    """Every pair of tips in one cluster, of a frame of :func:`clusters` (for measuring)."""
+    import itertools
+
+    return {pair for _, group in frame.groupby("cluster_id")
+            for pair in itertools.combinations(sorted(group["tip_id"]), 2)}
 
 
 def _cluster(store: Store, cluster_id: str) -> tuple:

@@ -22,6 +22,8 @@ rest of the campaign is the same with or without planting.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from caselib.domain.sample.drawing import _CLOSERS, _MIDDLES, _OPENERS
@@ -195,3 +197,18 @@ def _near_duplicate_truth(share: float, planted: dict, core: dict, specials, tip
         copies[tip_id(int(core["tip_num"][c]))] = {"of": tip_id(int(core["tip_num"][s])), "kind": KINDS[k]}
         kinds[KINDS[k]] += 1
     return {"share": share, "copies": dict(sorted(copies.items())), "kinds": kinds}
+
+
+def planted_pairs(near_duplicates: dict) -> set[tuple[str, str]]:
+    """Every pair of tips the builder planted as copies of one another (``truth.json``'s
+    ``near_duplicates``): a tip and each of its copies, and the copies among themselves."""
+    groups: dict[str, set[str]] = {}
+    for copy, entry in near_duplicates["copies"].items():
+        groups.setdefault(entry["of"], {entry["of"]}).add(copy)
+    return {pair for group in groups.values() for pair in itertools.combinations(sorted(group), 2)}
+
+
+def pairwise_quality(found: set, planted: set) -> tuple[float, float]:
+    """(precision, recall) of the pairs ``found`` against the pairs ``planted``."""
+    hits = len(found & planted)
+    return hits / max(len(found), 1), hits / max(len(planted), 1)
