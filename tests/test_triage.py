@@ -22,7 +22,7 @@ TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _tips(tmp_path, name="tips.csv", **statuses):
-    rows = [tip(f"T{i}", received_at="2017-06-0%dT10:00:00Z" % (1 + i % 5)) for i in range(1, 11)]
+    rows = [tip(f"T{i}", received_at=f"2017-06-0{1 + i % 5}T10:00:00Z") for i in range(1, 11)]
     for row in rows:
         row["triage_status"] = statuses.get(row["tip_id"], row["triage_status"])
     return write_csv(tmp_path / name, rows)
