@@ -105,26 +105,27 @@ def decide(
     wanted = sorted({str(t).strip() for t in tip_ids if str(t).strip()})
     if not wanted:
         raise CaselibError("no tips to triage: name tip ids, a cluster or a filter that chooses some")
-    found = state.tip_states(store, wanted)
-    unknown = sorted(set(wanted) - {row[0] for row in found})
-    if unknown:
-        raise CaselibError(f"{len(unknown)} of the tips named are not stored: {_listing(unknown)}")
-    changes = [row for row in found if (row[2], row[3]) != (status, target)]
-    if not changes:
-        return TriageDecision(status, target, 0, len(found), None, actor, None)
     import pyarrow as pa
 
-    rows = pa.table({
-        "tip_id": [r[0] for r in changes],
-        "old_triage_status": [r[2] for r in changes],
-        "new_triage_status": [status] * len(changes),
-        "old_forwarded_to": pa.array([r[3] for r in changes], pa.string()),
-        "new_forwarded_to": pa.array([target] * len(changes), pa.string()),
-    })
-    decided_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with store.transaction():
+    with store.transaction():  # what the tips stand as is read where it is changed
+        found = state.tip_states(store, wanted)
+        unknown = sorted(set(wanted) - {row[0] for row in found})
+        if unknown:
+            raise CaselibError(f"{len(unknown)} of the tips named are not stored: {_listing(unknown)}")
+        changes = [row for row in found if (row[2], row[3]) != (status, target)]
+        if not changes:
+            return TriageDecision(status, target, 0, len(found), None, actor, None)
+        rows = pa.table({
+            "tip_id": [r[0] for r in changes],
+            "old_triage_status": [r[2] for r in changes],
+            "new_triage_status": [status] * len(changes),
+            "old_forwarded_to": pa.array([r[3] for r in changes], pa.string()),
+            "new_forwarded_to": pa.array([target] * len(changes), pa.string()),
+        })
+        decided_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         seq = state.next_audit_seq(store)
-        state.apply_decision(store, rows, decided_at=decided_at, decided_by=actor, reason=reason, audit_seq=seq)
+        state.apply_decision(store, rows, [r[4] for r in changes], decided_at=decided_at, decided_by=actor,
+                             reason=reason, audit_seq=seq)
         count, digest = state.decision_digest(store, seq)
         objects = sorted({r[1] for r in changes})
         record = audit.append(

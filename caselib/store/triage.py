@@ -30,14 +30,15 @@ _DECIDED = "_triage_decided"
 
 
 def tip_states(store: Store, tip_ids) -> list[tuple]:
-    """(tip_id, object_id, triage_status, forwarded_to) of the stored tips among ``tip_ids``
-    (any iterable of ids), in id order."""
+    """(tip_id, object_id, triage_status, forwarded_to, row) of the stored tips among
+    ``tip_ids`` (any iterable of ids), in id order; ``row`` is the tip's row number, which
+    :func:`apply_decision` writes by (valid only inside the transaction that read it)."""
     import pyarrow as pa
 
     store.register(_IDS, pa.table({"tip_id": pa.array(sorted(set(tip_ids)), pa.string())}))
     try:
         return store.rows(
-            f"SELECT t.tip_id, t.object_id, t.triage_status, t.forwarded_to FROM tips t "
+            f"SELECT t.tip_id, t.object_id, t.triage_status, t.forwarded_to, t.rowid FROM tips t "
             f"JOIN {_IDS} USING (tip_id) ORDER BY t.tip_id",
             name="triage/tip_states",
         )
@@ -50,9 +51,12 @@ def next_audit_seq(store: Store) -> int:
     return int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM audit_log", name="triage/next_seq"))
 
 
-def apply_decision(store: Store, rows, *, decided_at: dt.datetime, decided_by: str, reason: str, audit_seq: int) -> None:
-    """Write one decision: ``rows`` (an Arrow table of :data:`DECISION_COLUMNS`) into the
-    history, the new values into ``tips``, and the tips' fingerprints dropped. Call inside a
+def apply_decision(store: Store, rows, tip_rows: list[int], *, decided_at: dt.datetime, decided_by: str,
+                   reason: str, audit_seq: int) -> None:
+    """Write one decision: ``rows`` (an Arrow table of :data:`DECISION_COLUMNS`, one new
+    status and country for all) into the history, the new values into the tips at
+    ``tip_rows`` (their row numbers from :func:`tip_states`, read in the same transaction:
+    found without a scan of ``tips``), and the tips' fingerprints dropped. Call inside that
     transaction, with the audit record's ``audit_seq``."""
     store.register(_DECIDED, rows)
     try:
@@ -64,11 +68,12 @@ def apply_decision(store: Store, rows, *, decided_at: dt.datetime, decided_by: s
             f"    'analyst', $by, $reason, $seq FROM {_DECIDED}",
             params, name="triage/history",
         )
+        status = rows.column("new_triage_status")[0].as_py()
+        country = rows.column("new_forwarded_to")[0].as_py()
         store.execute(
-            f"UPDATE tips SET triage_status = d.new_triage_status, forwarded_to = d.new_forwarded_to,\n"
-            f"    forwarded_to_raw = NULL\n"
-            f"FROM {_DECIDED} d WHERE tips.tip_id = d.tip_id",
-            name="triage/update",
+            "UPDATE tips SET triage_status = $status, forwarded_to = $country, forwarded_to_raw = NULL\n"
+            "WHERE rowid IN (SELECT unnest($rows))",
+            {"status": status, "country": country, "rows": list(tip_rows)}, name="triage/update",
         )
         store.execute(
             f"DELETE FROM tip_fingerprints WHERE tip_id IN (SELECT tip_id FROM {_DECIDED})",
