@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -267,6 +268,10 @@ def test_every_damaged_copy_is_read_correctly_or_refused_in_one_line(demo_file, 
     assert refused > len(copies)  # the damage was seen, not just survived
 
 
+def _unplaced(stderr: str) -> str:
+    return re.sub(r"read \d+ bytes from location \d+", "read N bytes from location L", stderr)
+
+
 def test_the_in_process_runner_matches_the_real_command(demo_file, small_tips, tmp_path):
     """The child's CliRunner gives what `python -m caselib` gives: the same exit status and
     stderr, command by command, on copies that fail at opening, in a query, and only in a load."""
@@ -291,7 +296,9 @@ def test_the_in_process_runner_matches_the_real_command(demo_file, small_tips, t
             real = run("--db", str(real_db), *args, timeout=PER_COMMAND + 30)
             expected = in_process[command]
             assert real.returncode == expected["exit"], (name, command, real.stderr, expected)
-            assert real.stderr.replace("/real/", "/runner/") == expected["stderr"], (name, command)
+            # which damaged block a query meets first depends on which of its threads gets there
+            # first: the message names the failed read's place, which may differ run to run
+            assert _unplaced(real.stderr.replace("/real/", "/runner/")) == _unplaced(expected["stderr"]), (name, command)
 
 
 # -- a full disk -----------------------------------------------------------------------------
@@ -356,7 +363,8 @@ def test_a_demo_into_a_full_folder_is_one_line_and_keeps_the_old_database(demo_f
     second: exit 7, one line; the old database is the same bytes, no `.building` file left."""
     import hashlib
 
-    with small_filesystem(tmp_path / "small", "size=6m") as small:
+    room = -(-demo_file.stat().st_size * 3 // 2 // 2**20)  # MiB: the old database and a half
+    with small_filesystem(tmp_path / "small", f"size={room}m") as small:
         db = small / "demo.duckdb"
         db.write_bytes(demo_file.read_bytes())
         digest = hashlib.sha256(db.read_bytes()).hexdigest()
