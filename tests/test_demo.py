@@ -49,6 +49,18 @@ def test_demo_loads_match_the_generators_ground_truth(built):
     assert all(load.reconciles for load in built.loads)
 
 
+def test_the_demo_works_out_clusters_languages_and_names_of_its_tips(built):
+    assert [line.split(":")[0] for line in built.enriched] == ["near-duplicates", "languages", "names in tips"]
+    with Store(built.db_path, read_only=True) as store:
+        tips = store.scalar("SELECT count(*) FROM tips")
+        assert store.scalar("SELECT count(*) FROM tip_cluster_compared") == tips
+        assert store.scalar("SELECT count(*) FROM tip_clusters") > 0
+        assert store.scalar("SELECT count(*) FROM tip_names_processed") == tips
+        # every tip without a language and with a text got a detection row
+        assert store.scalar("SELECT count(*) FROM tip_languages") == store.scalar(
+            "SELECT count(*) FROM tips WHERE language IS NULL AND trim(tip_text) <> ''") > 0
+
+
 def test_demo_database_holds_no_contact_data_and_is_marked_demo(built):
     with Store(built.db_path, read_only=True) as store:
         assert store.scalar("SELECT value FROM meta WHERE key = 'contents'") == "demo"
