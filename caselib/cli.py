@@ -223,8 +223,11 @@ def cluster(ctx, cluster_id: str, state: str | None, remove_tip: str | None, rea
 @click.option("--force", is_flag=True, help="Replace a database holding non-demo data (a backup is kept).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when the database already exists.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars for long loads.")
+@click.option("--refresh/--no-refresh", default=True, show_default=True,
+              help="Work out the tips' clusters, languages and names (else later, with caselib refresh).")
 @click.pass_context
-def demo(ctx, tips: int, seed: int, waves_config: Path | None, until: str, force: bool, if_missing: bool, progress: bool | None) -> None:
+def demo(ctx, tips: int, seed: int, waves_config: Path | None, until: str, force: bool, if_missing: bool,
+         progress: bool | None, refresh: bool) -> None:
     """Generate the synthetic campaign, running up to today, and load it through the real loader."""
     from caselib.domain.demo import build_demo
     from caselib.domain.rules import today_utc
@@ -234,7 +237,8 @@ def demo(ctx, tips: int, seed: int, waves_config: Path | None, until: str, force
         return
 
     last_day = today_utc() if until == "today" else _date(until, "--until")
-    result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress, until=last_day)
+    result = build_demo(ctx.obj["db"], tips=tips, seed=seed, waves_config=waves_config, force=force, progress=progress,
+                        until=last_day, enrich=refresh)
     for load_result in result.loads:
         click.echo(_shown_lines(load_result.summary()))
     for line in result.enriched:

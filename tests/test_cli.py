@@ -283,7 +283,7 @@ def small_demo(tmp_path_factory) -> Path:
     from caselib.domain.demo import build_demo
 
     folder = tmp_path_factory.mktemp("small-demo")
-    return build_demo(folder / "demo.duckdb", tips=4000, seed=5, progress=False).db_path
+    return build_demo(folder / "demo.duckdb", tips=4000, seed=5, progress=False, enrich=False).db_path
 
 
 def damaged_copy(source: Path, target: Path, *, flip_at: int | None = None, truncate_to: int | None = None) -> Path:

@@ -635,7 +635,7 @@ def test_a_missing_rules_file_is_a_clear_error(tmp_path):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("closure-demo")
-    built = build_demo(folder / "demo.duckdb", tips=5000, seed=11, progress=False)
+    built = build_demo(folder / "demo.duckdb", tips=5000, seed=11, progress=False, enrich=False)
     return built, json.loads((built.files_dir / "truth.json").read_text())
 
 

@@ -56,7 +56,7 @@ def _campaign(folder: Path, *, tips: int, seed: int, waves: str | None = None) -
         config = folder / "waves.toml"
         config.write_text(waves, encoding="utf-8")
     path = folder / "campaign.duckdb"
-    build_demo(path, tips=tips, seed=seed, waves_config=config, progress=False)
+    build_demo(path, tips=tips, seed=seed, waves_config=config, progress=False, enrich=False)
     return path
 
 

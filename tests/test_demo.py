@@ -81,13 +81,13 @@ def test_demo_refuses_to_replace_analyst_data_without_force(tmp_path):
         from caselib import load_file
 
         load_file(store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
-    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--tips", "5000"], capture_output=True, text=True)
+    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--no-refresh", "--tips", "5000"], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "holds loaded (non-demo) data" in result.stderr and "--force" in result.stderr
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM waves") == 2
-    forced = subprocess.run([*CASELIB, "--db", str(db), "demo", "--tips", "5000", "--force"], capture_output=True, text=True)
+    forced = subprocess.run([*CASELIB, "--db", str(db), "demo", "--no-refresh", "--tips", "5000", "--force"], capture_output=True, text=True)
     assert forced.returncode == 0, forced.stderr
     backups = list(tmp_path.glob("case.duckdb.bak-*"))
     assert len(backups) == 1
@@ -99,8 +99,8 @@ def test_demo_refuses_to_replace_analyst_data_without_force(tmp_path):
 
 def test_demo_again_replaces_the_demo_and_if_missing_keeps_it(tmp_path):
     db = tmp_path / "demo.duckdb"
-    build_demo(db, tips=5000, seed=1, progress=False)
-    build_demo(db, tips=6000, seed=2, progress=False)
+    build_demo(db, tips=5000, seed=1, progress=False, enrich=False)
+    build_demo(db, tips=6000, seed=2, progress=False, enrich=False)
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM load_batches") == 4
         assert store.scalar("SELECT value FROM meta WHERE key = 'demo_tips'") == "6000"
@@ -112,7 +112,7 @@ def test_demo_again_replaces_the_demo_and_if_missing_keeps_it(tmp_path):
 
 def test_a_failed_demo_build_leaves_the_old_database_untouched(tmp_path, monkeypatch):
     db = tmp_path / "demo.duckdb"
-    build_demo(db, tips=5000, seed=1, progress=False)
+    build_demo(db, tips=5000, seed=1, progress=False, enrich=False)
     before = db.read_bytes()
     real_load = demo_module.load_file
 
@@ -123,7 +123,7 @@ def test_a_failed_demo_build_leaves_the_old_database_untouched(tmp_path, monkeyp
 
     monkeypatch.setattr(demo_module, "load_file", failing_load)
     with pytest.raises(CaselibError, match="cannot build the demo database .*injected"):
-        build_demo(db, tips=5000, seed=3, progress=False)
+        build_demo(db, tips=5000, seed=3, progress=False, enrich=False)
     assert db.read_bytes() == before
     assert not list(tmp_path.glob("*.building*"))
 
@@ -135,7 +135,7 @@ def test_demo_refusal_is_a_caselib_error(tmp_path):
 
         load_file(store, "waves", write_csv(tmp_path / "waves.csv", WAVES), progress=False)
     with pytest.raises(DemoRefused):
-        build_demo(db, tips=5000, progress=False)
+        build_demo(db, tips=5000, progress=False, enrich=False)
 
 
 def test_a_read_only_target_is_one_line(tmp_path):
@@ -148,7 +148,7 @@ def test_a_read_only_target_is_one_line(tmp_path):
 
     with small_filesystem(tmp_path / "read-only", "ro,size=1m") as target:
         result = subprocess.run([sys.executable, "-m", "caselib", "--db", str(target / "case.duckdb"), "demo",
-                                 "--tips", "4000", "--no-progress"], capture_output=True, text=True, timeout=120)
+                                 "--no-refresh", "--tips", "4000", "--no-progress"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 7, result.stderr  # cannot write
     assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
     assert "Read-only file system" in result.stderr or "read-only" in result.stderr.lower()
@@ -162,7 +162,7 @@ def test_the_demo_command_runs_the_campaign_up_to_today(tmp_path, built):
     from caselib.domain.rules import today_utc
 
     db = tmp_path / "current.duckdb"
-    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--tips", "8000", "--no-progress"],
+    result = subprocess.run([*CASELIB, "--db", str(db), "demo", "--no-refresh", "--tips", "8000", "--no-progress"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     today = today_utc()
@@ -181,7 +181,7 @@ def test_the_demo_command_runs_the_campaign_up_to_today(tmp_path, built):
     assert by_outcome == {k: v for k, v in expected.items() if v}
 
     old = tmp_path / "old" / "old.duckdb"
-    result = subprocess.run([*CASELIB, "--db", str(old), "demo", "--tips", "8000", "--seed", "7",
+    result = subprocess.run([*CASELIB, "--db", str(old), "demo", "--no-refresh", "--tips", "8000", "--seed", "7",
                              "--until", "2024-06-30", "--no-progress"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     with Store(old, read_only=True) as store:

@@ -78,7 +78,7 @@ def test_every_file_operation_of_a_forced_rebuild_leaves_a_database_at_the_path(
 
     for name in real:
         monkeypatch.setattr(os, name, watched(name))
-    result = build_demo(db, tips=TIPS, seed=3, force=True, progress=False)
+    result = build_demo(db, tips=TIPS, seed=3, force=True, progress=False, enrich=False)
     monkeypatch.undo()
     assert [step for step in seen if not step[2]] == []  # never missing, never not a DuckDB file
     new_inode = db.stat().st_ino
@@ -112,7 +112,7 @@ KILLER = textwrap.dedent(
         if kill_after == 0:
             os.kill(os.getpid(), signal.SIGKILL)
     Store.checkpoint = checkpoint
-    demo.build_demo(db, tips=tips, seed=5, force=True, progress=False)
+    demo.build_demo(db, tips=tips, seed=5, force=True, progress=False, enrich=False)
     print("operations", calls["n"])
     """
 )
@@ -172,7 +172,7 @@ def test_a_reader_polling_during_a_forced_rebuild_always_finds_a_whole_database(
     try:
         time.sleep(0.5)
         result = subprocess.run(
-            [*CASELIB, "--db", str(db), "demo", "--tips", str(TIPS), "--force", "--no-progress"],
+            [*CASELIB, "--db", str(db), "demo", "--no-refresh", "--tips", str(TIPS), "--force", "--no-progress"],
             capture_output=True,
             text=True,
             timeout=300,
@@ -195,7 +195,7 @@ def test_a_reader_polling_during_a_forced_rebuild_always_finds_a_whole_database(
 def test_the_old_wal_is_kept_in_the_backup_and_never_left_beside_the_new_database(tmp_path):
     db = analyst_database(tmp_path, wal_marker="only in the WAL")
     result = subprocess.run(
-        [*CASELIB, "--db", str(db), "demo", "--tips", str(TIPS), "--force", "--no-progress"],
+        [*CASELIB, "--db", str(db), "demo", "--no-refresh", "--tips", str(TIPS), "--force", "--no-progress"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -227,14 +227,14 @@ def test_a_backup_made_while_a_wal_is_there_takes_the_wal_along_and_leaves_the_p
 
 def test_a_demo_rebuild_over_a_demo_with_a_wal_opens_cleanly(tmp_path):
     db = tmp_path / "demo.duckdb"
-    build_demo(db, tips=TIPS, seed=1, progress=False)
+    build_demo(db, tips=TIPS, seed=1, progress=False, enrich=False)
     con = duckdb.connect(str(db))
     con.execute("PRAGMA disable_checkpoint_on_shutdown")
     con.execute("SET wal_autocheckpoint = '10GB'")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_seed', 'from the old WAL')")
     con.close()
     assert wal(db).exists()
-    build_demo(db, tips=TIPS, seed=2, progress=False)
+    build_demo(db, tips=TIPS, seed=2, progress=False, enrich=False)
     assert not wal(db).exists()
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT value FROM meta WHERE key = 'demo_seed'") == "2"
@@ -246,6 +246,6 @@ def test_analyst_data_that_arrives_during_the_build_is_still_refused(tmp_path, m
     before = db.read_bytes()
     monkeypatch.setattr(demo_module, "_contents", lambda path: "demo")  # as if loaded meanwhile
     with pytest.raises(DemoRefused, match="holds loaded"):
-        build_demo(db, tips=TIPS, seed=1, progress=False)
+        build_demo(db, tips=TIPS, seed=1, progress=False, enrich=False)
     assert db.read_bytes() == before
     assert not list(tmp_path.glob("*.building*")) and not list(tmp_path.glob("*.bak-*"))

@@ -175,7 +175,7 @@ def demo_file(tmp_path_factory) -> Path:
     """One small demo database (4,000 tips: 17 blocks of 256 KiB after the headers)."""
     folder = tmp_path_factory.mktemp("faults-demo")
     db = folder / "demo.duckdb"
-    built = run("--db", str(db), "demo", "--tips", "4000", "--seed", "5", "--no-progress")
+    built = run("--db", str(db), "demo", "--no-refresh", "--tips", "4000", "--seed", "5", "--no-progress")
     assert built.returncode == 0, built.stderr
     assert not db.with_name(db.name + ".wal").exists()  # the copies are the whole database
     return db
@@ -368,7 +368,7 @@ def test_a_demo_into_a_full_folder_is_one_line_and_keeps_the_old_database(demo_f
         db = small / "demo.duckdb"
         db.write_bytes(demo_file.read_bytes())
         digest = hashlib.sha256(db.read_bytes()).hexdigest()
-        result = run("--db", str(db), "demo", "--tips", "4000", "--seed", "6", "--no-progress")
+        result = run("--db", str(db), "demo", "--no-refresh", "--tips", "4000", "--seed", "6", "--no-progress")
         assert_one_line(result, 7, contains="no space left on device")
         assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
         assert beside(db) <= {"demo"}, beside(db)  # the demo's CSV folder only

@@ -157,7 +157,7 @@ def screenshot(page, name: str, *, tall: bool = False) -> None:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("fit") / "demo.duckdb"
-    build_demo(path, tips=5000, progress=False)
+    build_demo(path, tips=5000, progress=False, enrich=False)
     return path
 
 

@@ -30,7 +30,7 @@ AS_OF = dt.date(2024, 6, 30)
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("live") / "demo.duckdb"
-    build_demo(path, tips=5000, progress=False)
+    build_demo(path, tips=5000, progress=False, enrich=False)
     with Store(path, read_only=True) as store:
         yield store
 

@@ -31,7 +31,7 @@ PRIVATE_TEXT = "the soap came from my aunt's shop in Ulaanbaatar"
 def demo_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report")
     path = folder / "demo.duckdb"
-    build_demo(path, tips=5000, progress=False)
+    build_demo(path, tips=5000, progress=False, enrich=False)
     # Two tips from Mongolia (a small count that must not show) carrying text that must not leak.
     rows = [
         {"tip_id": f"MN{i}", "object_id": "G001", "received_at": "2024-06-01T08:00:00Z", "reporter_country": "MN",

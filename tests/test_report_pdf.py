@@ -50,7 +50,7 @@ def poppler() -> None:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("report-pdf") / "demo.duckdb"
-    build_demo(path, tips=5000, progress=False)
+    build_demo(path, tips=5000, progress=False, enrich=False)
     return path
 
 

@@ -491,7 +491,7 @@ def test_importing_the_response_analyses_loads_no_plotting_library():
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("response_demo")
-    built = build_demo(folder / "demo.duckdb", tips=5000, progress=False)
+    built = build_demo(folder / "demo.duckdb", tips=5000, progress=False, enrich=False)
     store = Store(built.db_path, read_only=True)
     yield store
     store.close()

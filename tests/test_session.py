@@ -19,7 +19,7 @@ from caselib.store.session import Session
 def db(tmp_path_factory, tmp_path):
     built = tmp_path_factory.getbasetemp() / "session-demo.duckdb"
     if not built.exists():
-        build_demo(built, tips=4000, progress=False)
+        build_demo(built, tips=4000, progress=False, enrich=False)
     import shutil
 
     path = tmp_path / "case.duckdb"
