@@ -298,7 +298,7 @@ def test_a_killed_spilling_load_leaves_no_contact_value_nor_the_key_on_disk(db, 
         path = parquet
     env = {**os.environ, "CASELIB_LOAD_MEMORY_LIMIT": "150MB", "CASELIB_PSEUDONYM_KEY": KILL_KEY}
     load = subprocess.Popen(
-        [sys.executable, "-m", "caselib", "--db", str(db), "load", "tips", str(path), "--pseudonymize", "--no-progress"],
+        [sys.executable, "-m", "caselib", "--db", str(db), "load", "tips", "--no-refresh", str(path), "--pseudonymize", "--no-progress"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     started, spilled = time.monotonic(), False

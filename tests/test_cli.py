@@ -56,7 +56,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def load_all(db: Path, files: dict[str, Path]) -> list[subprocess.CompletedProcess]:
-    return [run("--db", str(db), "load", kind, str(files[kind]), check_ok=True) for kind in ("waves", "objects", "tips")]
+    return [run("--db", str(db), "load", kind, "--no-refresh", str(files[kind]), check_ok=True) for kind in ("waves", "objects", "tips")]
 
 
 def test_load_prints_a_reconciling_summary_and_stores_the_rows(db_path, files):
@@ -72,7 +72,7 @@ def test_load_prints_a_reconciling_summary_and_stores_the_rows(db_path, files):
 
 def test_loading_the_same_file_again_through_the_cli_changes_nothing(db_path, files):
     load_all(db_path, files)
-    again = run("--db", str(db_path), "load", "tips", str(files["tips"]), check_ok=True)
+    again = run("--db", str(db_path), "load", "tips", "--no-refresh", str(files["tips"]), check_ok=True)
     assert "read 4 = inserted 0 + updated 0 + unchanged 2 + rejected 2" in again.stdout
     assert "loaded before, as batch 3" in again.stdout
     with Store(db_path, read_only=True) as store:
@@ -128,7 +128,7 @@ def test_rejected_lists_reasons_and_exports_formula_safe_csv(db_path, files):
 
 
 def test_a_missing_file_is_one_clear_line(db_path):
-    result = run("--db", str(db_path), "load", "tips", "/nonexistent/tips.csv")
+    result = run("--db", str(db_path), "load", "tips", "--no-refresh", "/nonexistent/tips.csv")
     assert_one_line_error(result, contains="there is no file /nonexistent/tips.csv")
     assert not db_path.exists(), "a refused load left a new, empty database"
 
@@ -136,7 +136,7 @@ def test_a_missing_file_is_one_clear_line(db_path):
 def test_a_file_without_a_required_column_is_refused_and_changes_nothing(db_path, files, tmp_path):
     load_all(db_path, files)
     bad = write_csv(tmp_path / "bad.csv", [{"tip_id": "T9", "received_at": "2017-06-01"}])
-    result = run("--db", str(db_path), "load", "tips", str(bad))
+    result = run("--db", str(db_path), "load", "tips", "--no-refresh", str(bad))
     assert_one_line_error(result, contains="has no object_id column")
     with Store(db_path, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM load_batches") == 3
@@ -146,12 +146,12 @@ def test_an_unreadable_file_is_one_clear_line(db_path, files, tmp_path):
     load_all(db_path, files)
     garbage = tmp_path / "tips.parquet"
     garbage.write_bytes(b"PAR1" + os.urandom(200))
-    result = run("--db", str(db_path), "load", "tips", str(garbage))
+    result = run("--db", str(db_path), "load", "tips", "--no-refresh", str(garbage))
     assert_one_line_error(result, contains="cannot be read as Parquet")
 
 
 def test_tips_before_objects_is_refused_with_advice(db_path, files):
-    result = run("--db", str(db_path), "load", "tips", str(files["tips"]))
+    result = run("--db", str(db_path), "load", "tips", "--no-refresh", str(files["tips"]))
     assert_one_line_error(result, contains="load the objects file before tips")
 
 
@@ -231,7 +231,7 @@ def test_an_sql_error_is_one_line_naming_the_query(db_path, files):
 def test_pseudonymize_keeps_a_keyed_pseudonym_and_never_the_address(db_path, files):
     run("--db", str(db_path), "load", "waves", str(files["waves"]), check_ok=True)
     run("--db", str(db_path), "load", "objects", str(files["objects"]), check_ok=True)
-    run("--db", str(db_path), "load", "tips", str(files["tips"]), "--pseudonymize", check_ok=True)
+    run("--db", str(db_path), "load", "tips", "--no-refresh", str(files["tips"]), "--pseudonymize", check_ok=True)
     with Store(db_path, read_only=True) as store:
         pseudonyms = dict(store.rows("SELECT tip_id, reporter_pseudonym FROM tips"))
         dump = json.dumps([list(map(str, r)) for r in store.rows("SELECT * FROM tips")])
@@ -419,7 +419,7 @@ def test_control_characters_from_files_are_shown_escaped(tmp_path):
     tips = [tip("T1"), tip("T2", received_at="soon" + ESCAPES), tip("T3", object_id="G9\x1b[8m")]
     run("--db", str(db), "load", "waves", str(write_csv(tmp_path / "waves.csv", WAVES)), check_ok=True)
     run("--db", str(db), "load", "objects", str(write_csv(tmp_path / "objects.csv", objects)), check_ok=True)
-    loaded = run("--db", str(db), "load", "tips", str(write_csv(evil_name, tips)), check_ok=True)
+    loaded = run("--db", str(db), "load", "tips", "--no-refresh", str(write_csv(evil_name, tips)), check_ok=True)
     assert "batch 99 tips forged" not in [line.strip() for line in loaded.stdout.splitlines()]
     for args in (["status"], ["rejected"], ["flags"], ["flags", "--format", "json"], ["rejected", "--format", "json"],
                  ["status", "--format", "json"]):

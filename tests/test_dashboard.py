@@ -222,7 +222,7 @@ def test_dashboard_keeps_working_while_a_large_load_runs(dashboard_db, tmp_path)
 
     dashboard = ManagementDashboard(Session(path, idle=0), wait=0.2)
     loader = subprocess.Popen(
-        [sys.executable, "-m", "caselib", "--db", str(path), "load", "tips", str(big), "--no-progress"],
+        [sys.executable, "-m", "caselib", "--db", str(path), "load", "tips", "--no-refresh", str(big), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CASELIB_LOCK_WAIT": "60"},
     )
     seen, busy = set(), 0

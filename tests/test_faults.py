@@ -83,7 +83,7 @@ commands = {
     "rejected": ["rejected", "--format", "json"],
     "audit verify": ["audit", "verify"],
     "report": ["report", "--as-of", as_of, "-o", str(report)],
-    "load tips": ["load", "tips", tips, "--no-progress"],
+    "load tips": ["load", "tips", "--no-refresh", tips, "--no-progress"],
 }
 out = {}
 for name, args in commands.items():
@@ -281,7 +281,7 @@ def test_the_in_process_runner_matches_the_real_command(demo_file, small_tips, t
         "rejected": ["rejected", "--format", "json"],
         "audit verify": ["audit", "verify"],
         "report": ["report", "--as-of", AS_OF, "-o", str(tmp_path / "report.html")],
-        "load tips": ["load", "tips", str(small_tips), "--no-progress"],
+        "load tips": ["load", "tips", "--no-refresh", str(small_tips), "--no-progress"],
     }
     size = demo_file.stat().st_size
     middle = HEADERS + ((size - HEADERS) // BLOCK // 2) * BLOCK
@@ -334,12 +334,12 @@ def test_a_load_onto_a_full_disk_is_one_line_and_changes_nothing(demo_file, many
     with small_filesystem(tmp_path / "small", "size=4m") as small:
         db = small / "case.duckdb"
         for kind in ("waves", "objects"):
-            loaded = run("--db", str(db), "load", kind, str(demo_files / f"{kind}.csv"), "--no-progress")
+            loaded = run("--db", str(db), "load", kind, "--no-refresh", str(demo_files / f"{kind}.csv"), "--no-progress")
             assert loaded.returncode == 0, loaded.stderr
         before = status_figures(db)
         assert (before["waves"], before["objects"], before["tips"], before["loads"]) == (6, 140, 0, 2)
 
-        failed = run("--db", str(db), "load", "tips", str(many_tips), "--no-progress")
+        failed = run("--db", str(db), "load", "tips", "--no-refresh", str(many_tips), "--no-progress")
         assert_one_line(failed, 7, contains="no space left on device")
         assert "Loaded" not in failed.stdout
         assert status_figures(db) == before
@@ -348,7 +348,7 @@ def test_a_load_onto_a_full_disk_is_one_line_and_changes_nothing(demo_file, many
         assert beside(db) == set()  # no spill folder, no temporary file
 
         subprocess.run(["mount", "-o", "remount,size=64m", str(small)], check=True)
-        loaded = run("--db", str(db), "load", "tips", str(many_tips), "--no-progress")
+        loaded = run("--db", str(db), "load", "tips", "--no-refresh", str(many_tips), "--no-progress")
         assert loaded.returncode == 0, loaded.stderr
         read, inserted, updated, unchanged, rejected = map(int, re.search(
             r"read (\d+) = inserted (\d+) \+ updated (\d+) \+ unchanged (\d+) \+ rejected (\d+)", loaded.stdout).groups())
@@ -409,7 +409,7 @@ def test_a_database_on_a_read_only_disk_is_read_and_a_load_refused_in_one_line(d
         assert report_figures((out / "report.html").read_text(encoding="utf-8")) == intact["report"]["figures"]
 
         for kind, path in (("tips", small_tips), ("waves", demo_file.parent / "demo" / "waves.csv")):
-            refused = run("--db", str(db), "load", kind, str(path), "--no-progress")
+            refused = run("--db", str(db), "load", kind, "--no-refresh", str(path), "--no-progress")
             assert_one_line(refused, 7, contains="read-only file system")
         assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
         assert beside(db) == set()

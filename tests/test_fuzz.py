@@ -823,7 +823,7 @@ def test_a_failing_cli_load_is_one_line_on_stderr(name, junk, pseudonymize):
         path = Path(outside) / name
         path.write_bytes(body)
         db = _fresh_db(Path(scanned))
-        args = ["--db", str(db), "load", "tips", str(path)] + (["--pseudonymize"] if pseudonymize else [])
+        args = ["--db", str(db), "load", "tips", "--no-refresh", str(path)] + (["--pseudonymize"] if pseudonymize else [])
         done = _cli(*args, env={"CASELIB_PSEUDONYM_KEY": key})
         assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
         lines = done.stderr.splitlines()
@@ -865,7 +865,7 @@ def test_cli_rejected_csv_holds_no_contact_data():
         path = write_csv_file(table, Path(outside) / "tips.csv")
         db = _fresh_db(Path(scanned))
         env = {"CASELIB_PSEUDONYM_KEY": key}
-        loaded = _cli("--db", str(db), "load", "tips", str(path), "--pseudonymize", env=env)
+        loaded = _cli("--db", str(db), "load", "tips", "--no-refresh", str(path), "--pseudonymize", env=env)
         assert loaded.returncode == 0, loaded.stderr
         exported = _cli("--db", str(db), "rejected", "--format", "csv", env=env)
         assert exported.returncode == 0, exported.stderr
@@ -911,7 +911,7 @@ def test_a_killed_load_leaves_no_contact_data_nor_the_key(delay):
     with tempfile.TemporaryDirectory() as scanned:
         db = _fresh_db(Path(scanned))
         process = subprocess.Popen(
-            [PYTHON, "-m", "caselib", "--db", str(db), "load", "tips", str(path), "--pseudonymize", "--no-progress"],
+            [PYTHON, "-m", "caselib", "--db", str(db), "load", "tips", "--no-refresh", str(path), "--pseudonymize", "--no-progress"],
             cwd=ROOT, env={**os.environ, "CASELIB_PSEUDONYM_KEY": key},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
