@@ -98,10 +98,10 @@ def _xlsx(frame, sheet: str) -> bytes:
 def _cover(country: str, codes: Codes, tips, objects, created_at: dt.datetime, created_by: str) -> str:
     name = html.escape(country_name(country) or country)
     counts = tips.groupby("object_id").size().to_dict()
-    rows = "".join(
-        f"<tr><th>{html.escape(str(o.object_id))}</th><td>{html.escape(str(o.title or ''))}</td>"
+    rows = "".join(  # one object, with its description, never split across pages
+        f"<tbody class=o><tr><th>{html.escape(str(o.object_id))}</th><td>{html.escape(str(o.title or ''))}</td>"
         f"<td>{html.escape(str(o.category or ''))}</td><td class=n>{counts.get(o.object_id, 0)}</td></tr>"
-        f"<tr><td></td><td colspan=3 class=d>{html.escape(str(o.description or '')) or '(no description)'}</td></tr>"
+        f"<tr class=d><td></td><td colspan=3>{html.escape(str(o.description or '')) or '(no description)'}</td></tr></tbody>"
         for o in objects.itertuples(index=False)
     )
     grading = "".join(
@@ -116,7 +116,8 @@ def _cover(country: str, codes: Codes, tips, objects, created_at: dt.datetime, c
 body {{ font: 11pt/1.4 "DejaVu Sans", Arial, sans-serif; margin: 2cm; color: #111; }}
 h1 {{ font-size: 16pt; margin: 0 0 .3em; }} h2 {{ font-size: 12pt; margin: 1.4em 0 .4em; }}
 table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; vertical-align: top; padding: .25em .5em; }}
-tr + tr th, tr + tr td {{ border-top: 1px solid #ddd; }} td.d {{ color: #333; font-size: 10pt; border-top: 0; }}
+tr + tr th, tr + tr td, tbody.o + tbody.o th, tbody.o + tbody.o td {{ border-top: 1px solid #ddd; }}
+tr.d td {{ color: #333; font-size: 10pt; border-top: 0; }} tbody.o {{ break-inside: avoid; }}
 td.n {{ text-align: right; }} td.c {{ font-weight: bold; width: 3em; }} p.small {{ font-size: 9pt; color: #444; }}
 </style></head><body>
 <h1>Trace an Object: tips for the police of {name} ({html.escape(country)})</h1>
@@ -126,7 +127,7 @@ Prepared {created_at:%Y-%m-%d %H:%M} UTC by {html.escape(created_by)}.</p>
 <h2>Grading</h2>
 <table>{grading}</table>
 <h2>Objects</h2>
-<table><tr><th>Object</th><th>Title</th><th>Category</th><th>Tips</th></tr>{rows}</table>
+<table><thead><tr><th>Object</th><th>Title</th><th>Category</th><th>Tips</th></tr></thead>{rows}</table>
 <h2>Files</h2>
 <p><b>tips.csv</b> and <b>tips.xlsx</b> (the same tips), <b>objects.csv</b>, this cover page, and
 <b>manifest.json</b>, which lists every file with its SHA-256 and the tip ids.</p>
