@@ -172,3 +172,14 @@ def test_the_dashboard_shows_what_was_forwarded_where_with_small_counts_hidden(f
     assert "<td>4</td>" in small
     dashboard.as_of.value = today - dt.timedelta(days=1)  # the day before: nothing forwarded yet
     assert "Nothing forwarded yet" in dashboard.forwarded.value
+
+
+def test_the_dashboard_lists_the_countries_with_the_most_forwarded_and_counts_the_rest():
+    import pandas as pd
+
+    from caselib.presentation.widgets.management_dashboard import forwarded_html
+
+    frame = pd.DataFrame({"country": ["PRT", "FRA", "DEU"] * 5, "tips": range(15, 0, -1), "packages": [1] * 15,
+                          "last_package_on": [pd.NaT] * 15})
+    shown = forwarded_html(frame, 5)
+    assert shown.count("<tr>") == 13 and "…and 3 more countries." in shown and "fewer than 5" in shown

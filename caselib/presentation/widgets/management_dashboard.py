@@ -17,21 +17,30 @@ from caselib.store.session import Session
 __all__ = ["ManagementDashboard", "forwarded_html"]
 
 
+_FORWARDED_SHOWN = 12
+
+
 def forwarded_html(forwarded: pd.DataFrame, k: int) -> str:
     """What was forwarded where (the whole campaign, as of the day): per country, the tips
-    standing forwarded (small counts hidden), the packages and the last one's day."""
+    standing forwarded (small counts hidden), the packages and the last one's day; the
+    countries with the most tips, and how many more there are."""
     from caselib.domain.countries import country_name
+    from caselib.domain.rules import plural
 
     if forwarded.empty:
         return "<p>Nothing forwarded yet.</p>"
+    more = len(forwarded) - _FORWARDED_SHOWN
+    forwarded = forwarded.head(_FORWARDED_SHOWN)
     shown = pd.DataFrame({
         "country": [f"{country_name(c) or c} ({c})" for c in forwarded["country"]],
         "tips": [count_text(int(n), k) for n in forwarded["tips"]],
         "packages": [f"{int(n):,}" for n in forwarded["packages"]],
         "last": [d.strftime("%d %b %Y") if not pd.isna(d) else "–" for d in forwarded["last_package_on"]],
     })
-    return html_table(shown, [("country", "Country"), ("tips", "Tips forwarded"), ("packages", "Packages"),
-                              ("last", "Last package")], nowrap=("last",))
+    table = html_table(shown, [("country", "Country"), ("tips", "Tips forwarded"), ("packages", "Packages"),
+                               ("last", "Last package")], nowrap=("last",))
+    return table + (f"<p class='caselib-caption'>…and {plural(more, 'more country', 'more countries')}.</p>"
+                    if more > 0 else "")
 
 
 class ManagementDashboard(View):
