@@ -91,6 +91,27 @@ def _migrations() -> list[tuple[int, str, str]]:
 SCHEMA_VERSION = len(_migrations())
 
 
+@cache
+def schema_columns() -> dict[str, tuple[tuple[str, str, bool], ...]]:
+    """table -> ((column, DuckDB type, nullable), ...), in order, as this caselib's
+    migrations define the tables (read from an empty in-memory database): what a team's
+    shared store mirrors (:mod:`caselib.shared.schema`)."""
+    con = duckdb.connect()
+    try:
+        for _, _, text in _migrations():
+            con.execute(text)
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    found: dict[str, list] = {}
+    for name, column, kind, nullable in rows:
+        found.setdefault(name, []).append((column, kind, nullable))
+    return {name: tuple(columns) for name, columns in found.items()}
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -383,6 +404,7 @@ class Store:
         configure_logging()
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
+        self._in_transaction = False
         self._private = False
         self._spill: Path | None = None
         self._watcher: subprocess.Popen | None = None
@@ -662,6 +684,11 @@ class Store:
             result.complete()
         return None if row is None else row[0]
 
+    def arrow(self, sql: str, params: Params = None, *, name: str | None = None):
+        """The result as a pyarrow Table."""
+        with self._query(name, sql):
+            return self._con.sql(sql, params=params).to_arrow_table()
+
     def df(self, sql: str, params: Params = None, *, name: str | None = None):
         """The result as a pandas DataFrame."""
         with self._query(name, sql):
@@ -738,14 +765,24 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All statements inside commit together, or none does."""
+        """All statements inside commit together, or none does.
+
+        A transaction opened inside another is part of it (it commits with the outer one):
+        a write to a team's shared store wraps a whole load or decision in one
+        (:mod:`caselib.shared.push`)."""
+        if self._in_transaction:
+            yield
+            return
         self._con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield
         except BaseException:
+            self._in_transaction = False
             with contextlib.suppress(duckdb.Error):
                 self._con.execute("ROLLBACK")
             raise
+        self._in_transaction = False
         with self._query("commit", "COMMIT"):
             self._con.execute("COMMIT")
 
