@@ -289,7 +289,7 @@ def test_verify_names_an_edited_record(chain_store, sql, seq, message):
 def test_an_edit_with_a_recomputed_hash_breaks_the_link_from_the_next_record(chain_store):
     row = record(chain_store, 1)
     forged = row["payload"].replace("police confirmed the shop", "no reason")
-    digest = audit._hash(row["prev_hash"], 1, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], forged)
+    digest = audit.chain_hash(row["prev_hash"], 1, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], forged)
     chain_store.execute("UPDATE audit_log SET payload = $p, hash = $h WHERE seq = 1", {"p": forged, "h": digest})
     assert_broken(chain_store, 2, "record 2 does not follow record 1")
 
@@ -362,7 +362,7 @@ def test_removing_the_newest_record_shows_only_in_the_head_hash(chain_store):
 def forge(store: Store, seq: int, **fields) -> None:
     """Set ``fields`` of record ``seq`` and recompute its hash, as a careful forger would."""
     row = {**record(store, seq), **fields}
-    digest = audit._hash(row["prev_hash"], seq, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], row["payload"])
+    digest = audit.chain_hash(row["prev_hash"], seq, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], row["payload"])
     sets = ", ".join(f"{name} = ${name}" for name in fields)
     store.execute(f"UPDATE audit_log SET {sets}, hash = $hash WHERE seq = $seq", {**fields, "hash": digest, "seq": seq})
 

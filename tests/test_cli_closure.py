@@ -182,7 +182,7 @@ def _forge(store: Store, seq: int, payload: str) -> None:
 
     names = store.columns("audit_log")
     row = dict(zip(names, store.rows("SELECT * FROM audit_log WHERE seq = $s", {"s": seq})[0], strict=True))
-    digest = audit._hash(row["prev_hash"], seq, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], payload)
+    digest = audit.chain_hash(row["prev_hash"], seq, row["recorded_at"], row["actor"], row["action"], row["object_id"], row["batch_id"], payload)
     store.execute("UPDATE audit_log SET payload = $p, hash = $h WHERE seq = $s", {"p": payload, "h": digest, "s": seq})
 
 

@@ -64,12 +64,12 @@ class VerifyResult:
     first_bad_seq: int | None = None
 
 
-def _canonical(value) -> str:
+def canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _hash(prev_hash: str, seq: int, recorded_at: dt.datetime, actor: str, action: str, object_id, batch_id, payload: str) -> str:
-    body = _canonical(
+def chain_hash(prev_hash: str, seq: int, recorded_at: dt.datetime, actor: str, action: str, object_id, batch_id, payload: str) -> str:
+    body = canonical(
         {
             "seq": seq,
             "recorded_at": recorded_at.isoformat(timespec="microseconds"),
@@ -127,7 +127,7 @@ def _reason(reason: str | None, doing: str) -> str:
     return visible_text(reason, "a reason", purpose=f"to {doing}", line_breaks=True)
 
 
-def _actor(by: str | None) -> str:
+def actor_name(by: str | None) -> str:
     if by and by.strip():
         return visible_text(by, "the name of who decides (--by)")
     try:
@@ -136,29 +136,39 @@ def _actor(by: str | None) -> str:
         return "unknown"
 
 
+def new_record(head: tuple[int, str] | None, *, action: str, payload: dict, actor: str | None = None,
+               object_id=None, batch_id=None) -> AuditRecord:
+    """The record that follows ``head`` (the last record's ``(seq, hash)``, None for the
+    first), recorded now: its number, time, canonical payload and hash. Where it is written
+    is the caller's (:func:`append` here; a team's shared store, :mod:`caselib.shared.decisions`)."""
+    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    recorded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    actor = actor_name(actor)
+    text = canonical(payload)
+    digest = chain_hash(prev, seq, recorded_at, actor, action, object_id, batch_id, text)
+    return AuditRecord(seq, recorded_at, actor, action, object_id, batch_id, text, prev, digest)
+
+
 def append(store: Store, *, action: str, payload: dict, actor: str | None = None, object_id=None, batch_id=None) -> AuditRecord:
     """Append one record to the chain; call inside the transaction that makes the change."""
     last = store.rows("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-    seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS)
-    recorded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    actor = _actor(actor)
-    text = _canonical(payload)
-    digest = _hash(prev, seq, recorded_at, actor, action, object_id, batch_id, text)
+    record = new_record(last[0] if last else None, action=action, payload=payload, actor=actor,
+                        object_id=object_id, batch_id=batch_id)
     store.execute(
         "INSERT INTO audit_log VALUES ($seq, $at, $actor, $action, $object, $batch, $payload, $prev, $hash)",
         {
-            "seq": seq,
-            "at": recorded_at,
-            "actor": actor,
-            "action": action,
-            "object": object_id,
-            "batch": batch_id,
-            "payload": text,
-            "prev": prev,
-            "hash": digest,
+            "seq": record.seq,
+            "at": record.recorded_at,
+            "actor": record.actor,
+            "action": record.action,
+            "object": record.object_id,
+            "batch": record.batch_id,
+            "payload": record.payload,
+            "prev": record.prev_hash,
+            "hash": record.hash,
         },
     )
-    return AuditRecord(seq, recorded_at, actor, action, object_id, batch_id, text, prev, digest)
+    return record
 
 
 def _triage_digest(store: Store, batch_id: int) -> tuple[int, str]:
@@ -213,55 +223,81 @@ def _day(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def close_change(object_id: str, status: str, closed_on: dt.date | None, *, outcome: str, reason: str,
+                 flag: dict, today: dt.date) -> tuple[str, dict]:
+    """(the object's new status, the audit payload) of closing it; refused when it is closed."""
+    if status in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is already {status}; reopen it first")
+    new_status = "withdrawn" if outcome == "withdrawn" else "closed"
+    return new_status, {"outcome": outcome, "reason": reason, "previous_status": status, "status": new_status,
+                        "previous_closed_on": _day(closed_on), "closed_on": _day(today), "flag": flag}
+
+
+def reopen_change(object_id: str, status: str, closed_on: dt.date | None, *, reason: str, flag: dict) -> dict:
+    """The audit payload of reopening an object; refused when it is not closed."""
+    if status not in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is {status}, not closed; there is nothing to reopen")
+    return {"reason": reason, "previous_status": status, "status": "open",
+            "previous_closed_on": _day(closed_on), "closed_on": None, "flag": flag}
+
+
+def keep_open_change(object_id: str, status: str, *, reason: str, flag: dict) -> dict:
+    """The audit payload of keeping an object open; refused when it is closed."""
+    if status in ("closed", "withdrawn"):
+        raise CaselibError(f"object {object_id} is {status}; reopen it instead")
+    return {"reason": reason, "status": status, "flag": flag}
+
+
+def check_outcome(outcome: str) -> None:
+    if outcome not in CLOSE_OUTCOMES:
+        raise CaselibError(f"outcome {outcome!r} is not one of {', '.join(CLOSE_OUTCOMES)}")
+
+
+def closure_reason(reason: str | None, action: str) -> str:
+    """The reason of a closure decision (``close``, ``reopen``, ``keep_open``), checked."""
+    doing = {"close": "close an object", "reopen": "reopen an object", "keep_open": "keep an object open"}[action]
+    return _reason(reason, doing)
+
+
+def flag_now(store: Store, object_id: str) -> dict:
+    """The object's closure flag and figures as they stand now, as an audit payload keeps them."""
+    return _flag_now(store, object_id)
+
+
 def close_object(store: Store, object_id: str, *, outcome: str, reason: str, by: str | None = None) -> AuditRecord:
     """Close an object with an outcome and the analyst's reason, recorded in the audit chain.
 
     The record keeps the closure flag and its figures as they stood at that moment.
     """
-    if outcome not in CLOSE_OUTCOMES:
-        raise CaselibError(f"outcome {outcome!r} is not one of {', '.join(CLOSE_OUTCOMES)}")
-    reason, by = _reason(reason, "close an object"), _actor(by)
+    check_outcome(outcome)
+    reason, by = closure_reason(reason, "close"), actor_name(by)
     status, closed_on = _object_record(store, object_id)
     if status in ("closed", "withdrawn"):
-        raise CaselibError(f"object {object_id} is already {status}; reopen it first")
+        close_change(object_id, status, closed_on, outcome=outcome, reason=reason, flag={}, today=today_utc())
     flag = _flag_now(store, object_id)
-    new_status = "withdrawn" if outcome == "withdrawn" else "closed"
     # The decision takes effect when it is recorded (contract v1.1): as of any earlier day
     # the object stands as it was; object_decisions() in sql/rules/campaign.sql reads this.
     today = today_utc()
+    new_status, payload = close_change(object_id, status, closed_on, outcome=outcome, reason=reason, flag=flag, today=today)
     with store.transaction():
         store.execute(
             "UPDATE objects SET status = $status, closed_on = $today WHERE object_id = $id",
             {"status": new_status, "id": object_id, "today": today},
         )
-        return append(
-            store,
-            action="close",
-            object_id=object_id,
-            actor=by,
-            payload={"outcome": outcome, "reason": reason, "previous_status": status, "status": new_status,
-                     "previous_closed_on": _day(closed_on), "closed_on": _day(today), "flag": flag},
-        )
+        return append(store, action="close", object_id=object_id, actor=by, payload=payload)
 
 
 def reopen_object(store: Store, object_id: str, *, reason: str, by: str | None = None) -> AuditRecord:
     """Reopen a closed or withdrawn object, recorded in the audit chain."""
-    reason, by = _reason(reason, "reopen an object"), _actor(by)
+    reason, by = closure_reason(reason, "reopen"), actor_name(by)
     status, closed_on = _object_record(store, object_id)
-    if status not in ("closed", "withdrawn"):
-        raise CaselibError(f"object {object_id} is {status}, not closed; there is nothing to reopen")
+    reopen_change(object_id, status, closed_on, reason=reason, flag={})
     with store.transaction():
         store.execute(
             "UPDATE objects SET status = 'open', closed_on = NULL WHERE object_id = $id", {"id": object_id}
         )
-        return append(
-            store,
-            action="reopen",
-            object_id=object_id,
-            actor=by,
-            payload={"reason": reason, "previous_status": status, "status": "open",
-                     "previous_closed_on": _day(closed_on), "closed_on": None, "flag": _flag_now(store, object_id)},
-        )
+        payload = reopen_change(object_id, status, closed_on, reason=reason, flag=_flag_now(store, object_id))
+        return append(store, action="reopen", object_id=object_id, actor=by, payload=payload)
 
 
 def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = None) -> AuditRecord:
@@ -270,19 +306,12 @@ def keep_open(store: Store, object_id: str, *, reason: str, by: str | None = Non
     The object's status does not change; the audit keeps the flag as it stood, so a
     review that overrode a "ready" flag can be found later.
     """
-    reason, by = _reason(reason, "keep an object open"), _actor(by)
+    reason, by = closure_reason(reason, "keep_open"), actor_name(by)
     status = _object_status(store, object_id)
-    if status in ("closed", "withdrawn"):
-        raise CaselibError(f"object {object_id} is {status}; reopen it instead")
-    flag = _flag_now(store, object_id)
+    keep_open_change(object_id, status, reason=reason, flag={})
+    payload = keep_open_change(object_id, status, reason=reason, flag=_flag_now(store, object_id))
     with store.transaction():
-        return append(
-            store,
-            action="keep_open",
-            object_id=object_id,
-            actor=by,
-            payload={"reason": reason, "status": status, "flag": flag},
-        )
+        return append(store, action="keep_open", object_id=object_id, actor=by, payload=payload)
 
 
 def last_decisions(store: Store):
@@ -363,7 +392,7 @@ def _verify(store: Store) -> VerifyResult:
                 False, len(rows), prev, f"record {record.seq} does not follow record {record.seq - 1}: a record was removed or reordered", record.seq
             )
         try:
-            expected = _hash(prev, record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id, record.payload)
+            expected = chain_hash(prev, record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id, record.payload)
         except (AttributeError, TypeError, ValueError):  # a field emptied or of another type
             expected = None
         if expected != record.hash:

@@ -101,7 +101,7 @@ def decide(
     with the audit record's number before the transaction commits.)"""
     target = _target(status, forwarded_to)
     reason = audit.visible_text(reason, "a reason", purpose="to triage tips", line_breaks=True)
-    actor = audit._actor(by)
+    actor = audit.actor_name(by)
     wanted = sorted({str(t).strip() for t in tip_ids if str(t).strip()})
     if not wanted:
         raise CaselibError("no tips to triage: name tip ids, a cluster or a filter that chooses some")

@@ -186,7 +186,7 @@ def write_package(
     if tips.empty:
         return Package(code, None, 0, 0, None, None)
     objects = state.package_objects(store, tips["object_id"].unique().tolist())
-    actor = audit._actor(by)
+    actor = audit.actor_name(by)
     created_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     text = _text_frame(tips)
     cover = _cover(code, codes, tips, objects, created_at, actor)
