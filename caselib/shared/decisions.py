@@ -1,0 +1,308 @@
+"""Decisions written to a team's shared store: triage, claims, assignments, closure.
+
+Each is one write of the server (:meth:`caselib.shared.Shared.writing`: the write clock held
+until it commits, so writers are serialised by the database and the audit chain stays one
+chain), by the connected user, whose role the server checks (grants and row-level security,
+``caselib/sql/shared/002_roles.sql``). The rules are the workbench's own: the same checks of
+a status, a reason, a country (:mod:`caselib.domain.triage`), the same audit records
+(:mod:`caselib.domain.audit`), the same history rows and digests (:mod:`caselib.store.triage`).
+
+**No lost update.** A decision names what its analyst saw (``expected``: each tip's status
+and country, as their copy showed them). A tip that another analyst decided since, or that
+another analyst has claimed, is a :class:`~caselib.shared.Conflict`: nothing is written and
+the message says who decided what and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+
+from caselib.domain import audit
+from caselib.domain.triage import TriageDecision, _listing, _target
+from caselib.errors import CaselibError
+from caselib.shared import Conflict, Shared, SharedError
+
+__all__ = [
+    "CLAIM_MINUTES",
+    "assign",
+    "claim",
+    "close_object",
+    "decide",
+    "keep_open",
+    "release",
+    "reopen_object",
+]
+
+CLAIM_MINUTES = 30  # a claim lapses unless renewed: an analyst who went home holds nothing
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.strftime("%d %b %Y %H:%M UTC")
+
+
+def _append(shared: Shared, *, action: str, payload: dict, object_id=None) -> audit.AuditRecord:
+    """Append an audit record on the server (inside a write: the clock is held, so the head
+    read here is the head the record follows; the server checks it too)."""
+    head = shared.con.execute("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    record = audit.new_record(head, action=action, payload=payload, actor=shared.user, object_id=object_id)
+    shared.con.execute(
+        "INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, prev_hash, hash) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id,
+         record.payload, record.prev_hash, record.hash),
+    )
+    return record
+
+
+def history_digest(rows) -> tuple[int, str]:
+    """(rows, SHA-256) of a decision's history rows ``(tip_id, changed_at, old status, new
+    status, old country, new country, decided_by, reason)``: the digest
+    :func:`caselib.store.triage.decision_digest` computes from the stored rows (``audit
+    verify`` compares them), worked out here from the rows written."""
+    lines = sorted(
+        "\x1f".join([tip, changed.strftime("%Y-%m-%dT%H:%M:%S.%f"), old, new, old_to or "", new_to or "", by, reason])
+        for tip, changed, old, new, old_to, new_to, by, reason in rows
+    )
+    if not lines:
+        return 0, ""
+    return len(lines), hashlib.sha256("\x1e".join(lines).encode("utf-8")).hexdigest()
+
+
+def _last_decisions(shared: Shared, tip_ids: list[str]) -> dict[str, tuple]:
+    """tip -> (who, when, status, country, reason) of its latest triage change."""
+    found = shared.rows(
+        "SELECT DISTINCT ON (tip_id) tip_id, coalesce(decided_by, 'the intake system'), changed_at, new_triage_status, "
+        "new_forwarded_to, coalesce(reason, '') FROM caselib.tip_triage_history WHERE tip_id = ANY(%s) "
+        "ORDER BY tip_id, changed_at DESC",
+        (tip_ids,),
+    )
+    return {row[0]: row[1:] for row in found}
+
+
+def _conflict_text(shared: Shared, moved: list[tuple]) -> str:
+    """One line per tip that moved (tip, status, country), saying who decided what and when."""
+    last = _last_decisions(shared, [m[0] for m in moved])
+    parts = []
+    for tip, status, country in moved[:5]:
+        if tip in last:
+            who, when, _, _, reason = last[tip]
+            said = f" (“{reason}”)" if reason else ""
+            parts.append(f"{tip} was made {status}{' → ' + country if country else ''} by {who} on {_when(when)}{said}")
+        else:
+            parts.append(f"{tip} now stands as {status}")
+    more = f"; and {len(moved) - 5} more" if len(moved) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def _claimed_by_others(shared: Shared, tip_ids: list[str], now: dt.datetime) -> list[tuple]:
+    return shared.rows(
+        "SELECT tip_id, claimed_by, claimed_at FROM caselib.tip_claims "
+        "WHERE tip_id = ANY(%s) AND claimed_by <> session_user AND expires_at > %s ORDER BY tip_id",
+        (tip_ids, now),
+    )
+
+
+def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: str | None = None,
+           expected: Mapping[str, tuple[str, str | None]] | None = None) -> TriageDecision:
+    """Give the tips ``status`` on the shared store, decided by the connected user, for
+    ``reason`` (:func:`caselib.domain.triage.decide`'s rules). ``expected``: tip -> (status,
+    country) as the deciding analyst saw them; a tip that stands otherwise now, or that is
+    claimed by another analyst, is a :class:`Conflict` and nothing is written."""
+    target = _target(status, forwarded_to)
+    reason = audit.visible_text(reason, "a reason", purpose="to triage tips", line_breaks=True)
+    wanted = sorted({str(t).strip() for t in tip_ids if str(t).strip()})
+    if not wanted:
+        raise CaselibError("no tips to triage: name tip ids, a cluster or a filter that chooses some")
+    user = shared.user
+    with shared.writing():
+        found = shared.rows(
+            "SELECT tip_id, object_id, triage_status, forwarded_to FROM caselib.tips WHERE tip_id = ANY(%s) "
+            "ORDER BY tip_id FOR UPDATE",
+            (wanted,),
+        )
+        unknown = sorted(set(wanted) - {row[0] for row in found})
+        if unknown:
+            raise CaselibError(f"{len(unknown)} of the tips named are not stored: {_listing(unknown)}")
+        now = _now()
+        held = _claimed_by_others(shared, wanted, now)
+        if held:
+            who = "; ".join(f"{tip} by {by} since {_when(at)}" for tip, by, at in held[:5])
+            raise Conflict(f"{len(held)} of the tips are in review by another analyst ({who}); nothing was written")
+        if expected is not None:
+            moved = [(tip, s, c) for tip, _, s, c in found if tip in expected and tuple(expected[tip]) != (s, c)]
+            if moved:
+                raise Conflict(f"{len(moved)} of the tips were decided since you saw them: "
+                               f"{_conflict_text(shared, moved)}; nothing was written")
+        changes = [row for row in found if (row[2], row[3]) != (status, target)]
+        if not changes:
+            return TriageDecision(status, target, 0, len(found), None, user, None)
+        ids = [row[0] for row in changes]
+        objects = sorted({row[1] for row in changes})
+        history = [(tip, now, old, status, old_to, target, user, reason) for tip, _, old, old_to in changes]
+        count, digest = history_digest(history)
+        head = shared.con.execute("SELECT seq FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = (head[0] if head else 0) + 1
+        with shared.con.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO caselib.tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, "
+                "new_triage_status, old_forwarded_to, new_forwarded_to, source, decided_by, reason, audit_seq) "
+                "VALUES (%s, NULL, %s, %s, %s, %s, %s, 'analyst', %s, %s, %s)",
+                [(*row, seq) for row in history],
+            )
+        shared.con.execute(
+            "UPDATE caselib.tips SET triage_status = %s, forwarded_to = %s, forwarded_to_raw = NULL WHERE tip_id = ANY(%s)",
+            (status, target, ids),
+        )
+        shared.con.execute("DELETE FROM caselib.tip_fingerprints WHERE tip_id = ANY(%s)", (ids,))
+        shared.con.execute("DELETE FROM caselib.tip_claims WHERE tip_id = ANY(%s) AND claimed_by = session_user", (ids,))
+        record = _append(shared, action="triage", object_id=objects[0] if len(objects) == 1 else None,
+                         payload={"status": status, "forwarded_to": target, "reason": reason, "tips": count,
+                                  "objects": objects, "digest": digest})
+        if record.seq != seq:
+            raise SharedError("the audit chain changed during the decision; try again")
+    return TriageDecision(status, target, len(changes), len(found) - len(changes), record.seq, user, now)
+
+
+def claim(shared: Shared, tip_ids, *, minutes: int = CLAIM_MINUTES) -> tuple[list[str], list[tuple]]:
+    """Claim the tips for the connected user's review for ``minutes`` (renewing their own
+    claims). Returns (tips claimed, [(tip, claimed_by, claimed_at)] held by others)."""
+    wanted = sorted({str(t).strip() for t in tip_ids if str(t).strip()})
+    now = _now()
+    with shared.writing():
+        held = _claimed_by_others(shared, wanted, now)
+        taken = sorted(set(wanted) - {h[0] for h in held})
+        if taken:
+            stored = {row[0] for row in shared.rows("SELECT tip_id FROM caselib.tips WHERE tip_id = ANY(%s)", (taken,))}
+            unknown = sorted(set(taken) - stored)
+            if unknown:
+                raise CaselibError(f"{len(unknown)} of the tips named are not stored: {_listing(unknown)}")
+            shared.con.execute("DELETE FROM caselib.tip_claims WHERE tip_id = ANY(%s)", (taken,))
+            with shared.con.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO caselib.tip_claims (tip_id, claimed_by, claimed_at, expires_at) VALUES (%s, session_user, %s, %s)",
+                    [(tip, now, now + dt.timedelta(minutes=minutes)) for tip in taken],
+                )
+    return taken, held
+
+
+def release(shared: Shared, tip_ids=None) -> int:
+    """Give up the connected user's claims (of ``tip_ids``; None: all of them). Returns how many."""
+    with shared.writing():
+        if tip_ids is None:
+            cursor = shared.con.execute("DELETE FROM caselib.tip_claims WHERE claimed_by = session_user")
+        else:
+            cursor = shared.con.execute("DELETE FROM caselib.tip_claims WHERE claimed_by = session_user AND tip_id = ANY(%s)",
+                                        (sorted({str(t) for t in tip_ids}),))
+        return cursor.rowcount
+
+
+def assign(shared: Shared, kind: str, item_ids, to: str | None, *, reason: str) -> audit.AuditRecord:
+    """Assign objects or tips (``kind``) to the user ``to`` (None: unassign them); a
+    reviewer's decision, in the audit."""
+    if kind not in ("object", "tip"):
+        raise CaselibError(f"one assigns objects or tips, not {kind!r}")
+    reason = audit.visible_text(reason, "a reason", purpose="to assign work", line_breaks=True)
+    ids = sorted({str(i).strip() for i in item_ids if str(i).strip()})
+    if not ids:
+        raise CaselibError(f"no {kind}s to assign")
+    table, key, source = ("object_assignments", "object_id", "objects") if kind == "object" else ("tip_assignments", "tip_id", "tips")
+    if to is not None:
+        to = to.strip()
+        if not shared.scalar("SELECT pg_has_role(%s, 'caselib_analyst', 'MEMBER') FROM pg_roles WHERE rolname = %s", (to, to)):
+            raise CaselibError(f"{to!r} is not an analyst of this shared store (see `caselib shared users`)")
+    with shared.writing():
+        stored = {row[0] for row in shared.rows(f"SELECT {key} FROM caselib.{source} WHERE {key} = ANY(%s)", (ids,))}
+        unknown = sorted(set(ids) - stored)
+        if unknown:
+            raise CaselibError(f"{len(unknown)} of the {kind}s named are not stored: {_listing(unknown)}")
+        shared.con.execute(f"DELETE FROM caselib.{table} WHERE {key} = ANY(%s)", (ids,))
+        now = _now()
+        if to is not None:
+            with shared.con.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO caselib.{table} ({key}, assigned_to, assigned_by, assigned_at) VALUES (%s, %s, session_user, %s)",
+                    [(i, to, now) for i in ids],
+                )
+        return _append(shared, action="assign", object_id=ids[0] if kind == "object" and len(ids) == 1 else None,
+                       payload={"kind": kind, "ids": ids, "assigned_to": to, "reason": reason})
+
+
+def _object_now(shared: Shared, object_id: str) -> tuple[str, dt.date | None]:
+    """The object's (status, closed_on) on the server (read inside a write: the clock held
+    keeps it as read until the write commits)."""
+    found = shared.con.execute(
+        "SELECT status, closed_on FROM caselib.objects WHERE object_id = %s", (object_id,)
+    ).fetchone()
+    if found is None:
+        raise CaselibError(f"there is no object {object_id!r}; see the objects with `caselib flags`")
+    return found
+
+
+class _Undo(Exception):
+    pass
+
+
+def _flag(store, shared: Shared, object_id: str, *, reopened: bool = False) -> dict:
+    """The object's closure flag as it stands on the server: the copy caught up first (the
+    clock is held, so nothing changes meanwhile), then the workbench's own figures; with
+    ``reopened``, as they stand once the object is open again (what a reopen records),
+    worked out in a copy's transaction that is rolled back."""
+    from caselib.shared.sync import sync
+
+    sync(store, shared)
+    if not reopened:
+        return audit.flag_now(store, object_id)
+    flag = {}
+    try:
+        with store.transaction():
+            store.execute("UPDATE objects SET status = 'open', closed_on = NULL WHERE object_id = $id",
+                          {"id": object_id}, name="shared/reopened_flag")
+            flag = audit.flag_now(store, object_id)
+            raise _Undo
+    except _Undo:
+        pass
+    return flag
+
+
+def close_object(store, shared: Shared, object_id: str, *, outcome: str, reason: str) -> audit.AuditRecord:
+    """Close an object on the shared store (a reviewer's); ``store`` is the user's copy,
+    where the closure flag kept in the record is worked out."""
+    audit.check_outcome(outcome)
+    reason = audit.closure_reason(reason, "close")
+    today = dt.datetime.now(dt.UTC).date()
+    with shared.writing():
+        status, closed_on = _object_now(shared, object_id)
+        audit.close_change(object_id, status, closed_on, outcome=outcome, reason=reason, flag={}, today=today)
+        new_status, payload = audit.close_change(object_id, status, closed_on, outcome=outcome, reason=reason,
+                                                 flag=_flag(store, shared, object_id), today=today)
+        shared.con.execute("UPDATE caselib.objects SET status = %s, closed_on = %s WHERE object_id = %s",
+                           (new_status, today, object_id))
+        return _append(shared, action="close", object_id=object_id, payload=payload)
+
+
+def reopen_object(store, shared: Shared, object_id: str, *, reason: str) -> audit.AuditRecord:
+    """Reopen a closed object on the shared store (a reviewer's)."""
+    reason = audit.closure_reason(reason, "reopen")
+    with shared.writing():
+        status, closed_on = _object_now(shared, object_id)
+        audit.reopen_change(object_id, status, closed_on, reason=reason, flag={})
+        shared.con.execute("UPDATE caselib.objects SET status = 'open', closed_on = NULL WHERE object_id = %s", (object_id,))
+        payload = audit.reopen_change(object_id, status, closed_on, reason=reason,
+                                      flag=_flag(store, shared, object_id, reopened=True))
+        return _append(shared, action="reopen", object_id=object_id, payload=payload)
+
+
+def keep_open(store, shared: Shared, object_id: str, *, reason: str) -> audit.AuditRecord:
+    """Record on the shared store that the connected analyst keeps an open object open."""
+    reason = audit.closure_reason(reason, "keep_open")
+    with shared.writing():
+        status, _ = _object_now(shared, object_id)
+        audit.keep_open_change(object_id, status, reason=reason, flag={})
+        payload = audit.keep_open_change(object_id, status, reason=reason, flag=_flag(store, shared, object_id))
+        return _append(shared, action="keep_open", object_id=object_id, payload=payload)

@@ -1,0 +1,382 @@
+"""Team mode against a real PostgreSQL server (Debian's, started by the tests: tests/pg.py).
+
+Each test gets a database of its own on one server, initialised by `caselib shared init`'s
+code, with logins of every role: ada (admin), rita (reviewer), ann and bob (analysts), vic
+(viewer). Copies are real DuckDB files; loads are the loader's own.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import pg
+import psycopg
+import pytest
+
+from caselib import Store
+from caselib.domain import audit
+from caselib.errors import CaselibError
+from caselib.shared import Conflict, NotAllowed, SharedError, connect, decisions, shared_url
+from caselib.shared.push import admin_write, load
+from caselib.shared.schema import SHARED_SCHEMA_VERSION, add_user, init
+from caselib.shared.sync import copy_rev, sync
+from caselib.shared.tables import TABLES
+from conftest import OBJECTS, WAVES, tip, write_csv
+
+USERS = {"ada": "admin", "rita": "reviewer", "ann": "analyst", "bob": "analyst", "vic": "viewer"}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with pg.start() as running:
+        yield running
+
+
+class Team:
+    def __init__(self, server, database: str, folder: Path):
+        self.server, self.database, self.folder = server, database, folder
+        self._open = []
+
+    def url(self, user: str) -> str:
+        return self.server.url_for(user, f"pw-{user}", self.database)
+
+    def connect(self, user: str):
+        shared = connect(self.url(user))
+        self._open.append(shared)
+        return shared
+
+    def copy(self, name: str) -> Store:
+        store = Store(self.folder / f"{name}.duckdb")
+        self._open.append(store)
+        return store
+
+    def close(self):
+        for item in reversed(self._open):
+            item.close()
+
+
+@pytest.fixture
+def team(server, tmp_path):
+    database = "t_" + uuid.uuid4().hex[:10]
+    url = server.fresh_database(database)
+    with connect(url) as superuser:
+        assert init(superuser) == ["001_initial", "002_roles"]
+        for name, role in USERS.items():
+            add_user(superuser, name, role, f"pw-{name}")
+    t = Team(server, database, tmp_path)
+    yield t
+    t.close()
+
+
+def _campaign(folder: Path, tips: list[dict]) -> dict[str, Path]:
+    return {
+        "waves": write_csv(folder / "waves.csv", WAVES),
+        "objects": write_csv(folder / "objects.csv", OBJECTS),
+        "tips": write_csv(folder / "tips.csv", tips),
+    }
+
+
+TIPS = [tip(f"T{i:03d}", object_id="G01" if i % 3 else "G02", tip_text=f"a blue wrapper seen in Lisbon number {i}")
+        for i in range(1, 31)]
+
+
+@pytest.fixture
+def loaded(team, tmp_path):
+    """The team's store with two waves, three objects and 30 tips loaded by ada."""
+    files = _campaign(tmp_path, TIPS)
+    ada = team.connect("ada")
+    copy = team.copy("ada")
+    for kind in ("waves", "objects", "tips"):
+        load(copy, ada, kind, files[kind], refresh=False, progress=False)
+    return team
+
+
+def _table_rows(store: Store, name: str):
+    return store.arrow(f"SELECT * FROM {name} ORDER BY ALL")
+
+
+def assert_same_copies(a: Store, b: Store):
+    for table in TABLES:
+        assert _table_rows(a, table.name).equals(_table_rows(b, table.name)), table.name
+
+
+# -- the store and its schema -------------------------------------------------------------
+
+
+def test_init_creates_the_versioned_schema_and_the_roles_once(team):
+    with connect(team.server.url_for("postgres", team.server.password, team.database)) as superuser:
+        assert init(superuser) == []  # again: nothing to apply
+        versions = superuser.rows("SELECT version, name FROM caselib.schema_version ORDER BY version")
+        assert [v for v, _ in versions] == list(range(1, SHARED_SCHEMA_VERSION + 1))
+        roles = {r for (r,) in superuser.rows("SELECT rolname FROM pg_roles WHERE rolname LIKE 'caselib\\_%'")}
+        assert roles == {"caselib_viewer", "caselib_analyst", "caselib_reviewer", "caselib_admin"}
+        columns = {c for (c,) in superuser.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'caselib' AND table_name = 'tips'")}
+    from caselib.store import schema_columns
+
+    assert columns == {c for c, _, _ in schema_columns()["tips"]} | {"_rev"}
+    assert team.connect("ann").roles() == ["viewer", "analyst"]
+    assert team.connect("ada").roles() == ["viewer", "analyst", "reviewer", "admin"]
+
+
+def test_the_url_comes_from_the_option_or_the_environment_and_errors_are_one_line(monkeypatch, team):
+    monkeypatch.delenv("CASELIB_SHARED_URL", raising=False)
+    assert shared_url(None) is None
+    monkeypatch.setenv("CASELIB_SHARED_URL", team.url("ann"))
+    assert shared_url(None) == team.url("ann")
+    assert shared_url("postgresql://x@h/db") == "postgresql://x@h/db"
+    with pytest.raises(SharedError, match="must start with postgresql://"):
+        shared_url("mysql://x@h/db")
+    with pytest.raises(SharedError) as refused:
+        connect(team.server.url_for("ann", "wrong-password", team.database))
+    assert "pw-ann" not in str(refused.value) and "wrong-password" not in str(refused.value)
+    assert "\n" not in str(refused.value) and "cannot connect to the shared store" in str(refused.value)
+    with pytest.raises(SharedError, match="cannot connect"):
+        connect(f"postgresql://ann:pw@127.0.0.1:{pg._free_port()}/caselib")
+
+
+# -- loads and copies -------------------------------------------------------------------------
+
+
+def test_a_load_into_the_shared_store_reaches_every_copy_whole(loaded, tmp_path):
+    ada_copy = loaded._open[1]
+    bob = loaded.connect("bob")
+    copy = loaded.copy("bob")
+    result = sync(copy, bob)
+    assert result.rows["tips"] == 30 and result.rows["load_batches"] == 3
+    assert_same_copies(ada_copy, copy)
+    assert copy_rev(copy) == bob.rev() == 3
+    assert sync(copy, bob).changed is False  # nothing new: one query
+
+
+def test_a_reload_is_idempotent_and_the_quarantine_is_shared(team, tmp_path):
+    bad = [*TIPS[:5], tip("T900", received_at="not a time")]
+    files = _campaign(tmp_path, bad)
+    ada, copy = team.connect("ada"), team.copy("ada")
+    for kind in ("waves", "objects", "tips"):
+        load(copy, ada, kind, files[kind], refresh=False, progress=False)
+    again, _ = load(copy, ada, "tips", files["tips"], refresh=False, progress=False)
+    assert again.repeated and again.inserted == 0 and again.rejected == 1
+    assert ada.scalar("SELECT count(*) FROM caselib.tips") == 5
+    reasons = ada.rows("SELECT reason FROM caselib.rejected_rows")
+    assert len(reasons) == 1 and "received_at" in reasons[0][0]
+    other = team.copy("other")
+    sync(other, team.connect("vic"))
+    assert_same_copies(copy, other)
+
+
+def test_only_an_administrator_loads(loaded, tmp_path):
+    ann = loaded.connect("ann")
+    copy = loaded.copy("ann")
+    sync(copy, ann)
+    before = ann.rev()
+    more = write_csv(tmp_path / "more.csv", [tip("T500")])
+    with pytest.raises(NotAllowed, match="administrator"):
+        load(copy, ann, "tips", more, refresh=False, progress=False)
+    assert ann.rev() == before and copy.scalar("SELECT count(*) FROM tips WHERE tip_id = 'T500'") == 0
+
+
+def test_a_copy_of_its_own_campaign_or_of_another_store_is_refused(loaded, campaign_store, server, tmp_path):
+    with pytest.raises(SharedError, match="holds a campaign of its own"):
+        sync(campaign_store, loaded.connect("ann"))
+    copy = loaded.copy("ann")
+    sync(copy, loaded.connect("ann"))
+    other = server.fresh_database("o_" + uuid.uuid4().hex[:8])
+    with connect(other) as superuser:
+        init(superuser)
+        with pytest.raises(SharedError, match="another shared store"):
+            sync(copy, superuser)
+
+
+def test_a_failed_write_leaves_neither_the_server_nor_the_copy_changed(loaded):
+    ada = loaded.connect("ada")
+    copy = loaded._open[1]
+    before = ada.rev()
+    with pytest.raises(RuntimeError, match="boom"):
+        with admin_write(copy, ada):
+            copy.execute("UPDATE tips SET tip_text = 'changed' WHERE tip_id = 'T001'")
+            raise RuntimeError("boom")
+    assert ada.rev() == before
+    assert copy.scalar("SELECT tip_text FROM tips WHERE tip_id = 'T001'") != "changed"
+    assert ada.scalar("SELECT tip_text FROM caselib.tips WHERE tip_id = 'T001'") != "changed"
+
+
+# -- decisions --------------------------------------------------------------------------------
+
+
+def _seen(store: Store, *tips) -> dict:
+    return {t: tuple(store.rows("SELECT triage_status, forwarded_to FROM tips WHERE tip_id = $t", {"t": t})[0]) for t in tips}
+
+
+def test_a_decision_on_the_server_reaches_the_copies_and_the_chain_verifies(loaded):
+    ann = loaded.connect("ann")
+    copy = loaded.copy("ann")
+    sync(copy, ann)
+    decision = decisions.decide(ann, ["T001", "T002"], status="actionable", reason="points to Lisbon",
+                           expected=_seen(copy, "T001", "T002"))
+    assert decision.changed == 2 and decision.decided_by == "ann"
+    moved = sync(copy, ann)
+    assert moved.rows["tips"] == 2 and moved.rows["tip_triage_history"] == 2 and moved.rows["audit_log"] == 1
+    assert {t for t, n in moved.rows.items() if n} == {"tips", "tip_triage_history", "audit_log"}  # only what changed
+    assert {t: n for t, n in moved.removed.items() if n} == {"tip_fingerprints": 2}
+    assert copy.rows("SELECT triage_status FROM tips WHERE tip_id IN ('T001', 'T002')") == [("actionable",)] * 2
+    assert copy.rows("SELECT decided_by, source FROM tip_triage_history WHERE tip_id = 'T001'") == [("ann", "analyst")]
+    verified = audit.verify(copy)
+    assert verified.ok, verified.problem
+    assert copy.scalar("SELECT count(*) FROM tip_fingerprints WHERE tip_id IN ('T001', 'T002')") == 0
+
+
+def test_two_analysts_deciding_the_same_tip_one_wins_the_other_is_told_who_what_when(loaded):
+    ann, bob = loaded.connect("ann"), loaded.connect("bob")
+    ann_copy, bob_copy = loaded.copy("ann"), loaded.copy("bob")
+    sync(ann_copy, ann)
+    sync(bob_copy, bob)
+    decisions.decide(ann, ["T004"], status="actionable", reason="the shop bag of a Lisbon chain",
+                expected=_seen(ann_copy, "T004"))
+    with pytest.raises(Conflict) as lost:
+        decisions.decide(bob, ["T004", "T005"], status="off_topic", reason="spam", expected=_seen(bob_copy, "T004", "T005"))
+    message = str(lost.value)
+    assert "T004 was made actionable by ann on" in message and "the shop bag of a Lisbon chain" in message
+    assert "nothing was written" in message and "\n" not in message
+    assert bob.rows("SELECT triage_status FROM caselib.tips WHERE tip_id IN ('T004', 'T005') ORDER BY tip_id") == [
+        ("actionable",), ("new",)]
+    sync(bob_copy, bob)  # seeing the new state, bob may decide again
+    decisions.decide(bob, ["T004"], status="off_topic", reason="on second look: spam", expected=_seen(bob_copy, "T004"))
+    assert bob.scalar("SELECT triage_status FROM caselib.tips WHERE tip_id = 'T004'") == "off_topic"
+
+
+def test_concurrent_decisions_lose_nothing_and_keep_one_chain(loaded):
+    users = ["ann", "bob", "rita", "ada"]
+    connections = {u: loaded.connect(u) for u in users}
+    outcomes: dict[str, list] = {u: [] for u in users}
+    start = threading.Barrier(len(users))
+
+    def work(user):
+        shared = connections[user]
+        start.wait()
+        for i in range(1, 31):
+            tip_id = f"T{i:03d}"
+            try:
+                decisions.decide(shared, [tip_id], status="not_actionable" if user in ("ann", "rita") else "actionable",
+                            reason=f"{user} read it", expected={tip_id: ("new", None)})
+                outcomes[user].append(tip_id)
+            except Conflict:
+                pass
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = sorted(t for u in users for t in outcomes[u])
+    assert won == [f"T{i:03d}" for i in range(1, 31)]  # every tip decided once: one winner each
+    copy = loaded.copy("check")
+    sync(copy, connections["ann"])
+    history = copy.rows("SELECT tip_id, decided_by FROM tip_triage_history WHERE source = 'analyst' ORDER BY tip_id")
+    assert history == sorted((t, u) for u in users for t in outcomes[u])
+    verified = audit.verify(copy)
+    assert verified.ok and verified.records == 30, verified.problem
+
+
+def test_a_claimed_tip_is_not_decided_by_another_analyst(loaded):
+    ann, bob = loaded.connect("ann"), loaded.connect("bob")
+    taken, held = decisions.claim(ann, ["T007", "T008"])
+    assert taken == ["T007", "T008"] and held == []
+    taken, held = decisions.claim(bob, ["T008", "T009"])
+    assert taken == ["T009"] and [h[:2] for h in held] == [("T008", "ann")]
+    with pytest.raises(Conflict, match=r"in review by another analyst \(T008 by ann since"):
+        decisions.decide(bob, ["T008"], status="off_topic", reason="spam")
+    decisions.decide(ann, ["T008"], status="actionable", reason="mine")  # the claimant may; the claim is done with
+    assert ann.scalar("SELECT count(*) FROM caselib.tip_claims WHERE tip_id = 'T008'") == 0
+    assert decisions.release(ann) == 1  # T007
+    decisions.decide(bob, ["T007"], status="off_topic", reason="spam")
+    # a claim that lapsed holds nothing
+    decisions.claim(ann, ["T010"], minutes=-1)
+    decisions.decide(bob, ["T010"], status="off_topic", reason="spam")
+    copy = loaded.copy("bob")
+    sync(copy, bob)
+    assert copy.rows("SELECT tip_id, claimed_by FROM tip_claims ORDER BY tip_id") == [("T009", "bob"), ("T010", "ann")]
+
+
+def test_closing_reopening_and_keeping_open_go_through_the_server(loaded):
+    rita, ann = loaded.connect("rita"), loaded.connect("ann")
+    rita_copy, ann_copy = loaded.copy("rita"), loaded.copy("ann")
+    decisions.keep_open(ann_copy, ann, "G01", reason="more tips expected")
+    with pytest.raises(NotAllowed):
+        decisions.close_object(ann_copy, ann, "G01", outcome="exhausted", reason="no more leads")
+    record = decisions.close_object(rita_copy, rita, "G01", outcome="exhausted", reason="no more leads")
+    assert record.actor == "rita" and '"flag"' in record.payload
+    with pytest.raises(CaselibError, match="already closed"):
+        decisions.close_object(rita_copy, rita, "G01", outcome="exhausted", reason="again")
+    decisions.reopen_object(rita_copy, rita, "G01", reason="a new lead")
+    sync(ann_copy, ann)
+    actions = [a for (a,) in ann_copy.rows("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions == ["keep_open", "close", "reopen"]
+    assert ann_copy.scalar("SELECT status FROM objects WHERE object_id = 'G01'") == "open"
+    assert audit.verify(ann_copy).ok
+
+
+# -- roles ------------------------------------------------------------------------------------
+
+
+def _refused(user_url: str, statement: str, *params):
+    with psycopg.connect(user_url, autocommit=False) as con:
+        with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.RaiseException)):
+            con.execute("SELECT caselib.begin_write()")
+            con.execute(statement, params or None)
+
+
+def test_the_database_enforces_the_roles(loaded):
+    vic, ann, rita = loaded.url("vic"), loaded.url("ann"), loaded.url("rita")
+    # a viewer reads and writes nothing
+    assert connect(vic).scalar("SELECT count(*) FROM caselib.tips") == 30
+    with psycopg.connect(vic) as con, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        con.execute("SELECT caselib.begin_write()")
+    with pytest.raises(NotAllowed):
+        decisions.decide(loaded.connect("vic"), ["T001"], status="off_topic", reason="x")
+    # an analyst triages, but does not edit tips, forward, close, assign, or rewrite the audit
+    _refused(ann, "UPDATE caselib.tips SET tip_text = 'edited' WHERE tip_id = 'T001'")
+    _refused(ann, "UPDATE caselib.tips SET triage_status = 'forwarded', forwarded_to = 'PRT' WHERE tip_id = 'T001'")
+    with pytest.raises(NotAllowed):
+        decisions.decide(loaded.connect("ann"), ["T001"], status="forwarded", forwarded_to="PRT", reason="to Portugal")
+    _refused(ann, "UPDATE caselib.objects SET status = 'closed' WHERE object_id = 'G01'")
+    with pytest.raises(NotAllowed):
+        decisions.assign(loaded.connect("ann"), "object", ["G01"], "bob", reason="yours")
+    _refused(ann, "DELETE FROM caselib.audit_log")
+    _refused(ann, "DELETE FROM caselib.tips")
+    _refused(ann, "INSERT INTO caselib.waves (wave_id, launched_on, batch_id) VALUES ('x', '2020-01-01', 1)")
+    _refused(ann, "UPDATE caselib.clock SET rev = 0")
+    _refused(ann, "INSERT INTO caselib.tombstones VALUES ('tips', 'T001', 1)")
+    _refused(ann, "INSERT INTO caselib.tip_claims VALUES ('T001', 'bob', now(), now() + interval '1 hour')")
+    # a reviewer forwards, closes and assigns
+    decisions.decide(loaded.connect("rita"), ["T001"], status="forwarded", forwarded_to="PRT", reason="to Portugal")
+    decisions.assign(loaded.connect("rita"), "object", ["G01"], "ann", reason="yours")
+    with psycopg.connect(rita) as con:
+        assert con.execute("SELECT assigned_to FROM caselib.object_assignments").fetchall() == [("ann",)]
+
+
+def test_the_server_keeps_the_audit_one_chain_whoever_writes(loaded):
+    ann = loaded.connect("ann")
+    decisions.decide(ann, ["T001"], status="off_topic", reason="spam")
+    head = ann.rows("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1")[0]
+    record = audit.new_record((head[0] - 1, "f" * 64), action="triage", payload={"forged": True}, actor="ann")
+    with pytest.raises(psycopg.errors.SerializationFailure, match="audit chain moved"):
+        with ann.con.transaction():
+            ann.con.execute("SELECT caselib.begin_write()")
+            ann.con.execute("INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, "
+                            "prev_hash, hash) VALUES (%s, %s, %s, %s, NULL, NULL, %s, %s, %s)",
+                            (record.seq, record.recorded_at, record.actor, record.action, record.payload,
+                             record.prev_hash, record.hash))
+    record = audit.new_record(head, action="triage", payload={"as": "bob"}, actor="bob")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="recorded by who is connected"):
+        with ann.con.transaction():
+            ann.con.execute("SELECT caselib.begin_write()")
+            ann.con.execute("INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, "
+                            "prev_hash, hash) VALUES (%s, %s, %s, %s, NULL, NULL, %s, %s, %s)",
+                            (record.seq, record.recorded_at, record.actor, record.action, record.payload,
+                             record.prev_hash, record.hash))
+    with pytest.raises(psycopg.errors.RaiseException, match="must begin with caselib.begin_write"):
+        with ann.con.transaction():
+            ann.con.execute("INSERT INTO caselib.tip_claims VALUES ('T002', 'ann', now(), now())")
