@@ -57,9 +57,13 @@ demo: setup
 # sizes (BENCH_LOAD_TIPS="30000 2000000 10000000" adds 10M), results in bench-results/load_<N>.*;
 # then the widgets' server-side time, then the same interactions timed in headless Chromium
 # (JupyterLab and the Voilà dashboard, network blocked) at 30,000 and BENCH_TIPS tips; then
-# near-duplicate clustering, language detection and name extraction at 30,000 and BENCH_TIPS.
+# near-duplicate clustering, language detection and name extraction at 30,000 and BENCH_TIPS;
+# then team mode: 1, 4 and 16 analysts (processes) deciding against one PostgreSQL server for
+# BENCH_TEAM_SECONDS each on a campaign of BENCH_TEAM_TIPS tips (bench-results/team-<N>.*).
 BENCH_LOAD_TIPS ?= 30000 2000000
 BENCH_TIPS ?= 1000000
+BENCH_TEAM_TIPS ?= 1000000
+BENCH_TEAM_SECONDS ?= 30
 bench: setup
 	$(PY) benchmarks/bench_load.py --tips $(BENCH_LOAD_TIPS)
 	$(PY) benchmarks/bench_widgets.py --tips 30000
@@ -69,6 +73,7 @@ bench: setup
 	$(PY) benchmarks/bench_clusters.py --tips 30000 $(BENCH_TIPS) > bench-results/clusters.txt && cat bench-results/clusters.txt
 	$(PY) benchmarks/bench_languages.py --tips 30000 $(BENCH_TIPS) > bench-results/languages.txt && cat bench-results/languages.txt
 	$(PY) benchmarks/bench_names.py --tips 30000 $(BENCH_TIPS) > bench-results/names.txt && cat bench-results/names.txt
+	$(PY) benchmarks/bench_team.py --tips $(BENCH_TEAM_TIPS) --seconds $(BENCH_TEAM_SECONDS) --analysts 1 4 16
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
