@@ -380,3 +380,81 @@ def test_the_server_keeps_the_audit_one_chain_whoever_writes(loaded):
     with pytest.raises(psycopg.errors.RaiseException, match="must begin with caselib.begin_write"):
         with ann.con.transaction():
             ann.con.execute("INSERT INTO caselib.tip_claims VALUES ('T002', 'ann', now(), now())")
+
+
+def test_a_copy_takes_no_change_but_from_the_server(loaded, tmp_path):
+    from caselib.domain.triage import decide
+    from caselib.errors import StoreError
+
+    ann = loaded.connect("ann")
+    copy = loaded.copy("ann")
+    sync(copy, ann)
+    with pytest.raises(StoreError, match="is a copy of a team's shared store"):
+        decide(copy, ["T001"], status="off_topic", reason="locally")
+    with pytest.raises(StoreError, match="is a copy of a team's shared store"):
+        audit.close_object(copy, "G01", outcome="exhausted", reason="locally")
+    from caselib.domain.enrich import refresh_all
+
+    with pytest.raises(StoreError, match="refresh of clusters"):
+        refresh_all(copy)
+    assert copy.scalar("SELECT triage_status FROM tips WHERE tip_id = 'T001'") == "new"
+
+
+def _clustered(team, tmp_path):
+    """ada loads tips whose texts repeat (so that the refresh clusters them) and refreshes."""
+    texts = ["the soap wrapper is sold in every Lidl in Portugal, I bought one last week"] * 3
+    tips = [tip(f"C{i}", tip_text=text) for i, text in enumerate(texts, start=1)] + TIPS[:3]
+    files = _campaign(tmp_path, tips)
+    ada, copy = team.connect("ada"), team.copy("ada")
+    for kind in ("waves", "objects", "tips"):
+        _, lines = load(copy, ada, kind, files[kind], refresh=kind == "tips", progress=False)
+    cluster = ada.scalar("SELECT cluster_id FROM caselib.tip_cluster_members WHERE tip_id = 'C1'")
+    assert cluster is not None, lines
+    return cluster
+
+
+def test_cluster_decisions_go_through_the_server_first_come_first_served(team, tmp_path):
+    cluster = _clustered(team, tmp_path)
+    ann, bob = team.connect("ann"), team.connect("bob")
+    ann_copy, bob_copy = team.copy("ann"), team.copy("bob")
+    sync(ann_copy, ann)
+    sync(bob_copy, bob)
+    decisions.decide_cluster(ann_copy, ann, cluster, "confirmed", reason="the same sentence three times")
+    with pytest.raises(Conflict, match=f"cluster {cluster} was made confirmed by ann on .*the same sentence"):
+        decisions.decide_cluster(bob_copy, bob, cluster, "rejected", reason="different people")
+    decisions.remove_from_cluster(bob_copy, bob, "C3", reason="a different shop")
+    sync(bob_copy, bob)
+    assert bob_copy.rows("SELECT state, decided_by FROM tip_clusters WHERE cluster_id = $c", {"c": cluster}) == [
+        ("confirmed", "ann")]
+    assert [t for (t,) in bob_copy.rows("SELECT tip_id FROM tip_cluster_members WHERE cluster_id = $c ORDER BY tip_id",
+                                        {"c": cluster})] == ["C1", "C2"]
+    assert bob_copy.rows("SELECT action, decided_by FROM tip_cluster_decisions ORDER BY decided_at") == [
+        ("confirmed", "ann"), ("removed", "bob")]
+    assert audit.verify(bob_copy).ok
+    with pytest.raises(NotAllowed):
+        decisions.decide_cluster(team.copy("vic"), team.connect("vic"), cluster, "rejected", reason="x")
+
+
+def test_forwarding_from_the_shared_store_is_a_reviewers(loaded, tmp_path):
+    import zipfile
+
+    from caselib.shared.forwarding import write_package
+
+    rita, ann = loaded.connect("rita"), loaded.connect("ann")
+    decisions.decide(ann, ["T001", "T002", "T003"], status="actionable", reason="points to France")
+    ann_copy = loaded.copy("ann")
+    sync(ann_copy, ann)
+    with pytest.raises(NotAllowed):
+        write_package(ann_copy, ann, "FRA", tmp_path / "ann.zip")
+    assert not (tmp_path / "ann.zip").exists()
+    rita_copy = loaded.copy("rita")
+    package = write_package(rita_copy, rita, "FRA", tmp_path / "fra.zip")
+    assert package.tips == 3 and package.path == tmp_path / "fra.zip"
+    names = zipfile.ZipFile(tmp_path / "fra.zip").namelist()
+    assert "manifest.json" in names and "tips.csv" in names
+    assert rita.rows("SELECT DISTINCT triage_status, forwarded_to FROM caselib.tips WHERE tip_id IN ('T001','T002','T003')") == [
+        ("forwarded", "FRA")]
+    assert rita.scalar("SELECT action FROM caselib.audit_log ORDER BY seq DESC LIMIT 1") == "forward"
+    again = write_package(rita_copy, rita, "FRA", tmp_path / "again.zip")  # nothing new to forward
+    assert not (tmp_path / "again.zip").exists() and again.audit_seq is None
+    assert audit.verify(rita_copy).ok

@@ -46,5 +46,7 @@ _RUN = {"clusters": _clusters, "languages": _languages, "names": _names}
 
 
 def refresh_all(store: Store, steps=STEPS) -> list[str]:
-    """Run each refresh in ``steps`` in turn; one summary line each."""
+    """Run each refresh in ``steps`` in turn; one summary line each. (A team's copy is
+    refreshed by the administrator's loads, on the server.)"""
+    store.refuse_on_copy("a refresh of clusters, languages and names")
     return [_RUN[step](store) for step in steps]

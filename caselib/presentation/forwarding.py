@@ -170,9 +170,13 @@ def write_package(
     object_id: str | None = None,
     codes: Codes | None = None,
     by: str | None = None,
+    _decide=None,
 ) -> Package:
     """Forward to ``country`` the tips not yet forwarded to it (of one object, or all), as a
-    ZIP at ``output`` (``.zip``; never over an existing file), and mark them forwarded."""
+    ZIP at ``output`` (``.zip``; never over an existing file), and mark them forwarded.
+
+    (A team's shared store marks them through ``_decide``, its own triage decision:
+    :func:`caselib.shared.forwarding.write_package`.)"""
     codes = codes or Codes()
     code = country_code(country)
     output = Path(output)
@@ -213,7 +217,7 @@ def write_package(
     archive = _zip(files)
     digest = _sha256(archive)
     try:
-        done = triage.decide(
+        done = (_decide or triage.decide)(
             store, ids, status="forwarded", forwarded_to=code, by=actor,
             reason=f"forwarded in the package {output.name} (source {codes.source}, information {codes.information}, "
                    f"handling {codes.handling})",

@@ -109,11 +109,14 @@ def _claimed_by_others(shared: Shared, tip_ids: list[str], now: dt.datetime) -> 
 
 
 def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: str | None = None,
-           expected: Mapping[str, tuple[str, str | None]] | None = None) -> TriageDecision:
+           expected: Mapping[str, tuple[str, str | None]] | None = None,
+           _action: str = "triage", _details: dict | None = None, _before_commit=None) -> TriageDecision:
     """Give the tips ``status`` on the shared store, decided by the connected user, for
     ``reason`` (:func:`caselib.domain.triage.decide`'s rules). ``expected``: tip -> (status,
     country) as the deciding analyst saw them; a tip that stands otherwise now, or that is
-    claimed by another analyst, is a :class:`Conflict` and nothing is written."""
+    claimed by another analyst, is a :class:`Conflict` and nothing is written.
+
+    (Forwarding records its package through the private arguments, as the local decide's.)"""
     target = _target(status, forwarded_to)
     reason = audit.visible_text(reason, "a reason", purpose="to triage tips", line_breaks=True)
     wanted = sorted({str(t).strip() for t in tip_ids if str(t).strip()})
@@ -161,11 +164,13 @@ def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: s
         )
         shared.con.execute("DELETE FROM caselib.tip_fingerprints WHERE tip_id = ANY(%s)", (ids,))
         shared.con.execute("DELETE FROM caselib.tip_claims WHERE tip_id = ANY(%s) AND claimed_by = session_user", (ids,))
-        record = _append(shared, action="triage", object_id=objects[0] if len(objects) == 1 else None,
+        record = _append(shared, action=_action, object_id=objects[0] if len(objects) == 1 else None,
                          payload={"status": status, "forwarded_to": target, "reason": reason, "tips": count,
-                                  "objects": objects, "digest": digest})
+                                  "objects": objects, "digest": digest, **(_details or {})})
         if record.seq != seq:
             raise SharedError("the audit chain changed during the decision; try again")
+        if _before_commit is not None:  # e.g. a forwarding package put in place; raising undoes all
+            _before_commit(seq)
     return TriageDecision(status, target, len(changes), len(found) - len(changes), record.seq, user, now)
 
 
@@ -260,7 +265,7 @@ def _flag(store, shared: Shared, object_id: str, *, reopened: bool = False) -> d
         return audit.flag_now(store, object_id)
     flag = {}
     try:
-        with store.transaction():
+        with store.shared_writing(store.shared_copy_of()), store.transaction():
             store.execute("UPDATE objects SET status = 'open', closed_on = NULL WHERE object_id = $id",
                           {"id": object_id}, name="shared/reopened_flag")
             flag = audit.flag_now(store, object_id)
@@ -306,3 +311,71 @@ def keep_open(store, shared: Shared, object_id: str, *, reason: str) -> audit.Au
         audit.keep_open_change(object_id, status, reason=reason, flag={})
         payload = audit.keep_open_change(object_id, status, reason=reason, flag=_flag(store, shared, object_id))
         return _append(shared, action="keep_open", object_id=object_id, payload=payload)
+
+
+# -- clusters ---------------------------------------------------------------------------------
+
+
+def _cluster_now(shared: Shared, cluster_id: str) -> tuple[str, str, str | None, dt.datetime | None, str | None]:
+    found = shared.con.execute(
+        "SELECT object_id, state, decided_by, decided_at, reason FROM caselib.tip_clusters WHERE cluster_id = %s",
+        (cluster_id,),
+    ).fetchone()
+    if found is None:
+        raise CaselibError(f"there is no cluster {cluster_id!r}; `caselib clusters` lists them")
+    return found
+
+
+def decide_cluster(store, shared: Shared, cluster_id: str, state: str, *, reason: str) -> audit.AuditRecord:
+    """Confirm or reject a cluster on the shared store (:func:`caselib.domain.clusters.decide_cluster`'s
+    rules). The cluster must stand on the server as it stands in the analyst's copy
+    ``store``: decided by another since, it is a :class:`Conflict` and nothing is written."""
+    from caselib.domain.clusters import DECISIONS
+    from caselib.store import clusters as local
+
+    if state not in DECISIONS:
+        raise CaselibError(f"a cluster is decided 'confirmed' or 'rejected', not {state!r}")
+    verb = "confirm" if state == "confirmed" else "reject"
+    reason = audit.visible_text(reason, "a reason", purpose=f"to {verb} a cluster", line_breaks=True)
+    seen = local.cluster_row(store, cluster_id)
+    with shared.writing():
+        object_id, now_state, by, at, said = _cluster_now(shared, cluster_id)
+        if seen is not None and seen[2] != now_state:
+            raise Conflict(f"cluster {cluster_id} was made {now_state} by {by} on {_when(at)} (“{said}”) since you saw it; "
+                           "nothing was written")
+        tips = [r[0] for r in shared.rows(
+            "SELECT tip_id FROM caselib.tip_cluster_members WHERE cluster_id = %s ORDER BY tip_id", (cluster_id,))]
+        record = _append(shared, action=f"cluster_{state}", object_id=object_id,
+                         payload={"cluster_id": cluster_id, "state": state, "reason": reason, "tips": tips})
+        shared.con.execute(
+            "UPDATE caselib.tip_clusters SET state = %s, decided_by = %s, decided_at = %s, reason = %s WHERE cluster_id = %s",
+            (state, record.actor, record.recorded_at, reason, cluster_id),
+        )
+        shared.con.execute(
+            "UPDATE caselib.tip_cluster_members SET pending = false WHERE cluster_id = %s AND pending", (cluster_id,))
+        _cluster_decision(shared, cluster_id, None, state, record, reason)
+    return record
+
+
+def remove_from_cluster(store, shared: Shared, tip_id: str, *, reason: str) -> audit.AuditRecord:
+    """Take a tip out of its cluster on the shared store, for good (no refresh clusters it again)."""
+    reason = audit.visible_text(reason, "a reason", purpose="to remove a tip from its cluster", line_breaks=True)
+    with shared.writing():
+        cluster_id = shared.scalar("SELECT cluster_id FROM caselib.tip_cluster_members WHERE tip_id = %s", (tip_id,))
+        if cluster_id is None:
+            raise CaselibError(f"tip {tip_id!r} is in no cluster; `caselib clusters` lists the clustered tips")
+        object_id = _cluster_now(shared, cluster_id)[0]
+        record = _append(shared, action="cluster_removed", object_id=object_id,
+                         payload={"cluster_id": cluster_id, "tip_id": tip_id, "reason": reason})
+        shared.con.execute("DELETE FROM caselib.tip_cluster_members WHERE tip_id = %s", (tip_id,))
+        shared.con.execute("UPDATE caselib.tip_cluster_compared SET held_out = true WHERE tip_id = %s", (tip_id,))
+        _cluster_decision(shared, cluster_id, tip_id, "removed", record, reason)
+    return record
+
+
+def _cluster_decision(shared: Shared, cluster_id: str, tip_id: str | None, action: str, record, reason: str) -> None:
+    shared.con.execute(
+        "INSERT INTO caselib.tip_cluster_decisions (cluster_id, tip_id, action, decided_by, decided_at, reason, audit_seq) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (cluster_id, tip_id, action, record.actor, record.recorded_at, reason, record.seq),
+    )

@@ -149,11 +149,11 @@ def admin_write(store: Store, shared, *, what: str = "the write"):
                               f"{upto:,}: it was restored from an older backup; make a new copy")
         rows, removed = read_changes(cursor, since, upto)
         if upto > since:
-            with store.transaction():
+            with store.shared_writing(store_id), store.transaction():
                 apply(store, since, upto, rows, removed, store_id)
         before = _snapshot(store)
         try:
-            with store.transaction():
+            with store.shared_writing(store_id), store.transaction():
                 yield number
                 _send(store, cursor, before)
                 store.execute("INSERT OR REPLACE INTO meta VALUES ('shared_store_id', $id), ('shared_rev', $rev)",

@@ -193,7 +193,7 @@ def sync(store: Store, shared, *, working: bool = True) -> SyncResult:
         )
     if upto == since:
         return SyncResult(since, upto, seconds=time.monotonic() - started)
-    with store.transaction():
+    with store.shared_writing(store_id), store.transaction():
         result = apply(store, since, upto, rows, removed, store_id)
     result.seconds = time.monotonic() - started
     return result

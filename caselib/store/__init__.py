@@ -89,6 +89,7 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 SCHEMA_VERSION = len(_migrations())
+_UNREAD = object()
 
 
 @cache
@@ -405,6 +406,8 @@ class Store:
         self.path = Path(path).expanduser().resolve()
         self.read_only = read_only
         self._in_transaction = False
+        self._copy_of = _UNREAD
+        self._shared_writer = False
         self._private = False
         self._spill: Path | None = None
         self._watcher: subprocess.Popen | None = None
@@ -773,6 +776,7 @@ class Store:
         if self._in_transaction:
             yield
             return
+        self.refuse_on_copy()
         self._con.execute("BEGIN TRANSACTION")
         self._in_transaction = True
         try:
@@ -785,6 +789,38 @@ class Store:
         self._in_transaction = False
         with self._query("commit", "COMMIT"):
             self._con.execute("COMMIT")
+
+    # -- a team's copy ----------------------------------------------------------------------
+
+    def shared_copy_of(self) -> str | None:
+        """The id of the team's shared store this database is a copy of (``meta``), else None."""
+        if self._copy_of is _UNREAD:
+            try:
+                self._copy_of = self.scalar("SELECT value FROM meta WHERE key = 'shared_store_id'")
+            except duckdb.CatalogException:  # not yet migrated
+                return None
+        return self._copy_of
+
+    @contextlib.contextmanager
+    def shared_writing(self, store_id: str) -> Iterator[None]:
+        """Writes inside are a sync from, or a write of, the team's shared store ``store_id``
+        (:mod:`caselib.shared`): the only writes a copy takes."""
+        previous = self._shared_writer
+        self._shared_writer = True
+        try:
+            yield
+            self._copy_of = store_id
+        finally:
+            self._shared_writer = previous
+
+    def refuse_on_copy(self, what: str = "a change") -> None:
+        """A copy of a team's shared store is written only by its sync and the server's own
+        writes: anything else would make it differ from the server for good."""
+        if not self._shared_writer and self.shared_copy_of() is not None:
+            raise StoreError(
+                f"{self.path.name} is a copy of a team's shared store: {what} goes to the server; "
+                "give its URL (--shared or CASELIB_SHARED_URL), or use a database of your own"
+            )
 
     def checkpoint(self) -> None:
         """Write the WAL into the database file (a full disk is :class:`CannotWrite`)."""
