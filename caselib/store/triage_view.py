@@ -1,12 +1,53 @@
 """What the triage view reads: the tips still to triage, clusters folded, and the names found
-in them. Read only; decisions go through :func:`caselib.domain.triage.decide`.
+in them; in team mode also the claims of other analysts and the work assigned to the user
+(the copy's ``tip_claims``, ``tip_assignments`` and ``object_assignments``, filled by sync).
+Read only; decisions go through :func:`caselib.domain.triage.decide` (or, in team mode,
+:func:`caselib.shared.decisions.decide`).
 """
 
 from __future__ import annotations
 
-from caselib.store import Store, TipSource
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["names_found", "objects_to_triage", "untriaged_rows"]
+from caselib.store import ALL_TIPS, Store, TipSource
+
+__all__ = ["AssignedTo", "assigned_objects", "claims_by_others", "names_found", "objects_to_triage", "untriaged_rows"]
+
+
+@dataclass(frozen=True)
+class AssignedTo:
+    """The tips ``tips`` chooses (None: every tip) that are assigned to ``user``: assigned
+    themselves (``tip_assignments``) or of an object assigned to them (``object_assignments``).
+    A tip source (``sql()``) for the queries reading ``{{filtered_tips}}``."""
+
+    user: str
+    tips: TipSource | None = None
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        inner, params = self.tips.sql() if self.tips is not None else (ALL_TIPS, {})
+        select = (
+            f"SELECT t.* FROM ({inner}) AS t WHERE t.tip_id IN "
+            "(SELECT tip_id FROM tip_assignments WHERE assigned_to = $tips_assigned_to) "
+            "OR t.object_id IN (SELECT object_id FROM object_assignments WHERE assigned_to = $tips_assigned_to)"
+        )
+        return select, {**params, "tips_assigned_to": self.user}
+
+
+def assigned_objects(store: Store, user: str) -> set[str]:
+    """The objects assigned to ``user`` in the copy."""
+    return {o for (o,) in store.rows("SELECT object_id FROM object_assignments WHERE assigned_to = $u",
+                                     {"u": user}, name="triage_view/assigned_objects")}
+
+
+def claims_by_others(store: Store, user: str, now: dt.datetime | None = None) -> dict[str, tuple[str, dt.datetime]]:
+    """tip -> (claimed_by, claimed_at) of the claims in the copy that someone other than
+    ``user`` holds and that have not lapsed at ``now`` (UTC; default: the present)."""
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return {tip: (by, at) for tip, by, at in store.rows(
+        "SELECT tip_id, claimed_by, claimed_at FROM tip_claims WHERE claimed_by <> $u AND expires_at > $now",
+        {"u": user, "now": now}, name="triage_view/claims")}
 
 
 def untriaged_rows(store: Store, tips: TipSource | None = None, *, limit: int = 500):

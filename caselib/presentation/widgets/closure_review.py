@@ -1,4 +1,11 @@
-"""The closure review: the queue of objects flagged ready, their evidence, and the decisions."""
+"""The closure review: the queue of objects flagged ready, their evidence, and the decisions.
+
+In team mode (a shared store configured, :mod:`caselib.presentation.team`) the copy is synced
+before the view opens when it is behind; close, reopen and keep open go to the server
+(:mod:`caselib.shared.decisions`, by the logged-in user, whose role the server checks: an
+analyst's close is refused, in one line) and the copy is synced after each; *assigned to me*
+lists only the objects assigned to the user.
+"""
 
 from __future__ import annotations
 
@@ -31,12 +38,20 @@ class ClosureReview(View):
     """The queue of objects flagged ready, with their evidence and the decision buttons.
 
     Close, keep open and reopen each need a reason; each writes one record to the audit
-    chain, and the queue is recomputed at once.
+    chain, and the queue is recomputed at once. In team mode the decisions are the shared
+    store's user's (``by`` is not used).
     """
 
     def __init__(self, session: Session, *, as_of: dt.date | None = None, by: str | None = None,
                  ready_only: bool = True) -> None:
+        from caselib.presentation.team import team_mode
+
         self.session = session
+        self.team = team_mode(session)  # None without a shared store; synced first when behind
+        self.mine: set[str] = set()  # team mode: the objects assigned to the user
+        self.assigned = W.Checkbox(value=False, description="assigned to me", indent=False,
+                                   layout=W.Layout(width="auto"))
+        self.team_line = W.HTML(self.team.line() if self.team else "")
         self.as_of = as_of
         self.by = by
         self.ready_only = W.Checkbox(value=ready_only, description="only objects ready for closure", indent=False,
@@ -73,11 +88,13 @@ class ClosureReview(View):
         self._listing = False
         self.queue.observe(lambda change: None if self._listing else self.show(change["new"]), names="value")
         self.ready_only.observe(lambda _: self._list_queue(), names="value")
+        self.assigned.observe(lambda _: self._list_queue(), names="value")
+        team_controls = [self.assigned, self.team_line] if self.team else []
         # The evidence beside the queue when there is room for its table (560 px), else under
         # it; the chart above the map, each the evidence's width.
         self.widget = W.HBox(
             [
-                W.VBox([self.ready_only, self.queue]),
+                W.VBox([self.ready_only, *team_controls, self.queue]),
                 W.VBox([self.reasons, self.consensus, self.names, self.map, self.tips.widget,
                         self.reviewed,
                         W.HBox([self.outcome, self.close_button, self.keep_button, self.reopen_button],
@@ -109,6 +126,10 @@ class ClosureReview(View):
 
         with self.session.reading() as store:
             self._decisions = last_decisions(store)
+            if self.team:
+                from caselib.store.triage_view import assigned_objects
+
+                self.mine = assigned_objects(store, self.team.user)
 
     def _last_decision(self, object_id: str):
         """The object's latest decision in the audit (a row of ``last_decisions``), or None."""
@@ -141,6 +162,8 @@ class ClosureReview(View):
         # Objects not yet published on the as-of day have nothing to review as of that day.
         listed = self.flags[self.flags["outcome"] != "not_published"]
         shown = listed[listed["ready"]] if self.ready_only.value else listed
+        if self.team and self.assigned.value:
+            shown = shown[shown["object_id"].isin(self.mine)]
         options = [(self._queue_label(r.object_id, r.outcome), r.object_id) for r in shown.itertuples()]
         before = self.queue.value
         current = select or before
@@ -213,13 +236,17 @@ class ClosureReview(View):
             self.message.value = "Select an object first."
             return
         try:
-            with self.session.writing() as store:
-                if action == "close":
-                    audit.close_object(store, object_id, outcome=self.outcome.value, reason=self.reason.value, by=self.by)
-                elif action == "reopen":
-                    audit.reopen_object(store, object_id, reason=self.reason.value, by=self.by)
-                else:
-                    audit.keep_open(store, object_id, reason=self.reason.value, by=self.by)
+            if self.team:
+                self._decide_shared(object_id, action)
+            else:
+                with self.session.writing() as store:
+                    if action == "close":
+                        audit.close_object(store, object_id, outcome=self.outcome.value, reason=self.reason.value,
+                                           by=self.by)
+                    elif action == "reopen":
+                        audit.reopen_object(store, object_id, reason=self.reason.value, by=self.by)
+                    else:
+                        audit.keep_open(store, object_id, reason=self.reason.value, by=self.by)
         except CaselibError as error:
             self.message.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
             return
@@ -235,3 +262,17 @@ class ClosureReview(View):
         self._list_queue()
         if self.queue.value == object_id:  # still selected: its status and reasons changed, not its evidence
             self._show_reasons(object_id)
+
+    def _decide_shared(self, object_id: str, action: str) -> None:
+        """The decision on the shared store by its user, then the copy synced."""
+        from caselib.shared import decisions
+
+        with self.session.writing() as store:
+            if action == "close":
+                decisions.close_object(store, self.team.shared, object_id, outcome=self.outcome.value,
+                                       reason=self.reason.value)
+            elif action == "reopen":
+                decisions.reopen_object(store, self.team.shared, object_id, reason=self.reason.value)
+            else:
+                decisions.keep_open(store, self.team.shared, object_id, reason=self.reason.value)
+        self.team.sync()
