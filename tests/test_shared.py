@@ -458,3 +458,83 @@ def test_forwarding_from_the_shared_store_is_a_reviewers(loaded, tmp_path):
     again = write_package(rita_copy, rita, "FRA", tmp_path / "again.zip")  # nothing new to forward
     assert not (tmp_path / "again.zip").exists() and again.audit_seq is None
     assert audit.verify(rita_copy).ok
+
+
+_LOADER = """
+import sys
+from caselib import Store
+from caselib.shared import connect
+from caselib.shared.push import load
+store = Store(sys.argv[1])
+load(store, connect(sys.argv[2]), "tips", sys.argv[3], refresh=False, progress=False)
+"""
+
+
+def _many_tips(path: Path, count: int) -> Path:
+    rows = [tip(f"K{i:07d}", object_id=("G01", "G02", "G03")[i % 3], tip_text=f"seen in shop number {i}")
+            for i in range(count)]
+    return write_csv(path, rows)
+
+
+@pytest.mark.parametrize("moment", ["the copy's load", "the server's insert"])
+def test_a_shared_load_killed_leaves_neither_side_changed_and_loads_again(loaded, tmp_path, moment):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ada = loaded.connect("ada")
+    copy_path = loaded._open[1].path
+    loaded._open[1].close()
+    loaded._open.pop(1)
+    before = ada.rev(), ada.scalar("SELECT count(*) FROM caselib.tips")
+    big = _many_tips(tmp_path / "big.csv", 150_000)
+    child = subprocess.Popen([sys.executable, "-c", _LOADER, str(copy_path), loaded.url("ada"), str(big)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started = time.monotonic()
+    watch = connect(loaded.server.url_for("postgres", loaded.server.password, loaded.database))
+    reached = False
+    try:
+        while child.poll() is None and time.monotonic() - started < 120:
+            if moment == "the copy's load":
+                reached = time.monotonic() - started > 2.0
+            else:
+                reached = bool(watch.scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE usename = 'ada' AND state = 'active' "
+                    "AND query LIKE 'INSERT INTO caselib.tips%'"))
+            if reached:
+                break
+            time.sleep(0.02)
+        assert reached and child.poll() is None, f"the load was not killed at {moment}: {child.stderr.read().decode()[-500:]}"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        # the server notices the dropped connection and rolls back; its lock goes with it
+        deadline = time.monotonic() + 60
+        while watch.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = 'ada' AND pid <> pg_backend_pid() "
+                           "AND application_name <> 'caselib' AND state <> 'idle'") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        watch.close()
+    assert (ada.rev(), ada.scalar("SELECT count(*) FROM caselib.tips")) == before
+    assert ada.scalar("SELECT count(*) FROM caselib.load_batches") == 3
+    with Store(copy_path) as copy:
+        assert copy.scalar("SELECT count(*) FROM tips") == before[1] and copy_rev(copy) == before[0]
+        result, _ = load(copy, ada, "tips", big, refresh=False, progress=False)  # and again, whole
+        assert result.inserted == 150_000
+        other = loaded.copy("other")
+        sync(other, loaded.connect("vic"))
+        assert_same_copies(copy, other)
+
+
+def test_a_sync_during_a_write_neither_waits_nor_sees_half_of_it(loaded):
+    ann, bob = loaded.connect("ann"), loaded.connect("bob")
+    copy = loaded.copy("bob")
+    sync(copy, bob)
+    with ann.writing() as number:  # ann's write holds the clock, half done
+        ann.con.execute("UPDATE caselib.tips SET triage_status = 'off_topic' WHERE tip_id = 'T001'")
+        result = sync(copy, bob)
+        assert not result.changed and result.upto == number - 1
+        ann.con.execute("UPDATE caselib.tips SET triage_status = 'off_topic' WHERE tip_id = 'T002'")
+    result = sync(copy, bob)
+    assert result.upto == number and result.rows["tips"] == 2
