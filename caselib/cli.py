@@ -105,18 +105,98 @@ def _closed_pipe() -> None:
     default=None,
     help="Database file (default: $CASELIB_DB, else data/caselib.duckdb).",
 )
+@click.option("--shared", metavar="URL", default=None,
+              help="A team's shared store (postgresql://…); default $CASELIB_SHARED_URL.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of internal errors.")
 @click.version_option(package_name="caselib")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, db: Path | None, shared: str | None, debug: bool) -> None:
     """Trace-an-Object case workbench: load and inspect a campaign database."""
-    ctx.obj = {"db": db or default_db_path(), "debug": debug}
+    # The shared URL is resolved by the commands that use it: a malformed one in the
+    # environment does not stop `caselib status` reading the copy.
+    ctx.obj = {"db": db or default_db_path(), "debug": debug, "shared": shared}
 
 
 def _store(ctx: click.Context, *, read_only: bool = False):
     from caselib.store import Store
 
     return Store(ctx.obj["db"], read_only=read_only)
+
+
+# -- team mode: a shared store on PostgreSQL (caselib.shared), the --db file its copy --------
+
+
+def _shared_url(ctx: click.Context) -> str | None:
+    """The team's shared store (``--shared``, else ``$CASELIB_SHARED_URL``); None: local work."""
+    from caselib.shared import shared_url
+
+    return shared_url(ctx.obj["shared"])
+
+
+def _connect(ctx: click.Context, url: str | None = None, *, command: str):
+    """The shared store, opened; ``command`` names what needs it when no URL is given."""
+    from caselib.shared import connect
+
+    url = url or _shared_url(ctx)
+    if url is None:
+        raise CaselibError(f"caselib {command} needs a team's shared store: give --shared URL or set CASELIB_SHARED_URL")
+    return connect(url)
+
+
+def _no_by(by: str | None, shared) -> None:
+    if by is not None:
+        raise CaselibError(f"in team mode the decider is the logged-in user ({shared.user}); drop --by")
+
+
+@contextlib.contextmanager
+def _allowed(shared, doing: str, role: str):
+    """The server's refusal of a write to the user's role, said with the role it takes."""
+    from caselib.shared import NotAllowed
+
+    try:
+        yield
+    except NotAllowed as error:
+        held = shared.roles()
+        raise NotAllowed(f"{shared.user} ({held[-1] if held else 'no caselib role'}) may not {doing}: "
+                         f"that takes the {role} role ({error})") from None
+
+
+def _synced(store, shared) -> str:
+    """Bring the copy up to the shared store; the line saying what came."""
+    from caselib.shared.sync import sync
+
+    return f"Copy {store.path.name}: {sync(store, shared).summary()}"
+
+
+@contextlib.contextmanager
+def _told(store, shared):
+    """A conflict leaves the copy showing what the other analyst decided."""
+    from caselib.shared import Conflict
+
+    try:
+        yield
+    except Conflict as error:
+        try:
+            _synced(store, shared)
+        except CaselibError:
+            raise error from None
+        raise Conflict(f"{error}; your copy is synced and shows it") from None
+
+
+def _when(moment) -> str:
+    return moment.strftime("%d %b %Y %H:%M UTC")
+
+
+def _team_function(module: str, name: str, command: str):
+    """A team-mode function of ``module`` (``caselib.shared.…``), or a one-line refusal while
+    this caselib's shared store does not offer it."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None or not hasattr(importlib.import_module(module), name):
+        raise CaselibError(f"caselib {command} does not work on a shared store in this version of caselib; "
+                           "drop --shared (and unset CASELIB_SHARED_URL) to work on a local database")
+    return getattr(importlib.import_module(module), name)
 
 
 @cli.command()
@@ -136,6 +216,17 @@ def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, p
     # What can be refused without the database is refused before it is opened, so a refused
     # load into a new path leaves no empty database behind.
     _, _, parsed = check_request(kind, file, mapping)
+    url = _shared_url(ctx)
+    if url is not None:  # an administrator's load, made in their copy and sent in the server's transaction
+        from caselib.shared.push import load as shared_load
+
+        with _connect(ctx, url, command="load") as shared, _store(ctx) as store:
+            result, lines = shared_load(store, shared, kind, file, refresh=refresh, mapping=parsed,
+                                        pseudonymize=pseudonymize, progress=progress)
+        click.echo(_shown_lines(result.summary()))
+        for line in lines:
+            click.echo(_shown(f"  {line}"))
+        return
     with _store(ctx) as store:
         result = load_file(store, kind, file, mapping=parsed, pseudonymize=pseudonymize, progress=progress)
         click.echo(_shown_lines(result.summary()))
@@ -155,6 +246,16 @@ def refresh(ctx, steps) -> None:
     names tips give, for the tips not seen yet (each its own transaction)."""
     from caselib.domain.enrich import STEPS, refresh_all
 
+    url = _shared_url(ctx)
+    if url is not None:  # an administrator's write: the copy's refresh sent to the server
+        from caselib.shared.push import admin_write
+
+        with _connect(ctx, url, command="refresh") as shared, _store(ctx) as store:
+            with admin_write(store, shared, what="refresh clusters, languages and names"):
+                lines = refresh_all(store, steps or STEPS)
+        for line in lines:
+            click.echo(_shown(line))
+        return
     with _store(ctx) as store:
         for line in refresh_all(store, steps or STEPS):
             click.echo(_shown(line))
@@ -201,6 +302,10 @@ def cluster(ctx, cluster_id: str, state: str | None, remove_tip: str | None, rea
 
     if (state is None) == (remove_tip is None):
         raise CaselibError("give one of --confirm, --reject or --remove TIP_ID")
+    url = _shared_url(ctx)
+    if url is not None:
+        _team_cluster(ctx, url, cluster_id, state, remove_tip, reason, by)
+        return
     with _store(ctx) as store:
         if remove_tip is not None:
             from caselib.store.clusters import tip_cluster
@@ -213,6 +318,28 @@ def cluster(ctx, cluster_id: str, state: str | None, remove_tip: str | None, rea
             record = decide_cluster(store, cluster_id, state, reason=reason, by=by)
             done = f"Cluster {cluster_id} {state}"
     click.echo(_shown(f"{done}; audit record {record.seq} by {record.actor}"))
+
+
+def _team_cluster(ctx, url: str, cluster_id: str, state: str | None, remove_tip: str | None, reason: str,
+                  by: str | None) -> None:
+    """`caselib cluster` on the shared store: the decision is the logged-in analyst's."""
+    from caselib.store.clusters import tip_cluster
+
+    name = "decide_cluster" if remove_tip is None else "remove_from_cluster"
+    decide = _team_function("caselib.shared.decisions", name, "cluster")
+    with _connect(ctx, url, command="cluster") as shared:
+        _no_by(by, shared)
+        with _store(ctx) as store, _told(store, shared), _allowed(shared, "decide on clusters", "analyst"):
+            if remove_tip is not None:
+                if tip_cluster(store, remove_tip) != cluster_id:
+                    raise CaselibError(f"tip {remove_tip} is not in cluster {cluster_id}")
+                record = decide(store, shared, remove_tip, reason=reason)
+                done = f"Took {remove_tip} out of {cluster_id}"
+            else:
+                record = decide(store, shared, cluster_id, state, reason=reason)
+                done = f"Cluster {cluster_id} {state}"
+            click.echo(_shown(f"{done}; audit record {record.seq} by {record.actor}"))
+            click.echo(_shown(_synced(store, shared)))
 
 
 @cli.command()
@@ -232,6 +359,16 @@ def demo(ctx, tips: int, seed: int, waves_config: Path | None, until: str, force
     from caselib.domain.demo import build_demo
     from caselib.domain.rules import today_utc
 
+    url = _shared_url(ctx)
+    if url is not None:
+        # `make lab` and `make dashboard` run `caselib demo --if-missing`: in team mode the
+        # campaign is the team's, so the copy is made (or brought up to date) instead.
+        if not if_missing:
+            raise CaselibError("caselib demo builds a local database of its own; in team mode the campaign comes "
+                               "from the shared store (drop --shared and unset CASELIB_SHARED_URL to build a demo)")
+        with _connect(ctx, url, command="demo") as shared, _store(ctx) as store:
+            click.echo(_shown(_synced(store, shared)))
+        return
     if if_missing and Path(ctx.obj["db"]).exists():
         click.echo(f"Database {_shown(ctx.obj['db'])} exists; not building the demo.")
         return
@@ -369,9 +506,29 @@ def close(ctx, object_id: str, outcome: str, reason: str, by: str | None) -> Non
     """Close OBJECT_ID with an outcome and a reason, recorded in the audit chain."""
     from caselib.domain.audit import close_object
 
+    done = f"Closed {_shown(object_id)} ({outcome})"
+    url = _shared_url(ctx)
+    if url is not None:
+        from caselib.shared import decisions
+
+        _team_object(ctx, url, by, "close objects", "reviewer", done,
+                     lambda store, shared: decisions.close_object(store, shared, object_id, outcome=outcome, reason=reason))
+        return
     with _store(ctx) as store:
         record = close_object(store, object_id, outcome=outcome, reason=reason, by=by)
-    click.echo(f"Closed {_shown(object_id)} ({outcome}); audit record {record.seq} by {_shown(record.actor)}")
+    click.echo(f"{done}; audit record {record.seq} by {_shown(record.actor)}")
+
+
+def _team_object(ctx, url: str, by: str | None, doing: str, role: str, done: str, decide) -> None:
+    """A closure decision on the shared store by the logged-in user (``decide(copy, shared)``
+    returns its audit record), then the copy brought up to date."""
+    with _connect(ctx, url, command=ctx.info_name) as shared:
+        _no_by(by, shared)
+        with _store(ctx) as store:
+            with _allowed(shared, doing, role):
+                record = decide(store, shared)
+            click.echo(f"{done}; audit record {record.seq} by {_shown(record.actor)}")
+            click.echo(_shown(_synced(store, shared)))
 
 
 @cli.command()
@@ -383,9 +540,38 @@ def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
     """Reopen a closed OBJECT_ID, recorded in the audit chain."""
     from caselib.domain.audit import reopen_object
 
+    url = _shared_url(ctx)
+    if url is not None:
+        from caselib.shared import decisions
+
+        _team_object(ctx, url, by, "reopen objects", "reviewer", f"Reopened {_shown(object_id)}",
+                     lambda store, shared: decisions.reopen_object(store, shared, object_id, reason=reason))
+        return
     with _store(ctx) as store:
         record = reopen_object(store, object_id, reason=reason, by=by)
     click.echo(f"Reopened {_shown(object_id)}; audit record {record.seq} by {_shown(record.actor)}")
+
+
+@cli.command("keep-open")
+@click.argument("object_id")
+@click.option("--reason", required=True, help="Why the object stays open (kept in the audit).")
+@click.option("--by", help="Who decides (default: the login name).")
+@click.pass_context
+def keep_open(ctx, object_id: str, reason: str, by: str | None) -> None:
+    """Record that OBJECT_ID was reviewed and stays open (its flag at that moment kept in the
+    audit chain); the object's status does not change."""
+    from caselib.domain import audit
+
+    url = _shared_url(ctx)
+    if url is not None:
+        from caselib.shared import decisions
+
+        _team_object(ctx, url, by, "keep objects open", "analyst", f"Kept {_shown(object_id)} open",
+                     lambda store, shared: decisions.keep_open(store, shared, object_id, reason=reason))
+        return
+    with _store(ctx) as store:
+        record = audit.keep_open(store, object_id, reason=reason, by=by)
+    click.echo(f"Kept {_shown(object_id)} open; audit record {record.seq} by {_shown(record.actor)}")
 
 
 @cli.command()
@@ -405,20 +591,56 @@ def triage(ctx, tip_ids, status: str, forwarded_to: str | None, reason: str, by:
     in the triage history and the audit. Re-exports of the intake system never overwrite it."""
     from caselib.domain import triage as decisions
 
+    url = _shared_url(ctx)
+    if url is not None:
+        _team_triage(ctx, url, tip_ids, status, forwarded_to, reason, by, filter_file, cluster_ids)
+        return
     with _store(ctx) as store:
-        chosen = list(tip_ids)
-        if filter_file is not None:
-            chosen += decisions.filtered_tips(store, decisions.read_filter(filter_file))
-        if cluster_ids:
-            from caselib.store.clusters import member_tip_ids
-
-            for cluster_id in cluster_ids:
-                members = member_tip_ids(store, cluster_id)
-                if not members:
-                    raise CaselibError(f"there is no cluster {cluster_id!r}")
-                chosen += members
+        chosen = _chosen_tips(store, tip_ids, filter_file, cluster_ids)
         done = decisions.decide(store, chosen, status=status, forwarded_to=forwarded_to, reason=reason, by=by)
     click.echo(_shown(done.summary()))
+
+
+def _chosen_tips(store, tip_ids, filter_file: Path | None, cluster_ids) -> list[str]:
+    """The tips named, those the saved filter chooses, and the clusters' members."""
+    from caselib.domain import triage as decisions
+
+    chosen = list(tip_ids)
+    if filter_file is not None:
+        chosen += decisions.filtered_tips(store, decisions.read_filter(filter_file))
+    if cluster_ids:
+        from caselib.store.clusters import member_tip_ids
+
+        for cluster_id in cluster_ids:
+            members = member_tip_ids(store, cluster_id)
+            if not members:
+                raise CaselibError(f"there is no cluster {cluster_id!r}")
+            chosen += members
+    return chosen
+
+
+def _team_triage(ctx, url: str, tip_ids, status: str, forwarded_to: str | None, reason: str, by: str | None,
+                 filter_file: Path | None, cluster_ids) -> None:
+    """`caselib triage` on the shared store: the tips chosen in the copy, decided by the
+    logged-in analyst with what their copy shows of them (a tip decided since is a conflict,
+    nothing written), then the copy brought up to date."""
+    from caselib.shared import decisions
+    from caselib.shared.sync import check_copy, copy_rev, sync
+    from caselib.store.triage import tip_states
+
+    with _connect(ctx, url, command="triage") as shared:
+        _no_by(by, shared)
+        with _store(ctx) as store:
+            check_copy(store, shared.store_id(), url)
+            if copy_rev(store) == 0:  # a copy never synced has shown nothing yet
+                sync(store, shared)
+            chosen = _chosen_tips(store, tip_ids, filter_file, cluster_ids)
+            seen = {tip: (state, country) for tip, _, state, country, _ in tip_states(store, chosen)}
+            with _told(store, shared), _allowed(shared, "triage tips", "analyst"):
+                done = decisions.decide(shared, chosen, status=status, forwarded_to=forwarded_to, reason=reason,
+                                        expected=seen)
+            click.echo(_shown(done.summary()))
+            click.echo(_shown(_synced(store, shared)))
 
 
 @cli.command()
@@ -441,6 +663,17 @@ def forward(ctx, country: str, object_id: str | None, source: str, information: 
     from caselib.presentation.forwarding import write_package
 
     chosen = grading(source, information, handling)
+    url = _shared_url(ctx)
+    if url is not None:
+        write_shared = _team_function("caselib.shared.forwarding", "write_package", "forward")
+        with _connect(ctx, url, command="forward") as shared:
+            _no_by(by, shared)
+            with _store(ctx) as store:
+                with _told(store, shared), _allowed(shared, "forward tips", "reviewer"):
+                    package = write_shared(store, shared, country, output, object_id=object_id, codes=chosen)
+                click.echo(_shown(package.summary()))
+                click.echo(_shown(_synced(store, shared)))
+        return
     with _store(ctx) as store:
         package = write_package(store, country, output, object_id=object_id, codes=chosen, by=by)
     click.echo(_shown(package.summary()))
@@ -530,3 +763,195 @@ def report(ctx, as_of: str | None, wave: str | None, k: int, output: Path, paper
         built = build_report(store, as_of=_date(as_of), wave=wave, k=k)
     path = built.write(output, paper=paper)
     click.echo(f"Report written to {_shown(path)} ({path.stat().st_size / 1e6:.1f} MB, {built.figures} figures)")
+
+
+# -- team mode's own commands -------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+def sync(ctx) -> None:
+    """Bring the --db copy up to the team's shared store: only what changed since the last
+    sync, in one transaction (the copy is made when missing)."""
+    with _connect(ctx, command="sync") as shared, _store(ctx) as store:
+        click.echo(_shown(_synced(store, shared)))
+
+
+@cli.command()
+@click.argument("tip_ids", nargs=-1, required=True)
+@click.option("--minutes", type=click.IntRange(min=1, max=24 * 60), default=30, show_default=True,
+              help="How long the claim holds unless renewed.")
+@click.pass_context
+def claim(ctx, tip_ids, minutes: int) -> None:
+    """Claim TIP_IDS for your review ("in review by …"): other analysts' decisions on them are
+    refused until you decide, release them, or the claim lapses. Team mode only."""
+    from caselib.shared import decisions
+
+    with _connect(ctx, command="claim") as shared, _allowed(shared, "claim tips", "analyst"):
+        taken, held = decisions.claim(shared, tip_ids, minutes=minutes)
+    if taken:
+        click.echo(_shown(f"Claimed {len(taken)} tip{'s' if len(taken) != 1 else ''} for {minutes} minutes: "
+                          + ", ".join(taken)))
+    for tip_id, by, at in held:
+        click.echo(_shown(f"{tip_id}: in review by {by} since {_when(at)}"))
+    if not taken:
+        click.echo("No tips claimed: each is in review by another analyst.")
+
+
+@cli.command()
+@click.argument("tip_ids", nargs=-1)
+@click.pass_context
+def release(ctx, tip_ids) -> None:
+    """Give up your claims of TIP_IDS (none named: all of yours). Team mode only."""
+    from caselib.shared import decisions
+
+    with _connect(ctx, command="release") as shared, _allowed(shared, "release claims", "analyst"):
+        count = decisions.release(shared, list(tip_ids) or None)
+    click.echo(f"Released {count} claim{'s' if count != 1 else ''}." if count else "No claims of yours to release.")
+
+
+@cli.command()
+@click.option("--object", "object_ids", multiple=True, help="Assign this object (repeatable).")
+@click.option("--tip", "tip_ids", multiple=True, help="Assign this tip (repeatable).")
+@click.option("--to", "to", metavar="USER", help="The analyst (a login of the shared store) who takes them.")
+@click.option("--unassign", is_flag=True, help="Take them off whoever has them.")
+@click.option("--reason", required=True, help="Why (kept in the audit).")
+@click.pass_context
+def assign(ctx, object_ids, tip_ids, to: str | None, unassign: bool, reason: str) -> None:
+    """Assign objects or tips to an analyst (--to USER), or --unassign them; a reviewer's
+    decision, in the audit. Team mode only."""
+    from caselib.shared import decisions
+
+    if bool(object_ids) == bool(tip_ids):
+        raise CaselibError("give --object ID… or --tip ID…, not both")
+    if (to is None) == (not unassign):
+        raise CaselibError("give --to USER or --unassign")
+    kind, ids = ("object", object_ids) if object_ids else ("tip", tip_ids)
+    with _connect(ctx, command="assign") as shared, _allowed(shared, "assign work", "reviewer"):
+        record = decisions.assign(shared, kind, ids, None if unassign else to, reason=reason)
+    what = f"{len(set(ids))} {kind}{'s' if len(set(ids)) != 1 else ''} ({', '.join(sorted(set(ids)))})"
+    done = f"Unassigned {what}" if unassign else f"Assigned {what} to {to}"
+    click.echo(_shown(f"{done}; audit record {record.seq} by {record.actor}"))
+
+
+@cli.group("shared")
+def shared_group() -> None:
+    """A team's shared store on PostgreSQL: its schema, its users and where the copy stands."""
+
+
+@shared_group.command("init")
+@click.pass_context
+def shared_init(ctx) -> None:
+    """Create or upgrade the shared store's schema and roles (run with the server's
+    superuser's URL, or the database owner's with CREATEROLE)."""
+    from caselib.shared import describe
+    from caselib.shared.schema import SHARED_SCHEMA_VERSION, init
+
+    with _connect(ctx, command="shared init") as shared:
+        applied = init(shared)
+        store_id = shared.store_id()
+        where = describe(shared.url)
+    if applied:
+        click.echo(_shown(f"Shared store at {where}: applied {', '.join(applied)} (schema version {SHARED_SCHEMA_VERSION})"))
+    else:
+        click.echo(_shown(f"Shared store at {where}: already up to date (schema version {SHARED_SCHEMA_VERSION})"))
+    click.echo(f"Store id {_shown(store_id)}")
+
+
+@shared_group.group("user")
+def shared_user() -> None:
+    """The people who log in to the shared store."""
+
+
+def _password(path: Path | None, name: str) -> str:
+    """The new password: the file's first line, or typed twice without echo."""
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CaselibError(f"cannot read the password file {path}: {error.__class__.__name__}") from None
+        password = lines[0] if lines else ""
+    else:
+        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    if not password.strip():
+        raise CaselibError("the password is empty; give a password file whose first line is the password")
+    return password
+
+
+@shared_user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["viewer", "analyst", "reviewer", "admin"]),
+              help="What they may do (each role may do what the one before may).")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file whose first line is the password (default: typed twice, not shown).")
+@click.pass_context
+def shared_user_add(ctx, name: str, role: str, password_file: Path | None) -> None:
+    """Add NAME as a login of the shared store with a role, or give an existing login that
+    role (and the new password). Run as the superuser or an administrator."""
+    from caselib.shared import describe
+    from caselib.shared.schema import add_user
+
+    url = _shared_url(ctx)
+    if url is None:
+        raise CaselibError("caselib shared user add needs a team's shared store: give --shared URL or set CASELIB_SHARED_URL")
+    password = _password(password_file, name)
+    with _connect(ctx, url, command="shared user add") as shared:
+        add_user(shared, name, role, password)
+    click.echo(_shown(f"{name} may log in to the shared store at {describe(url)} as {role}"))
+
+
+# The logins that belong to one of the shared store's roles, with those roles.
+_USERS = (
+    "SELECT r.rolname, array_agg(g.rolname ORDER BY g.rolname) FROM pg_roles r "
+    "JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid "
+    "WHERE r.rolcanlogin AND g.rolname = ANY(%s) GROUP BY r.rolname ORDER BY r.rolname"
+)
+
+
+@shared_group.command("users")
+@click.pass_context
+def shared_users(ctx) -> None:
+    """The shared store's logins and the role of each."""
+    from caselib.shared.schema import ROLES
+
+    with _connect(ctx, command="shared users") as shared:
+        shared.store_id()  # one line when the store is not initialised
+        rows = shared.rows(_USERS, ([f"caselib_{r}" for r in ROLES],))
+    for name, granted in rows:
+        highest = max((g.removeprefix("caselib_") for g in granted), key=ROLES.index)
+        click.echo(_shown(f"{name:<20} {highest}"))
+    click.echo(f"{len(rows)} user{'s' if len(rows) != 1 else ''}")
+
+
+@shared_group.command("status")
+@click.pass_context
+def shared_status(ctx) -> None:
+    """The shared store (its id, schema version, last write), who you are on it, and how far
+    the --db copy is behind."""
+    from caselib.shared import SharedError, describe
+    from caselib.shared.schema import applied_version
+    from caselib.shared.sync import check_copy, copy_rev
+
+    with _connect(ctx, command="shared status") as shared:
+        store_id = shared.store_id()
+        version, rev, user, roles = applied_version(shared), shared.rev(), shared.user, shared.roles()
+        where = describe(shared.url)
+    click.echo(_shown(f"Shared store: {where}"))
+    click.echo(_shown(f"  store id        {store_id}"))
+    click.echo(f"  schema version  {version}")
+    click.echo(f"  last write      {rev:,}")
+    click.echo(_shown(f"  you             {user} ({', '.join(roles) or 'no caselib role'})"))
+    path = Path(ctx.obj["db"])
+    if not path.exists():
+        click.echo(_shown(f"Copy {path}: not made yet; caselib sync makes it"))
+        return
+    with _store(ctx, read_only=True) as store:
+        try:
+            check_copy(store, store_id, shared.url)
+        except SharedError as error:
+            click.echo(_shown(f"Copy {path}: not a copy of this store ({error})"))
+            return
+        synced = copy_rev(store)
+    behind = rev - synced
+    state = "up to date" if behind == 0 else f"{behind:,} write{'s' if behind != 1 else ''} behind; caselib sync"
+    click.echo(_shown(f"Copy {path}: synced to write {synced:,}, {state}"))
