@@ -62,7 +62,7 @@ def team(server, tmp_path):
     database = "t_" + uuid.uuid4().hex[:10]
     url = server.fresh_database(database)
     with connect(url) as superuser:
-        assert init(superuser) == ["001_initial", "002_roles"]
+        assert init(superuser) == ["001_initial", "002_roles", "003_integrity"]
         for name, role in USERS.items():
             add_user(superuser, name, role, f"pw-{name}")
     t = Team(server, database, tmp_path)
@@ -532,9 +532,29 @@ def test_a_sync_during_a_write_neither_waits_nor_sees_half_of_it(loaded):
     copy = loaded.copy("bob")
     sync(copy, bob)
     with ann.writing() as number:  # ann's write holds the clock, half done
-        ann.con.execute("UPDATE caselib.tips SET triage_status = 'off_topic' WHERE tip_id = 'T001'")
+        ann.con.execute("INSERT INTO caselib.tip_claims VALUES ('T001', 'ann', now(), now() + interval '1 hour')")
         result = sync(copy, bob)
         assert not result.changed and result.upto == number - 1
-        ann.con.execute("UPDATE caselib.tips SET triage_status = 'off_topic' WHERE tip_id = 'T002'")
+        ann.con.execute("INSERT INTO caselib.tip_claims VALUES ('T002', 'ann', now(), now() + interval '1 hour')")
     result = sync(copy, bob)
-    assert result.upto == number and result.rows["tips"] == 2
+    assert result.upto == number and result.rows["tip_claims"] == 2
+
+
+def test_a_triage_or_closure_change_commits_only_with_its_records(loaded):
+    ann, rita = loaded.url("ann"), loaded.url("rita")
+    with psycopg.connect(ann) as con, pytest.raises(psycopg.errors.InsufficientPrivilege, match="triage history"):
+        con.execute("SELECT caselib.begin_write()")
+        con.execute("UPDATE caselib.tips SET triage_status = 'off_topic' WHERE tip_id = 'T001'")
+    with psycopg.connect(ann) as con, pytest.raises(psycopg.errors.InsufficientPrivilege, match="no audit record"):
+        con.execute("SELECT caselib.begin_write()")
+        con.execute("INSERT INTO caselib.tip_triage_history (tip_id, changed_at, old_triage_status, new_triage_status, "
+                    "source, decided_by, reason, audit_seq) VALUES ('T001', now(), 'new', 'off_topic', 'analyst', 'ann', 'x', 99)")
+        con.execute("UPDATE caselib.tips SET triage_status = 'off_topic' WHERE tip_id = 'T001'")
+        con.commit()
+    with psycopg.connect(rita) as con, pytest.raises(psycopg.errors.InsufficientPrivilege, match="audit record"):
+        con.execute("SELECT caselib.begin_write()")
+        con.execute("UPDATE caselib.objects SET status = 'closed', closed_on = current_date WHERE object_id = 'G01'")
+        con.commit()
+    shared = loaded.connect("ann")
+    assert shared.scalar("SELECT triage_status FROM caselib.tips WHERE tip_id = 'T001'") == "new"
+    assert shared.scalar("SELECT status FROM caselib.objects WHERE object_id = 'G01'") == "open"
