@@ -183,20 +183,18 @@ def _told(store, shared):
         raise Conflict(f"{error}; your copy is synced and shows it") from None
 
 
+def _seen_copy(store, shared, url: str) -> None:
+    """The copy whose rows say what the analyst saw: this store's copy (never a campaign of
+    its own), synced once when it never was (it has shown nothing yet)."""
+    from caselib.shared.sync import check_copy, copy_rev, sync
+
+    check_copy(store, shared.store_id(), url)
+    if copy_rev(store) == 0:
+        sync(store, shared)
+
+
 def _when(moment) -> str:
     return moment.strftime("%d %b %Y %H:%M UTC")
-
-
-def _team_function(module: str, name: str, command: str):
-    """A team-mode function of ``module`` (``caselib.shared.…``), or a one-line refusal while
-    this caselib's shared store does not offer it."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None or not hasattr(importlib.import_module(module), name):
-        raise CaselibError(f"caselib {command} does not work on a shared store in this version of caselib; "
-                           "drop --shared (and unset CASELIB_SHARED_URL) to work on a local database")
-    return getattr(importlib.import_module(module), name)
 
 
 @cli.command()
@@ -323,20 +321,20 @@ def cluster(ctx, cluster_id: str, state: str | None, remove_tip: str | None, rea
 def _team_cluster(ctx, url: str, cluster_id: str, state: str | None, remove_tip: str | None, reason: str,
                   by: str | None) -> None:
     """`caselib cluster` on the shared store: the decision is the logged-in analyst's."""
+    from caselib.shared import decisions
     from caselib.store.clusters import tip_cluster
 
-    name = "decide_cluster" if remove_tip is None else "remove_from_cluster"
-    decide = _team_function("caselib.shared.decisions", name, "cluster")
     with _connect(ctx, url, command="cluster") as shared:
         _no_by(by, shared)
         with _store(ctx) as store, _told(store, shared), _allowed(shared, "decide on clusters", "analyst"):
+            _seen_copy(store, shared, url)
             if remove_tip is not None:
                 if tip_cluster(store, remove_tip) != cluster_id:
                     raise CaselibError(f"tip {remove_tip} is not in cluster {cluster_id}")
-                record = decide(store, shared, remove_tip, reason=reason)
+                record = decisions.remove_from_cluster(store, shared, remove_tip, reason=reason)
                 done = f"Took {remove_tip} out of {cluster_id}"
             else:
-                record = decide(store, shared, cluster_id, state, reason=reason)
+                record = decisions.decide_cluster(store, shared, cluster_id, state, reason=reason)
                 done = f"Cluster {cluster_id} {state}"
             click.echo(_shown(f"{done}; audit record {record.seq} by {record.actor}"))
             click.echo(_shown(_synced(store, shared)))
@@ -625,15 +623,12 @@ def _team_triage(ctx, url: str, tip_ids, status: str, forwarded_to: str | None, 
     logged-in analyst with what their copy shows of them (a tip decided since is a conflict,
     nothing written), then the copy brought up to date."""
     from caselib.shared import decisions
-    from caselib.shared.sync import check_copy, copy_rev, sync
     from caselib.store.triage import tip_states
 
     with _connect(ctx, url, command="triage") as shared:
         _no_by(by, shared)
         with _store(ctx) as store:
-            check_copy(store, shared.store_id(), url)
-            if copy_rev(store) == 0:  # a copy never synced has shown nothing yet
-                sync(store, shared)
+            _seen_copy(store, shared, url)
             chosen = _chosen_tips(store, tip_ids, filter_file, cluster_ids)
             seen = {tip: (state, country) for tip, _, state, country, _ in tip_states(store, chosen)}
             with _told(store, shared), _allowed(shared, "triage tips", "analyst"):
@@ -665,7 +660,8 @@ def forward(ctx, country: str, object_id: str | None, source: str, information: 
     chosen = grading(source, information, handling)
     url = _shared_url(ctx)
     if url is not None:
-        write_shared = _team_function("caselib.shared.forwarding", "write_package", "forward")
+        from caselib.shared.forwarding import write_package as write_shared
+
         with _connect(ctx, url, command="forward") as shared:
             _no_by(by, shared)
             with _store(ctx) as store:

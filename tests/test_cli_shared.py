@@ -10,6 +10,7 @@ output is checked for every password (none may appear).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +21,9 @@ import pg
 import psycopg
 import pytest
 
+from browser import ensure_chromium
 from caselib import Store
+from caselib.shared.schema import SHARED_SCHEMA_VERSION, migrations
 from conftest import OBJECTS, WAVES, tip, write_csv
 from test_cli import assert_one_line_error
 
@@ -129,26 +132,39 @@ def _copy_rows(path: Path, statement: str, params=None) -> list[tuple]:
 def test_init_applies_the_migrations_once_and_says_so_the_second_time(server):
     url = server.url_for("postgres", server.password, _new_database(server))
     first = ok(caselib("--shared", url, "shared", "init"))
-    assert "applied 001_initial, 002_roles (schema version 2)" in first.stdout
+    names = ", ".join(f"{version:03d}_{name}" for version, name, _ in migrations())
+    assert names.startswith("001_initial, 002_roles")
+    assert f"applied {names} (schema version {SHARED_SCHEMA_VERSION})" in first.stdout
     assert "Store id " in first.stdout
     again = ok(caselib("--shared", url, "shared", "init"))
-    assert "already up to date (schema version 2)" in again.stdout
+    assert f"already up to date (schema version {SHARED_SCHEMA_VERSION})" in again.stdout
     assert "applied" not in again.stdout
     # the store id stays the store's
     assert first.stdout.splitlines()[-1] == again.stdout.splitlines()[-1]
     with psycopg.connect(url) as con:
-        assert con.execute("SELECT count(*) FROM caselib.schema_version").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM caselib.schema_version").fetchone()[0] == SHARED_SCHEMA_VERSION
 
 
-def test_users_added_with_a_password_file_log_in_with_their_role(team):
+def test_users_added_with_a_password_file_log_in_with_their_role(team, tmp_path):
     listed = ok(team.run("ada", "shared", "users")).stdout.splitlines()
     roles = dict(line.split() for line in listed[:-1])
     assert {name: roles.get(name) for name in USERS} == USERS
+    assert "postgres" not in roles  # the superuser has no caselib role
     assert listed[-1] == f"{len(roles)} users"
     # a real login with the file's password, and the role the database gives it
     with psycopg.connect(team.url("ann"), autocommit=True) as con:
         assert con.execute("SELECT pg_has_role('caselib_analyst', 'MEMBER'), "
                            "pg_has_role('caselib_reviewer', 'MEMBER')").fetchone() == (True, False)
+    # an administrator adds people too; an analyst may not
+    erin = tmp_path / "erin.pw"
+    erin.write_text("Pw-erin-0a1b2c3d\n")
+    _SECRETS.append("Pw-erin-0a1b2c3d")
+    ok(team.run("ada", "shared", "user", "add", "erin", "--role", "analyst", "--password-file", str(erin)))
+    with psycopg.connect(team.server.url_for("erin", "Pw-erin-0a1b2c3d", team.database), autocommit=True) as con:
+        assert con.execute("SELECT pg_has_role('caselib_analyst', 'MEMBER')").fetchone() == (True,)
+    refused = team.run("ann", "shared", "user", "add", "fred", "--role", "admin", "--password-file", str(erin))
+    assert_one_line_error(refused, contains="ann may not add users")
+    assert not team.sql("SELECT 1 FROM pg_roles WHERE rolname = 'fred'")
     wrong = caselib("--shared", team.server.url_for("ann", "not-her-password", team.database), "shared", "status")
     assert_one_line_error(wrong, contains="cannot connect to the shared store at postgresql://ann@127.0.0.1")
     assert "not-her-password" not in wrong.stderr
@@ -177,7 +193,7 @@ def test_status_names_the_store_the_user_and_how_far_the_copy_is_behind(team, tm
     store_id = team.sql("SELECT value FROM caselib.store_info WHERE key = 'store_id'")[0][0]
     assert f"Shared store: postgresql://ann@127.0.0.1:{team.server.port}/{team.database}" in before
     assert f"store id        {store_id}" in before
-    assert "schema version  2" in before
+    assert f"schema version  {SHARED_SCHEMA_VERSION}" in before
     assert f"last write      {last:,}" in before
     assert "you             ann (viewer, analyst)" in before
     assert "not made yet; caselib sync makes it" in before
@@ -327,6 +343,52 @@ def test_closure_decisions_on_the_shared_store_follow_the_roles(team, tmp_path):
     assert team.sql("SELECT status FROM caselib.objects WHERE object_id = 'G03'") == [("open",)]
     actions = team.sql("SELECT actor, action FROM caselib.audit_log WHERE object_id = 'G03' ORDER BY seq")
     assert actions == [("ann", "keep_open"), ("rita", "close"), ("rita", "reopen")]
+    assert "Audit chain intact" in ok(caselib("--db", str(rita), "audit", "verify")).stdout
+
+
+def test_clusters_worked_out_by_the_administrator_are_decided_first_come_first_served(team, tmp_path):
+    ann, bob, vic = tmp_path / "ann.duckdb", tmp_path / "bob.duckdb", tmp_path / "vic.duckdb"
+    refreshed = ok(team.run("ada", "refresh", "--only", "clusters")).stdout
+    assert "clusters" in refreshed
+    assert team.sql("SELECT count(*) FROM caselib.tip_clusters")[0][0] > 0
+    ok(team.run("ann", "sync", db=ann))
+    ok(team.run("bob", "sync", db=bob))
+    rows = json.loads(ok(caselib("--db", str(ann), "clusters", "--format", "json")).stdout)
+    cluster_id = rows[0]["cluster_id"]
+    members = sorted(r["tip_id"] for r in rows if r["cluster_id"] == cluster_id)
+    done = ok(team.run("ann", "cluster", cluster_id, "--confirm", "--reason", "the same text", db=ann)).stdout
+    assert done.startswith(f"Cluster {cluster_id} confirmed; audit record ") and "by ann" in done
+    assert team.sql("SELECT state, decided_by FROM caselib.tip_clusters WHERE cluster_id = %s", cluster_id) == [
+        ("confirmed", "ann")]
+    late = team.run("bob", "cluster", cluster_id, "--reject", "--reason", "not the same", db=bob)
+    assert_one_line_error(late, contains=f"cluster {cluster_id} was made confirmed by ann on ")
+    assert "nothing was written" in late.stderr
+    assert team.sql("SELECT state, decided_by FROM caselib.tip_clusters WHERE cluster_id = %s", cluster_id) == [
+        ("confirmed", "ann")]
+    refused = team.run("vic", "cluster", cluster_id, "--remove", members[-1], "--reason", "x", db=vic)
+    assert_one_line_error(refused, contains="vic (viewer) may not decide on clusters: that takes the analyst role")
+    taken = ok(team.run("bob", "cluster", cluster_id, "--remove", members[-1], "--reason", "another shop", db=bob)).stdout
+    assert taken.startswith(f"Took {members[-1]} out of {cluster_id}; audit record ")
+    assert team.sql("SELECT count(*) FROM caselib.tip_cluster_members WHERE tip_id = %s", members[-1])[0][0] == 0
+    assert _copy_rows(bob, "SELECT count(*) FROM tip_cluster_members WHERE tip_id = $t", {"t": members[-1]}) == [(0,)]
+
+
+def test_a_reviewer_forwards_from_the_shared_store_and_an_analyst_may_not(team, tmp_path):
+    ensure_chromium()
+    ann, rita = tmp_path / "ann.duckdb", tmp_path / "rita.duckdb"
+    ok(team.run("ann", "triage", "T007", "T008", "--status", "actionable", "--reason", "names a shop in Lyon", db=ann))
+    theirs = tmp_path / "ann.zip"
+    refused = team.run("ann", "forward", "--country", "FRA", "--object", "G01", "-o", str(theirs), db=ann)
+    assert_one_line_error(refused, contains="ann (analyst) may not forward tips: that takes the reviewer role")
+    assert not theirs.exists()
+    assert _server_tip(team, "T007") == ("actionable", None)
+    package = tmp_path / "france.zip"
+    done = ok(team.run("rita", "forward", "--country", "FRA", "--object", "G01", "-o", str(package), db=rita)).stdout
+    assert "Forwarding package for France (FRA) written to" in done and "2 tips of 1 object, now forwarded" in done
+    assert package.exists()
+    assert [_server_tip(team, t) for t in ("T007", "T008")] == [("forwarded", "FRA")] * 2
+    assert _analyst_changes(team, "T008")[-1] == ("rita", "forwarded")
+    assert _copy_rows(rita, "SELECT triage_status FROM tips WHERE tip_id = 'T007'") == [("forwarded",)]
     assert "Audit chain intact" in ok(caselib("--db", str(rita), "audit", "verify")).stdout
 
 
