@@ -30,7 +30,7 @@ pytest.importorskip("ipywidgets")
 
 from caselib.presentation import team as team_views  # noqa: E402
 from caselib.presentation.widgets.closure_review import ClosureReview  # noqa: E402
-from caselib.presentation.widgets.triage_view import TriageView  # noqa: E402
+from caselib.presentation.widgets.triage_view import RENEW_AFTER, TriageView  # noqa: E402
 
 USERS = {"ada": "admin", "rita": "reviewer", "ann": "analyst", "bob": "analyst"}
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,9 +255,17 @@ def test_claims_of_the_page_shown_are_skipped_by_others_and_released(team):
     assert claims(team).get(G01[5]) == "bob"  # held by bob: left out of ann's page
     assert G01[5] not in set(ann_view.rows["tip_id"])
     assert claims(team).get(G01[10]) == "ann"
+    # Claims grown old are renewed on the next decision (a claim not renewed lapses).
+    expiry = dict(team.server_rows("SELECT tip_id, expires_at FROM caselib.tip_claims WHERE claimed_by = 'ann'"))
+    for tip_id in ann_view.mine:
+        ann_view.mine[tip_id] -= RENEW_AFTER + 1
+    ann_view.key("n")
+    renewed = dict(team.server_rows("SELECT tip_id, expires_at FROM caselib.tip_claims WHERE claimed_by = 'ann'"))
+    assert G01[1] not in renewed  # decided: the claim is done with
+    assert all(renewed[t] > expiry[t] for t in (G01[2], G01[3], G01[4]))
     # Another object: ann's claims on G01 are released; closing the view releases the rest.
     ann_view.objects.value = "G02"
-    assert [t for t, b in claims(team).items() if b == "ann"] == G02[:5]
+    assert sorted(t for t, b in claims(team).items() if b == "ann") == G02[:5]
     ann_view.close()
     assert "ann" not in claims(team).values()
     bob_view.close()
@@ -324,6 +332,21 @@ def test_an_analysts_close_is_refused_in_one_line_a_reviewers_goes_through(team)
     with rita.session.reading() as store:
         assert store.scalar("SELECT status FROM objects WHERE object_id = 'G01'") == "closed"
         assert audit.verify(store).ok
+
+
+def test_a_database_that_is_not_the_stores_copy_is_refused_in_one_line(team, tmp_path):
+    path = tmp_path / "own.duckdb"
+    with Store(path) as store:
+        load_file(store, "waves", write_csv(tmp_path / "own-waves.csv", WAVES), progress=False)
+    team.login("ann")
+    session = Session(path, idle=None)
+    team._open.append(session)
+    with pytest.raises(team_views.TeamError) as refused:
+        TriageView(session)
+    assert "holds a campaign of its own" in str(refused.value) and "\n" not in str(refused.value)
+    assert refused.value._render_traceback_() == [str(refused.value)]  # a notebook shows the line only
+    with pytest.raises(team_views.TeamError, match="campaign of its own"):
+        ClosureReview(session)
 
 
 # -- without a shared store -------------------------------------------------------------------
