@@ -558,3 +558,23 @@ def test_a_triage_or_closure_change_commits_only_with_its_records(loaded):
     shared = loaded.connect("ann")
     assert shared.scalar("SELECT triage_status FROM caselib.tips WHERE tip_id = 'T001'") == "new"
     assert shared.scalar("SELECT status FROM caselib.objects WHERE object_id = 'G01'") == "open"
+
+
+def test_the_report_and_the_figures_read_a_copy_as_they_read_a_database_of_ones_own(loaded):
+    import datetime as dt
+
+    from caselib.domain.closure import closure_flags
+    from caselib.presentation.report import build_report, report_figures
+
+    decisions.decide(loaded.connect("ann"), ["T001", "T002"], status="actionable", reason="points to France")
+    vic = loaded.connect("vic")
+    viewer, admin = loaded.copy("vic"), loaded._open[1]
+    sync(viewer, vic)
+    sync(admin, loaded.connect("ada"))
+    day = dt.date(2026, 12, 1)
+    ours, theirs = build_report(viewer, as_of=day), build_report(admin, as_of=day)
+    assert report_figures(ours.html) == report_figures(theirs.html) and ours.figures == theirs.figures > 0
+    assert closure_flags(viewer, as_of=day).equals(closure_flags(admin, as_of=day))
+    viewer.close()
+    with Store(viewer.path, read_only=True) as read_only:  # what the dashboard opens
+        assert read_only.scalar("SELECT count(*) FROM tips WHERE triage_status = 'actionable'") == 2
