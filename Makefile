@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 # overwritten; a tracked notebook opened anyway is saved without its outputs (the hook).
 LAB_WORK ?= work
 lab: setup
-	$(VENV)/bin/caselib demo --if-missing
+	@# A team's analyst (CASELIB_SHARED_URL set) works on a copy of the shared store: synced, never a demo.
+	$(VENV)/bin/caselib $(if $(CASELIB_SHARED_URL),sync,demo --if-missing)
 	$(PY) -m caselib.presentation.lab $(LAB_WORK)
 	@# Air-gapped: JupyterLab must never offer to fetch Jupyter's news from the internet.
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
@@ -37,7 +38,7 @@ lab: setup
 # execution from the browser, nothing fetched from the internet (template dashboards/voila).
 DASHBOARD_PORT ?= $(if $(filter command line environment,$(origin PORT)),$(PORT),8866)
 dashboard: setup
-	$(VENV)/bin/caselib demo --if-missing
+	$(VENV)/bin/caselib $(if $(CASELIB_SHARED_URL),sync,demo --if-missing)
 	JUPYTER_PATH=$(CURDIR)/dashboards$${JUPYTER_PATH:+:$$JUPYTER_PATH} $(VENV)/bin/voila \
 	  dashboards/management.ipynb --Voila.ip=127.0.0.1 --port=$(DASHBOARD_PORT) --no-browser \
 	  --template=caselib --strip_sources=True --show_tracebacks=False \

@@ -7,6 +7,7 @@ code, with logins of every role: ada (admin), rita (reviewer), ann and bob (anal
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -578,3 +579,17 @@ def test_the_report_and_the_figures_read_a_copy_as_they_read_a_database_of_ones_
     viewer.close()
     with Store(viewer.path, read_only=True) as read_only:  # what the dashboard opens
         assert read_only.scalar("SELECT count(*) FROM tips WHERE triage_status = 'actionable'") == 2
+
+
+@pytest.mark.parametrize("target", ["lab", "dashboard"])
+def test_make_lab_and_dashboard_sync_a_teams_copy_instead_of_building_the_demo(target):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    team_run = subprocess.run(["make", "-n", target, "CASELIB_SHARED_URL=postgresql://ann@server/caselib"],
+                              cwd=root, capture_output=True, text=True, check=True).stdout
+    alone = subprocess.run(["make", "-n", target], cwd=root, capture_output=True, text=True,
+                           env={k: v for k, v in os.environ.items() if k != "CASELIB_SHARED_URL"},
+                           check=True).stdout
+    assert "caselib sync" in team_run and "demo --if-missing" not in team_run
+    assert "caselib demo --if-missing" in alone and "caselib sync" not in alone
