@@ -73,7 +73,7 @@ def analyst(url: str, user: str, pool: tuple[str, str], own: tuple[str, str], se
     rng = random.Random(seed)
     out = {"user": user, "decided": [], "ms": [], "conflicts": 0, "errors": 0, "error_samples": [],
            "claims": 0, "claim_ms": [], "pages": 0, "pool_empty": False, "own_empty": False,
-           "conflict_sample": None}
+           "conflict_sample": None, "conflict_ms": []}
     shared = connect(url, application=f"bench {user}")
     low = {"pool": pool[0], "own": own[0]}
     barrier.wait()
@@ -116,6 +116,7 @@ def analyst(url: str, user: str, pool: tuple[str, str], own: tuple[str, str], se
                                  expected={tip: (status, forwarded_to)})
             except Conflict as error:
                 out["ms"].append((time.perf_counter() - started) * 1000)
+                out["conflict_ms"].append(out["ms"][-1])
                 out["conflicts"] += 1
                 out["conflict_sample"] = out["conflict_sample"] or str(error)[:300]
                 continue
@@ -205,6 +206,7 @@ def round_of(server, database: str, n: int, ranges, seconds: float, claim_own: b
         "errors": sum(o["errors"] for o in outs),
         "error_samples": [s for o in outs for s in o["error_samples"]][:5],
         "conflict_sample": next((o["conflict_sample"] for o in outs if o["conflict_sample"]), None),
+        "conflict_median_ms": round(statistics.median(cm), 1) if (cm := [m for o in outs for m in o["conflict_ms"]]) else None,
         "claimed": sum(o["claims"] for o in outs),
         "claim_median_ms": round(statistics.median([m for o in outs for m in o["claim_ms"]]), 1)
         if any(o["claim_ms"] for o in outs) else None,
@@ -309,6 +311,13 @@ def main() -> None:
                 loads[kind] = round(time.perf_counter() - started, 2)
                 print(f"shared load of {kind}: {loads[kind]} s", file=sys.stderr)
             stored = admin.scalar("SELECT count(*) FROM caselib.tips")
+        # The planner's statistics of the tables just loaded, as autovacuum makes them a while
+        # after a load: without them the analysts' page query (a range of tip ids, status
+        # 'new') is a bitmap scan of the whole range, ~55 ms a page at a million tips
+        with connect(server.url) as superuser:
+            started = time.perf_counter()
+            superuser.con.execute("ANALYZE")
+            report["analyze_s"] = round(time.perf_counter() - started, 2)
         with Store(folder / "local.duckdb") as store:
             load_file(store, "waves", campaign.waves_path, progress=False)
             load_file(store, "objects", campaign.objects_path, progress=False)
@@ -393,6 +402,10 @@ def _markdown(report: dict) -> str:
         f"{load['shared_s']['objects']} s, tips {load['shared_s']['tips']} s ({load['tips_stored']:,} tips stored); "
         f"a plain local `load_file` of the same tips file: {load['local_tips_s']} s "
         f"(shared / local = {load['shared_over_local']}×)",
+        "- attempts (successes and conflicts) per second: "
+        + ", ".join(f"{o['analysts']}: {o['attempts_per_s']:,}" for o in report["rounds"])
+        + "; median of a conflict: " + ", ".join(f"{o['analysts']}: {o['conflict_median_ms']} ms" for o in report["rounds"]),
+        f"- `ANALYZE` after the load (what autovacuum does a while later): {report['analyze_s']} s",
         f"- first full sync of a new copy: {report['first_sync_s']} s; incremental syncs after each round: "
         + ", ".join(f"{o['sync_s']} s" for o in report["rounds"]),
         f"- untriaged tips at start: {report['untriaged_at_start']:,}; generation {report['generate_s']} s; "
