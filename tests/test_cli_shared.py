@@ -453,3 +453,14 @@ def test_a_local_database_is_not_mixed_with_the_teams(team, tmp_path):
     refused = team.run("ann", "triage", "T028", "--status", "actionable", "--reason", "x", db=local)
     assert_one_line_error(refused, contains="holds a campaign of its own")
     assert _analyst_changes(team, "T028") == []
+
+
+def test_keep_open_works_on_a_local_database_too(tmp_path):
+    local = tmp_path / "local.duckdb"
+    for kind, rows in (("waves", WAVES), ("objects", OBJECTS)):
+        ok(caselib("--db", str(local), "load", kind, str(write_csv(tmp_path / f"{kind}.csv", rows))))
+    kept = ok(caselib("--db", str(local), "keep-open", "G01", "--reason", "a wave is coming", "--by", "lena")).stdout
+    assert kept.startswith("Kept G01 open; audit record 1 by lena")
+    assert _copy_rows(local, "SELECT actor, action, object_id FROM audit_log") == [("lena", "keep_open", "G01")]
+    assert _copy_rows(local, "SELECT status FROM objects WHERE object_id = 'G01'") == [("open",)]
+    assert_one_line_error(caselib("--db", str(local), "keep-open", "G99", "--reason", "x"), contains="G99")
