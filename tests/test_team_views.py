@@ -380,3 +380,18 @@ def test_without_a_shared_url_the_views_work_on_the_file_and_never_touch_psycopg
     assert lines[-1] == "[]"
     with Store(path, read_only=True) as store:
         assert store.scalar("SELECT triage_status FROM tips WHERE tip_id = 'T001'") == "actionable"
+
+
+def test_a_notebook_opens_a_new_copy_when_a_shared_store_is_set(team, tmp_path, monkeypatch):
+    from caselib.presentation.widgets.common import NoDatabase, open_session
+
+    target = tmp_path / "new-copy.duckdb"
+    monkeypatch.delenv(ENV, raising=False)
+    with pytest.raises(NoDatabase):
+        open_session(target)
+    team.login("ann")
+    session = open_session(target, idle=None)
+    team._open.append(session)
+    view = TriageView(session, "G01")
+    team._open.append(view)
+    assert target.exists() and list(view.rows["tip_id"]) == G01

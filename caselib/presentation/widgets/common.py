@@ -44,15 +44,24 @@ class NoDatabase(CaselibError):
         return [str(self)]
 
 
+def _team_configured() -> bool:
+    import os
+
+    return bool(os.environ.get("CASELIB_SHARED_URL", "").strip())
+
+
 def open_session(path: str | os.PathLike[str] | None = None, *, idle: float | None = 300.0) -> Session:
     """The session a notebook works in: ``path``, else ``CASELIB_DB``, else the project's default.
 
     Raises :class:`NoDatabase`, which a notebook shows as one line telling the user to run
-    ``caselib demo`` (``make lab`` does it for them), when there is no database.
+    ``caselib demo`` (``make lab`` does it for them), when there is no database; in team mode
+    (``CASELIB_SHARED_URL``) a missing file is the copy the first view creates and syncs.
     """
     from caselib.config import default_db_path
 
     target = Path(path or default_db_path()).expanduser()
+    if not target.exists() and _team_configured():
+        return Session(target, idle=idle)  # a team's new copy: the first view syncs it (caselib.presentation.team)
     if not target.exists():
         raise NoDatabase(
             f"There is no campaign database at {target}. Run `caselib demo` (or `make lab`) to build the "
