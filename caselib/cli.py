@@ -631,7 +631,9 @@ def _team_triage(ctx, url: str, tip_ids, status: str, forwarded_to: str | None, 
             _seen_copy(store, shared, url)
             chosen = _chosen_tips(store, tip_ids, filter_file, cluster_ids)
             seen = {tip: (state, country) for tip, _, state, country, _ in tip_states(store, chosen)}
-            with _told(store, shared), _allowed(shared, "triage tips", "analyst"):
+            # the status `forwarded` is a reviewer's (the server's row-level security says so)
+            doing, role = ("mark tips forwarded", "reviewer") if status == "forwarded" else ("triage tips", "analyst")
+            with _told(store, shared), _allowed(shared, doing, role):
                 done = decisions.decide(shared, chosen, status=status, forwarded_to=forwarded_to, reason=reason,
                                         expected=seen)
             click.echo(_shown(done.summary()))

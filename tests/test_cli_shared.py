@@ -377,6 +377,9 @@ def test_a_reviewer_forwards_from_the_shared_store_and_an_analyst_may_not(team, 
     ensure_chromium()
     ann, rita = tmp_path / "ann.duckdb", tmp_path / "rita.duckdb"
     ok(team.run("ann", "triage", "T007", "T008", "--status", "actionable", "--reason", "names a shop in Lyon", db=ann))
+    by_hand = team.run("ann", "triage", "T007", "--status", "forwarded", "--forwarded-to", "FRA", "--reason", "sent",
+                       db=ann)
+    assert_one_line_error(by_hand, contains="ann (analyst) may not mark tips forwarded: that takes the reviewer role")
     theirs = tmp_path / "ann.zip"
     refused = team.run("ann", "forward", "--country", "FRA", "--object", "G01", "-o", str(theirs), db=ann)
     assert_one_line_error(refused, contains="ann (analyst) may not forward tips: that takes the reviewer role")
