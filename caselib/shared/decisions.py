@@ -151,13 +151,15 @@ def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: s
         count, digest = history_digest(history)
         head = shared.con.execute("SELECT seq FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         seq = (head[0] if head else 0) + 1
-        with shared.con.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO caselib.tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, "
-                "new_triage_status, old_forwarded_to, new_forwarded_to, source, decided_by, reason, audit_seq) "
-                "VALUES (%s, NULL, %s, %s, %s, %s, %s, 'analyst', %s, %s, %s)",
-                [(*row, seq) for row in history],
-            )
+        # one statement for any number of tips (arrays unnested on the server)
+        shared.con.execute(
+            "INSERT INTO caselib.tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, "
+            "new_triage_status, old_forwarded_to, new_forwarded_to, source, decided_by, reason, audit_seq) "
+            "SELECT u.tip, NULL, %s, u.old, %s, u.old_to, %s, 'analyst', %s, %s, %s "
+            "FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(tip, old, old_to)",
+            (now, status, target, user, reason, seq,
+             [r[0] for r in changes], [r[2] for r in changes], [r[3] for r in changes]),
+        )
         shared.con.execute(
             "UPDATE caselib.tips SET triage_status = %s, forwarded_to = %s, forwarded_to_raw = NULL WHERE tip_id = ANY(%s)",
             (status, target, ids),
@@ -188,11 +190,11 @@ def claim(shared: Shared, tip_ids, *, minutes: int = CLAIM_MINUTES) -> tuple[lis
             if unknown:
                 raise CaselibError(f"{len(unknown)} of the tips named are not stored: {_listing(unknown)}")
             shared.con.execute("DELETE FROM caselib.tip_claims WHERE tip_id = ANY(%s)", (taken,))
-            with shared.con.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO caselib.tip_claims (tip_id, claimed_by, claimed_at, expires_at) VALUES (%s, session_user, %s, %s)",
-                    [(tip, now, now + dt.timedelta(minutes=minutes)) for tip in taken],
-                )
+            shared.con.execute(
+                "INSERT INTO caselib.tip_claims (tip_id, claimed_by, claimed_at, expires_at) "
+                "SELECT tip, session_user, %s, %s FROM unnest(%s::text[]) AS tip",
+                (now, now + dt.timedelta(minutes=minutes), taken),
+            )
     return taken, held
 
 
@@ -229,11 +231,11 @@ def assign(shared: Shared, kind: str, item_ids, to: str | None, *, reason: str) 
         shared.con.execute(f"DELETE FROM caselib.{table} WHERE {key} = ANY(%s)", (ids,))
         now = _now()
         if to is not None:
-            with shared.con.cursor() as cursor:
-                cursor.executemany(
-                    f"INSERT INTO caselib.{table} ({key}, assigned_to, assigned_by, assigned_at) VALUES (%s, %s, session_user, %s)",
-                    [(i, to, now) for i in ids],
-                )
+            shared.con.execute(
+                f"INSERT INTO caselib.{table} ({key}, assigned_to, assigned_by, assigned_at) "
+                "SELECT item, %s, session_user, %s FROM unnest(%s::text[]) AS item",
+                (to, now, ids),
+            )
         return _append(shared, action="assign", object_id=ids[0] if kind == "object" and len(ids) == 1 else None,
                        payload={"kind": kind, "ids": ids, "assigned_to": to, "reason": reason})
 
