@@ -358,6 +358,7 @@ def main() -> None:
             load_avg = os.getloadavg()
             outcome = round_of(server, database, n, ((pool[0], pool[-1]), slices), args.seconds, not args.no_claims)
             outcome["load_average_before"] = [round(x, 2) for x in load_avg]
+            outcome["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
             outcome = check(copy, checker, outcome)
             rounds.append(outcome)
             failed |= outcome["lost"] > 0 or not outcome["audit_ok"]
@@ -417,6 +418,8 @@ def _markdown(report: dict) -> str:
         f"whole run {report['total_s']} s",
         "- claims: " + ", ".join(f"{o['analysts']}: {o['claimed']:,} tips, median {o['claim_median_ms']} ms"
                                  for o in report["rounds"]),
+        "- load average (1 min) before / after each round: "
+        + ", ".join(f"{o['analysts']}: {o['load_average_before'][0]} / {o['load_average_after'][0]}" for o in report["rounds"]),
         f"- machine ({report['cpus']} CPUs) before: `{report['machine_before']}`; after: `{report['machine_after']}`",
     ]
     sample = next((o["conflict_sample"] for o in report["rounds"] if o["conflict_sample"]), None)
