@@ -247,16 +247,17 @@ def check(store, shared, outcome: dict) -> dict:
         "SELECT count(*) FROM (SELECT tip_id, arg_max(status, n) AS status FROM bench_decided GROUP BY tip_id) d "
         "JOIN tips t USING (tip_id) WHERE t.triage_status IS DISTINCT FROM d.status")
     absent = store.scalar("SELECT count(DISTINCT tip_id) FROM bench_decided WHERE tip_id NOT IN (SELECT tip_id FROM tips)")
-    won_twice = store.scalar("SELECT count(*) FROM (SELECT tip_id FROM bench_decided GROUP BY tip_id HAVING count(*) > 1)")
+    won_twice = store.scalar("SELECT count(*) FROM (SELECT tip_id FROM bench_decided GROUP BY tip_id HAVING count(DISTINCT decided_by) > 1)")
     outcome.update({
         "sync_s": round(sync_seconds, 2),
         "sync_rows": sum(synced.rows.values()),
         "audit_ok": bool(verified.ok),
         "audit_records": verified.records,
         "audit_problem": verified.problem,
-        "lost": int(missing_history) + int(wrong_final) + int(absent),
+        # a tip two analysts both decided from 'new' (both won) would be an update lost: counted too
+        "lost": int(missing_history) + int(wrong_final) + int(absent) + int(won_twice),
         "lost_detail": {"missing_history": int(missing_history), "wrong_final_status": int(wrong_final),
-                        "absent": int(absent)},
+                        "absent": int(absent), "won_twice": int(won_twice)},
         "tips_won_twice": int(won_twice),
     })
     return outcome
