@@ -1,9 +1,9 @@
 """Team-mode benchmark: N concurrent analysts triaging against one PostgreSQL server.
 
 A real server (``tests/pg.py``, durable: fsync and synchronous commit on) holds a shared
-store (``caselib.shared.schema.init``; one administrator, 16 analysts ``analyst01..16``). A
+store (``caselib.store.shared.schema.init``; one administrator, 16 analysts ``analyst01..16``). A
 campaign of ``--tips`` tips (1,000,000 by default, ``generate_campaign``) is loaded into it
-through the administrator's copy (``caselib.shared.push.load``: waves, objects, tips, each
+through the administrator's copy (``caselib.domain.team.load``: waves, objects, tips, each
 timed), and for comparison the same tips file by a plain ``load_file`` into a new DuckDB
 file. A fresh copy is synced in full (timed).
 
@@ -68,7 +68,8 @@ def analyst(url: str, user: str, pool: tuple[str, str], own: tuple[str, str], se
             seed: int, claim_own: bool, barrier, results) -> None:
     """One analyst's process: pages alternately from the shared pool and its own slice,
     each tip decided with what was read; until ``seconds`` have passed."""
-    from caselib.shared import Conflict, connect, decisions
+    from caselib.domain import team as decisions
+    from caselib.store.shared import Conflict, connect
 
     rng = random.Random(seed)
     out = {"user": user, "decided": [], "ms": [], "conflicts": 0, "errors": 0, "error_samples": [],
@@ -218,7 +219,7 @@ def round_of(server, database: str, n: int, ranges, seconds: float, claim_own: b
 def check(store, shared, outcome: dict) -> dict:
     """Sync the copy, verify the audit, and count the successful decisions that do not stand."""
     from caselib.domain import audit
-    from caselib.shared.sync import sync
+    from caselib.store.shared.sync import sync
 
     started = time.perf_counter()
     synced = sync(store, shared)
@@ -280,10 +281,10 @@ def main() -> None:
 
     from caselib import Store, load_file
     from caselib.domain.sample import generate_campaign
-    from caselib.shared import connect
-    from caselib.shared.push import load
-    from caselib.shared.schema import add_user, init
-    from caselib.shared.sync import sync
+    from caselib.domain.team import load
+    from caselib.store.shared import connect
+    from caselib.store.shared.schema import add_user, init
+    from caselib.store.shared.sync import sync
 
     report: dict = {"tips": args.tips, "seconds_per_round": args.seconds, "machine_before": _uptime(),
                     "cpus": os.cpu_count(), "claims": not args.no_claims}

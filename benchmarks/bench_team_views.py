@@ -1,7 +1,7 @@
 """Triage view decisions in team mode, kernel side (as bench_widgets.triage_decisions does).
 
 A real server (tests/pg.py, durable), a shared store with ``--tips`` tips loaded by an
-administrator (caselib.shared.push.load), 10 % of them untriaged; an analyst's TriageView on
+administrator (caselib.domain.team.load), 10 % of them untriaged; an analyst's TriageView on
 a new copy (its opening syncs the copy in full), then ``--decisions`` decisions by key, each
 timed by the view (server decision + claim of the tip coming into the page + sync + redraw),
 with the parts timed apart (wrapping decisions.decide, decisions.claim, TeamMode.sync).
@@ -34,12 +34,13 @@ def main() -> None:
     from bench_team import untriaged_file
 
     from caselib import Store
+    from caselib.domain import team as decisions
     from caselib.domain.sample import generate_campaign
+    from caselib.domain.team import load
     from caselib.presentation import team as team_mode
-    from caselib.shared import ENV, connect, decisions
-    from caselib.shared.push import load
-    from caselib.shared.schema import add_user, init
     from caselib.store.session import Session
+    from caselib.store.shared import ENV, connect
+    from caselib.store.shared.schema import add_user, init
 
     parts: dict[str, list[float]] = {"decide": [], "claim": [], "sync": []}
 
@@ -80,8 +81,8 @@ def main() -> None:
         decisions.claim = timed("claim", decisions.claim)
         team_mode.TeamMode.sync = timed("sync", team_mode.TeamMode.sync)
         # Inside the sync: the server read (pull), the copy's writes (apply, by statement), the commit.
-        from caselib.shared import sync as sync_module
         from caselib.store import Store as StoreClass
+        from caselib.store.shared import sync as sync_module
 
         parts.update({"pull": [], "apply": [], "store_id": [], "rev check": []})
         sync_module.pull = timed("pull", sync_module.pull)

@@ -123,19 +123,19 @@ def _store(ctx: click.Context, *, read_only: bool = False):
     return Store(ctx.obj["db"], read_only=read_only)
 
 
-# -- team mode: a shared store on PostgreSQL (caselib.shared), the --db file its copy --------
+# -- team mode: a shared store on PostgreSQL (caselib.store.shared), the --db file its copy --------
 
 
 def _shared_url(ctx: click.Context) -> str | None:
     """The team's shared store (``--shared``, else ``$CASELIB_SHARED_URL``); None: local work."""
-    from caselib.shared import shared_url
+    from caselib.store.shared import shared_url
 
     return shared_url(ctx.obj["shared"])
 
 
 def _connect(ctx: click.Context, url: str | None = None, *, command: str):
     """The shared store, opened; ``command`` names what needs it when no URL is given."""
-    from caselib.shared import connect
+    from caselib.store.shared import connect
 
     url = url or _shared_url(ctx)
     if url is None:
@@ -151,7 +151,7 @@ def _no_by(by: str | None, shared) -> None:
 @contextlib.contextmanager
 def _allowed(shared, doing: str, role: str):
     """The server's refusal of a write to the user's role, said with the role it takes."""
-    from caselib.shared import NotAllowed
+    from caselib.store.shared import NotAllowed
 
     try:
         yield
@@ -163,7 +163,7 @@ def _allowed(shared, doing: str, role: str):
 
 def _synced(store, shared) -> str:
     """Bring the copy up to the shared store; the line saying what came."""
-    from caselib.shared.sync import sync
+    from caselib.store.shared.sync import sync
 
     return f"Copy {store.path.name}: {sync(store, shared).summary()}"
 
@@ -171,7 +171,7 @@ def _synced(store, shared) -> str:
 @contextlib.contextmanager
 def _told(store, shared):
     """A conflict leaves the copy showing what the other analyst decided."""
-    from caselib.shared import Conflict
+    from caselib.store.shared import Conflict
 
     try:
         yield
@@ -186,7 +186,7 @@ def _told(store, shared):
 def _seen_copy(store, shared, url: str) -> None:
     """The copy whose rows say what the analyst saw: this store's copy (never a campaign of
     its own), synced once when it never was (it has shown nothing yet)."""
-    from caselib.shared.sync import check_copy, copy_rev, sync
+    from caselib.store.shared.sync import check_copy, copy_rev, sync
 
     check_copy(store, shared.store_id(), url)
     if copy_rev(store) == 0:
@@ -216,7 +216,7 @@ def load(ctx, kind: str, file: Path, mapping: Path | None, pseudonymize: bool, p
     _, _, parsed = check_request(kind, file, mapping)
     url = _shared_url(ctx)
     if url is not None:  # an administrator's load, made in their copy and sent in the server's transaction
-        from caselib.shared.push import load as shared_load
+        from caselib.domain.team import load as shared_load
 
         with _connect(ctx, url, command="load") as shared, _store(ctx) as store:
             result, lines = shared_load(store, shared, kind, file, refresh=refresh, mapping=parsed,
@@ -246,7 +246,7 @@ def refresh(ctx, steps) -> None:
 
     url = _shared_url(ctx)
     if url is not None:  # an administrator's write: the copy's refresh sent to the server
-        from caselib.shared.push import admin_write
+        from caselib.store.shared.push import admin_write
 
         with _connect(ctx, url, command="refresh") as shared, _store(ctx) as store:
             with admin_write(store, shared, what="refresh clusters, languages and names"):
@@ -321,7 +321,7 @@ def cluster(ctx, cluster_id: str, state: str | None, remove_tip: str | None, rea
 def _team_cluster(ctx, url: str, cluster_id: str, state: str | None, remove_tip: str | None, reason: str,
                   by: str | None) -> None:
     """`caselib cluster` on the shared store: the decision is the logged-in analyst's."""
-    from caselib.shared import decisions
+    from caselib.domain import team as decisions
     from caselib.store.clusters import tip_cluster
 
     with _connect(ctx, url, command="cluster") as shared:
@@ -507,7 +507,7 @@ def close(ctx, object_id: str, outcome: str, reason: str, by: str | None) -> Non
     done = f"Closed {_shown(object_id)} ({outcome})"
     url = _shared_url(ctx)
     if url is not None:
-        from caselib.shared import decisions
+        from caselib.domain import team as decisions
 
         _team_object(ctx, url, by, "close objects", "reviewer", done,
                      lambda store, shared: decisions.close_object(store, shared, object_id, outcome=outcome, reason=reason))
@@ -540,7 +540,7 @@ def reopen(ctx, object_id: str, reason: str, by: str | None) -> None:
 
     url = _shared_url(ctx)
     if url is not None:
-        from caselib.shared import decisions
+        from caselib.domain import team as decisions
 
         _team_object(ctx, url, by, "reopen objects", "reviewer", f"Reopened {_shown(object_id)}",
                      lambda store, shared: decisions.reopen_object(store, shared, object_id, reason=reason))
@@ -562,7 +562,7 @@ def keep_open(ctx, object_id: str, reason: str, by: str | None) -> None:
 
     url = _shared_url(ctx)
     if url is not None:
-        from caselib.shared import decisions
+        from caselib.domain import team as decisions
 
         _team_object(ctx, url, by, "keep objects open", "analyst", f"Kept {_shown(object_id)} open",
                      lambda store, shared: decisions.keep_open(store, shared, object_id, reason=reason))
@@ -622,7 +622,7 @@ def _team_triage(ctx, url: str, tip_ids, status: str, forwarded_to: str | None, 
     """`caselib triage` on the shared store: the tips chosen in the copy, decided by the
     logged-in analyst with what their copy shows of them (a tip decided since is a conflict,
     nothing written), then the copy brought up to date."""
-    from caselib.shared import decisions
+    from caselib.domain import team as decisions
     from caselib.store.triage import tip_states
 
     with _connect(ctx, url, command="triage") as shared:
@@ -662,7 +662,7 @@ def forward(ctx, country: str, object_id: str | None, source: str, information: 
     chosen = grading(source, information, handling)
     url = _shared_url(ctx)
     if url is not None:
-        from caselib.shared.forwarding import write_package as write_shared
+        from caselib.presentation.forwarding import write_shared_package as write_shared
 
         with _connect(ctx, url, command="forward") as shared:
             _no_by(by, shared)
@@ -783,7 +783,7 @@ def sync(ctx) -> None:
 def claim(ctx, tip_ids, minutes: int) -> None:
     """Claim TIP_IDS for your review ("in review by …"): other analysts' decisions on them are
     refused until you decide, release them, or the claim lapses. Team mode only."""
-    from caselib.shared import decisions
+    from caselib.domain import team as decisions
 
     with _connect(ctx, command="claim") as shared, _allowed(shared, "claim tips", "analyst"):
         taken, held = decisions.claim(shared, tip_ids, minutes=minutes)
@@ -801,7 +801,7 @@ def claim(ctx, tip_ids, minutes: int) -> None:
 @click.pass_context
 def release(ctx, tip_ids) -> None:
     """Give up your claims of TIP_IDS (none named: all of yours). Team mode only."""
-    from caselib.shared import decisions
+    from caselib.domain import team as decisions
 
     with _connect(ctx, command="release") as shared, _allowed(shared, "release claims", "analyst"):
         count = decisions.release(shared, list(tip_ids) or None)
@@ -818,7 +818,7 @@ def release(ctx, tip_ids) -> None:
 def assign(ctx, object_ids, tip_ids, to: str | None, unassign: bool, reason: str) -> None:
     """Assign objects or tips to an analyst (--to USER), or --unassign them; a reviewer's
     decision, in the audit. Team mode only."""
-    from caselib.shared import decisions
+    from caselib.domain import team as decisions
 
     if bool(object_ids) == bool(tip_ids):
         raise CaselibError("give --object ID… or --tip ID…, not both")
@@ -842,8 +842,8 @@ def shared_group() -> None:
 def shared_init(ctx) -> None:
     """Create or upgrade the shared store's schema and roles (run with the server's
     superuser's URL, or the database owner's with CREATEROLE)."""
-    from caselib.shared import describe
-    from caselib.shared.schema import SHARED_SCHEMA_VERSION, init
+    from caselib.store.shared import describe
+    from caselib.store.shared.schema import SHARED_SCHEMA_VERSION, init
 
     with _connect(ctx, command="shared init") as shared:
         applied = init(shared)
@@ -886,8 +886,8 @@ def _password(path: Path | None, name: str) -> str:
 def shared_user_add(ctx, name: str, role: str, password_file: Path | None) -> None:
     """Add NAME as a login of the shared store with a role, or give an existing login that
     role (and the new password). Run as the superuser or an administrator."""
-    from caselib.shared import describe
-    from caselib.shared.schema import add_user
+    from caselib.store.shared import describe
+    from caselib.store.shared.schema import add_user
 
     url = _shared_url(ctx)
     if url is None:
@@ -910,7 +910,7 @@ _USERS = (
 @click.pass_context
 def shared_users(ctx) -> None:
     """The shared store's logins and the role of each."""
-    from caselib.shared.schema import ROLES
+    from caselib.store.shared.schema import ROLES
 
     with _connect(ctx, command="shared users") as shared:
         shared.store_id()  # one line when the store is not initialised
@@ -926,9 +926,9 @@ def shared_users(ctx) -> None:
 def shared_status(ctx) -> None:
     """The shared store (its id, schema version, last write), who you are on it, and how far
     the --db copy is behind."""
-    from caselib.shared import SharedError, describe
-    from caselib.shared.schema import applied_version
-    from caselib.shared.sync import check_copy, copy_rev
+    from caselib.store.shared import SharedError, describe
+    from caselib.store.shared.schema import applied_version
+    from caselib.store.shared.sync import check_copy, copy_rev
 
     with _connect(ctx, command="shared status") as shared:
         store_id = shared.store_id()

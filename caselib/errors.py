@@ -7,7 +7,9 @@ CLI prints it as a one-line internal error.
 Each class has the exit status the CLI ends with (``exit_code``), so a script can tell the
 failures apart: 1 bad input or usage, 3 a bug (internal error), 4 a tampered audit, 5 a
 damaged database or a file that is not a caselib database, 6 a database in use by another
-process, 7 a file that cannot be written (disk full, read-only, no permission); click's own
+process, 7 a file that cannot be written (disk full, read-only, no permission), 8 another
+analyst decided first (a team's shared store: nothing written), 9 the shared store refused it
+to the user's role; click's own
 usage errors exit 2, an interrupt 130, a closed pipe 141."""
 
 
@@ -94,3 +96,20 @@ class QueryError(Exception):
 
     def __reduce__(self):
         return type(self), (self.name, self.sql, self.reason)
+
+
+class SharedError(CaselibError):
+    """A team's shared store cannot be reached, is not initialised, or refused what was asked."""
+
+
+class Conflict(SharedError):
+    """Another analyst decided first: nothing was written (the message says who, what, when).
+    Its own status, so that a script can sync and look again."""
+
+    exit_code = 8
+
+
+class NotAllowed(SharedError):
+    """The shared store refused the write to this user's role."""
+
+    exit_code = 9

@@ -453,4 +453,5 @@ def test_each_class_of_failure_has_its_own_exit_status_and_the_readme_lists_it()
     codes = {c.__name__: c.exit_code for c in classes}
     assert {codes["DatabaseDamaged"], codes["DatabaseLocked"], codes["CannotWrite"], codes["CaselibError"]} == {5, 6, 1, 7}
     assert set(codes.values()) <= listed, (codes, listed)
-    assert {1, 2, 3, 4, 5, 6, 7, 130, 141} == listed
+    assert {codes["Conflict"], codes["NotAllowed"]} == {8, 9}
+    assert {1, 2, 3, 4, 5, 6, 7, 8, 9, 130, 141} == listed

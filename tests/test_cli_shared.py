@@ -23,7 +23,7 @@ import pytest
 
 from browser import ensure_chromium
 from caselib import Store
-from caselib.shared.schema import SHARED_SCHEMA_VERSION, migrations
+from caselib.store.shared.schema import SHARED_SCHEMA_VERSION, migrations
 from conftest import OBJECTS, WAVES, tip, write_csv
 from test_cli import assert_one_line_error
 
@@ -163,7 +163,7 @@ def test_users_added_with_a_password_file_log_in_with_their_role(team, tmp_path)
     with psycopg.connect(team.server.url_for("erin", "Pw-erin-0a1b2c3d", team.database), autocommit=True) as con:
         assert con.execute("SELECT pg_has_role('caselib_analyst', 'MEMBER')").fetchone() == (True,)
     refused = team.run("ann", "shared", "user", "add", "fred", "--role", "admin", "--password-file", str(erin))
-    assert_one_line_error(refused, contains="ann may not add users")
+    assert_one_line_error(refused, contains="ann may not add users", code=9)
     assert not team.sql("SELECT 1 FROM pg_roles WHERE rolname = 'fred'")
     wrong = caselib("--shared", team.server.url_for("ann", "not-her-password", team.database), "shared", "status")
     assert_one_line_error(wrong, contains="cannot connect to the shared store at postgresql://ann@127.0.0.1")
@@ -231,7 +231,7 @@ def test_an_administrators_load_reaches_an_analysts_copy_by_sync(team, tmp_path)
 def test_a_load_by_an_analyst_is_refused_and_writes_nothing(team, tmp_path):
     tips = write_csv(tmp_path / "more.csv", [tip("T900")])
     refused = team.run("ann", "load", "tips", "--no-refresh", str(tips), db=tmp_path / "ann-load.duckdb")
-    assert_one_line_error(refused, contains="ann may not load files in the shared store")
+    assert_one_line_error(refused, contains="ann may not load files in the shared store", code=9)
     assert team.sql("SELECT count(*) FROM caselib.tips WHERE tip_id = 'T900'")[0][0] == 0
 
 
@@ -246,7 +246,7 @@ def test_two_analysts_triaging_one_tip_one_wins_the_other_is_told_who(team, tmp_
     assert "1 tip now actionable; decided by ann" in first.stdout
     assert _copy_rows(ann, "SELECT triage_status FROM tips WHERE tip_id = 'T001'") == [("actionable",)]
     second = team.run("bob", "triage", "T001", "--status", "off_topic", "--reason", "spam", db=bob)
-    assert_one_line_error(second, contains="T001 was made actionable by ann on ")
+    assert_one_line_error(second, contains="T001 was made actionable by ann on ", code=8)
     assert "names a shop in Porto" in second.stderr and "nothing was written" in second.stderr
     assert _server_tip(team, "T001") == ("actionable", None)
     assert _analyst_changes(team, "T001") == [("ann", "actionable")]
@@ -265,7 +265,7 @@ def test_claimed_tips_are_held_until_released(team, tmp_path):
     assert held[0] == "Claimed 1 tip for 30 minutes: T012"
     assert held[1].startswith("T011: in review by ann since ") and held[1].endswith(" UTC")
     refused = team.run("bob", "triage", "T010", "--status", "duplicate", "--reason", "seen it", db=bob)
-    assert_one_line_error(refused, contains="in review by another analyst (T010 by ann since")
+    assert_one_line_error(refused, contains="in review by another analyst (T010 by ann since", code=8)
     assert _server_tip(team, "T010") == ("new", None) and _analyst_changes(team, "T010") == []
     # the copy knows who holds what (what the triage view shows as "in review by …")
     assert _copy_rows(bob, "SELECT tip_id, claimed_by FROM tip_claims ORDER BY tip_id") == [
@@ -292,7 +292,7 @@ def test_a_reviewer_assigns_work_and_an_analyst_may_not(team, tmp_path):
     ok(team.run("ann", "sync", db=ann))
     assert _copy_rows(ann, "SELECT object_id, assigned_to FROM object_assignments") == [("G01", "ann")]
     refused = team.run("ann", "assign", "--object", "G02", "--to", "ann", "--reason", "mine")
-    assert_one_line_error(refused, contains="ann (analyst) may not assign work: that takes the reviewer role")
+    assert_one_line_error(refused, contains="ann (analyst) may not assign work: that takes the reviewer role", code=9)
     not_analyst = team.run("rita", "assign", "--object", "G02", "--to", "vic", "--reason", "x")
     assert_one_line_error(not_analyst, contains="'vic' is not an analyst of this shared store")
     both = team.run("rita", "assign", "--object", "G02", "--to", "ann", "--unassign", "--reason", "x")
@@ -308,11 +308,11 @@ def test_a_viewer_may_not_triage_and_nothing_is_written(team, tmp_path):
     before = team.sql("SELECT rev FROM caselib.clock")[0][0]
     refused = team.run("vic", "triage", "T025", "--status", "actionable", "--reason", "looks good",
                        db=tmp_path / "vic.duckdb")
-    assert_one_line_error(refused, contains="vic (viewer) may not triage tips: that takes the analyst role")
+    assert_one_line_error(refused, contains="vic (viewer) may not triage tips: that takes the analyst role", code=9)
     assert _server_tip(team, "T025") == ("new", None) and _analyst_changes(team, "T025") == []
     assert team.sql("SELECT rev FROM caselib.clock")[0][0] == before
     claim = team.run("vic", "claim", "T025", db=tmp_path / "vic.duckdb")
-    assert_one_line_error(claim, contains="vic (viewer) may not claim tips")
+    assert_one_line_error(claim, contains="vic (viewer) may not claim tips", code=9)
     # what a viewer may do: read the store into a copy
     ok(team.run("vic", "sync", db=tmp_path / "vic.duckdb"))
     assert _copy_rows(tmp_path / "vic.duckdb", "SELECT triage_status FROM tips WHERE tip_id = 'T025'") == [("new",)]
@@ -330,7 +330,7 @@ def test_in_team_mode_the_decider_is_the_logged_in_user(team, tmp_path):
 def test_closure_decisions_on_the_shared_store_follow_the_roles(team, tmp_path):
     rita, ann = tmp_path / "rita.duckdb", tmp_path / "ann.duckdb"
     refused = team.run("ann", "close", "G03", "--outcome", "exhausted", "--reason", "no tips", db=ann)
-    assert_one_line_error(refused, contains="ann (analyst) may not close objects: that takes the reviewer role")
+    assert_one_line_error(refused, contains="ann (analyst) may not close objects: that takes the reviewer role", code=9)
     kept = ok(team.run("ann", "keep-open", "G03", "--reason", "a wave is coming", db=ann)).stdout
     assert kept.startswith("Kept G03 open; audit record ") and "by ann" in kept
     closed = ok(team.run("rita", "close", "G03", "--outcome", "exhausted", "--reason", "no tips in years", db=rita)).stdout
@@ -361,12 +361,12 @@ def test_clusters_worked_out_by_the_administrator_are_decided_first_come_first_s
     assert team.sql("SELECT state, decided_by FROM caselib.tip_clusters WHERE cluster_id = %s", cluster_id) == [
         ("confirmed", "ann")]
     late = team.run("bob", "cluster", cluster_id, "--reject", "--reason", "not the same", db=bob)
-    assert_one_line_error(late, contains=f"cluster {cluster_id} was made confirmed by ann on ")
+    assert_one_line_error(late, contains=f"cluster {cluster_id} was made confirmed by ann on ", code=8)
     assert "nothing was written" in late.stderr
     assert team.sql("SELECT state, decided_by FROM caselib.tip_clusters WHERE cluster_id = %s", cluster_id) == [
         ("confirmed", "ann")]
     refused = team.run("vic", "cluster", cluster_id, "--remove", members[-1], "--reason", "x", db=vic)
-    assert_one_line_error(refused, contains="vic (viewer) may not decide on clusters: that takes the analyst role")
+    assert_one_line_error(refused, contains="vic (viewer) may not decide on clusters: that takes the analyst role", code=9)
     taken = ok(team.run("bob", "cluster", cluster_id, "--remove", members[-1], "--reason", "another shop", db=bob)).stdout
     assert taken.startswith(f"Took {members[-1]} out of {cluster_id}; audit record ")
     assert team.sql("SELECT count(*) FROM caselib.tip_cluster_members WHERE tip_id = %s", members[-1])[0][0] == 0
@@ -379,10 +379,10 @@ def test_a_reviewer_forwards_from_the_shared_store_and_an_analyst_may_not(team, 
     ok(team.run("ann", "triage", "T007", "T008", "--status", "actionable", "--reason", "names a shop in Lyon", db=ann))
     by_hand = team.run("ann", "triage", "T007", "--status", "forwarded", "--forwarded-to", "FRA", "--reason", "sent",
                        db=ann)
-    assert_one_line_error(by_hand, contains="ann (analyst) may not mark tips forwarded: that takes the reviewer role")
+    assert_one_line_error(by_hand, contains="ann (analyst) may not mark tips forwarded: that takes the reviewer role", code=9)
     theirs = tmp_path / "ann.zip"
     refused = team.run("ann", "forward", "--country", "FRA", "--object", "G01", "-o", str(theirs), db=ann)
-    assert_one_line_error(refused, contains="ann (analyst) may not forward tips: that takes the reviewer role")
+    assert_one_line_error(refused, contains="ann (analyst) may not forward tips: that takes the reviewer role", code=9)
     assert not theirs.exists()
     assert _server_tip(team, "T007") == ("actionable", None)
     package = tmp_path / "france.zip"

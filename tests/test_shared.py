@@ -18,12 +18,14 @@ import pytest
 
 from caselib import Store
 from caselib.domain import audit
+from caselib.domain import team as decisions
+from caselib.domain.team import load
 from caselib.errors import CaselibError
-from caselib.shared import Conflict, NotAllowed, SharedError, connect, decisions, shared_url
-from caselib.shared.push import admin_write, load
-from caselib.shared.schema import SHARED_SCHEMA_VERSION, add_user, init
-from caselib.shared.sync import copy_rev, sync
-from caselib.shared.tables import TABLES
+from caselib.store.shared import Conflict, NotAllowed, SharedError, connect, shared_url
+from caselib.store.shared.push import admin_write
+from caselib.store.shared.schema import SHARED_SCHEMA_VERSION, add_user, init
+from caselib.store.shared.sync import copy_rev, sync
+from caselib.store.shared.tables import TABLES
 from conftest import OBJECTS, WAVES, tip, write_csv
 
 USERS = {"ada": "admin", "rita": "reviewer", "ann": "analyst", "bob": "analyst", "vic": "viewer"}
@@ -463,7 +465,7 @@ def test_cluster_decisions_go_through_the_server_first_come_first_served(team, t
 def test_forwarding_from_the_shared_store_is_a_reviewers(loaded, tmp_path):
     import zipfile
 
-    from caselib.shared.forwarding import write_package
+    from caselib.presentation.forwarding import write_shared_package as write_package
 
     rita, ann = loaded.connect("rita"), loaded.connect("ann")
     decisions.decide(ann, ["T001", "T002", "T003"], status="actionable", reason="points to France")
@@ -488,8 +490,8 @@ def test_forwarding_from_the_shared_store_is_a_reviewers(loaded, tmp_path):
 _LOADER = """
 import sys
 from caselib import Store
-from caselib.shared import connect
-from caselib.shared.push import load
+from caselib.store.shared import connect
+from caselib.domain.team import load
 store = Store(sys.argv[1])
 load(store, connect(sys.argv[2]), "tips", sys.argv[3], refresh=False, progress=False)
 """

@@ -19,11 +19,12 @@ import pytest
 
 from caselib import Store, load_file
 from caselib.domain import audit
-from caselib.shared import ENV, connect, decisions
-from caselib.shared.push import load
-from caselib.shared.schema import add_user, init
-from caselib.shared.sync import copy_rev
+from caselib.domain import team as decisions
+from caselib.domain.team import load
 from caselib.store.session import Session
+from caselib.store.shared import ENV, connect
+from caselib.store.shared.schema import add_user, init
+from caselib.store.shared.sync import copy_rev
 from conftest import OBJECTS, WAVES, tip, write_csv
 
 pytest.importorskip("ipywidgets")

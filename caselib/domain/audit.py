@@ -140,7 +140,7 @@ def new_record(head: tuple[int, str] | None, *, action: str, payload: dict, acto
                object_id=None, batch_id=None) -> AuditRecord:
     """The record that follows ``head`` (the last record's ``(seq, hash)``, None for the
     first), recorded now: its number, time, canonical payload and hash. Where it is written
-    is the caller's (:func:`append` here; a team's shared store, :mod:`caselib.shared.decisions`)."""
+    is the caller's (:func:`append` here; a team's shared store, :mod:`caselib.domain.team`)."""
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     recorded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     actor = actor_name(actor)

@@ -31,7 +31,7 @@ from caselib.presentation.export import safe_cell, safe_csv
 from caselib.store import Store
 from caselib.store import triage as state
 
-__all__ = ["Package", "write_package"]
+__all__ = ["Package", "write_package", "write_shared_package"]
 
 MANIFEST_FORMAT = "caselib forwarding package 1"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same files make the same ZIP
@@ -176,7 +176,7 @@ def write_package(
     ZIP at ``output`` (``.zip``; never over an existing file), and mark them forwarded.
 
     (A team's shared store marks them through ``_decide``, its own triage decision:
-    :func:`caselib.shared.forwarding.write_package`.)"""
+    :func:`write_shared_package`.)"""
     codes = codes or Codes()
     code = country_code(country)
     output = Path(output)
@@ -232,3 +232,23 @@ def write_package(
                 output.unlink()  # written, but the decision did not commit
         raise
     return Package(code, output, done.changed, len(objects), done.audit_seq, digest)
+
+
+def write_shared_package(store: Store, shared, country: str, output: str | Path, *, object_id: str | None = None,
+                         codes: Codes | None = None) -> Package:
+    """:func:`write_package` on a team's shared store (a reviewer's): the package's tips read
+    from the reviewer's copy, caught up inside the server's write (no other write can change
+    which tips are forwardable meanwhile), marked forwarded on the server, where the ZIP is
+    put in place before the write commits: a failure leaves neither the file nor the decision."""
+    from caselib.domain import team
+    from caselib.store.shared.sync import sync
+
+    def decide(_store, ids, *, status, forwarded_to, by, reason, _action, _details, _before_commit):
+        return team.decide(shared, ids, status=status, forwarded_to=forwarded_to, reason=reason,
+                           _action=_action, _details=_details, _before_commit=_before_commit)
+
+    with shared.writing():
+        sync(store, shared)
+        done = write_package(store, country, output, object_id=object_id, codes=codes, by=shared.user, _decide=decide)
+    sync(store, shared)
+    return done

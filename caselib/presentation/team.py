@@ -1,14 +1,14 @@
 """Team mode in the notebooks' views: the shared store the session's copy follows.
 
 Team mode is on when a shared store is configured (``CASELIB_SHARED_URL``,
-:func:`caselib.shared.shared_url`). A view then opens through :func:`team_mode`: the
+:func:`caselib.store.shared.shared_url`). A view then opens through :func:`team_mode`: the
 session's DuckDB file is (or becomes, when it is new or empty) that store's copy, and is
 synced first when it is behind the server, with a one-line note of what came. Decisions go to
-the server (:mod:`caselib.shared.decisions`), by the logged-in server user, and the copy is
+the server (:mod:`caselib.domain.team`), by the logged-in server user, and the copy is
 synced after each.
 
 Without a shared URL :func:`team_mode` returns None at once: nothing is imported from
-:mod:`caselib.shared` beyond reading the setting, no connection is attempted.
+:mod:`caselib.store.shared` beyond reading the setting, no connection is attempted.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class TeamMode:
     """A view's link to the shared store: the connection, the user, what was synced on opening."""
 
     session: Session
-    shared: object  # caselib.shared.Shared
+    shared: object  # caselib.store.shared.Shared
     note: str = ""  # what was synced when the view opened ("" when the copy was up to date)
     synced: list = field(default_factory=list)  # the SyncResults of this view's syncs
 
@@ -49,7 +49,7 @@ class TeamMode:
 
     def sync(self):
         """Bring the copy up to the server (incremental; the session's write connection)."""
-        from caselib.shared.sync import sync
+        from caselib.store.shared.sync import sync
 
         with self.session.writing() as store:
             result = sync(store, self.shared)
@@ -58,7 +58,7 @@ class TeamMode:
 
     def line(self) -> str:
         """The view's one-line HTML note: the shared store, the user, what was synced on opening."""
-        from caselib.shared import describe
+        from caselib.store.shared import describe
 
         text = f"Team mode: shared store {describe(self.shared.url)}, decisions by {self.user}"
         if self.note:
@@ -67,7 +67,7 @@ class TeamMode:
 
 
 def _connection(session: Session, url: str):
-    from caselib.shared import connect
+    from caselib.store.shared import connect
 
     shared = _CONNECTIONS.get(session)
     if shared is not None and shared.url == url and not shared.con.closed and not shared.con.broken:
@@ -86,7 +86,7 @@ def team_mode(session: Session) -> TeamMode | None:
 
     Raises :class:`TeamError` (one line) when the server cannot be reached, or the database
     is not a copy of that store (a campaign of its own, a copy of another store)."""
-    from caselib.shared import shared_url
+    from caselib.store.shared import shared_url
 
     try:
         url = shared_url(None)
@@ -94,7 +94,7 @@ def team_mode(session: Session) -> TeamMode | None:
         raise TeamError(str(error)) from None
     if url is None:
         return None
-    from caselib.shared.sync import copy_rev
+    from caselib.store.shared.sync import copy_rev
 
     try:
         shared = _connection(session, url)

@@ -96,7 +96,7 @@ _UNREAD = object()
 def schema_columns() -> dict[str, tuple[tuple[str, str, bool], ...]]:
     """table -> ((column, DuckDB type, nullable), ...), in order, as this caselib's
     migrations define the tables (read from an empty in-memory database): what a team's
-    shared store mirrors (:mod:`caselib.shared.schema`)."""
+    shared store mirrors (:mod:`caselib.store.shared.schema`)."""
     con = duckdb.connect()
     try:
         for _, _, text in _migrations():
@@ -772,7 +772,7 @@ class Store:
 
         A transaction opened inside another is part of it (it commits with the outer one):
         a write to a team's shared store wraps a whole load or decision in one
-        (:mod:`caselib.shared.push`)."""
+        (:mod:`caselib.store.shared.push`)."""
         if self._in_transaction:
             yield
             return
@@ -804,7 +804,7 @@ class Store:
     @contextlib.contextmanager
     def shared_writing(self, store_id: str) -> Iterator[None]:
         """Writes inside are a sync from, or a write of, the team's shared store ``store_id``
-        (:mod:`caselib.shared`): the only writes a copy takes."""
+        (:mod:`caselib.store.shared`): the only writes a copy takes."""
         previous = self._shared_writer
         self._shared_writer = True
         try:

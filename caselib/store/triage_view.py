@@ -2,7 +2,7 @@
 in them; in team mode also the claims of other analysts and the work assigned to the user
 (the copy's ``tip_claims``, ``tip_assignments`` and ``object_assignments``, filled by sync).
 Read only; decisions go through :func:`caselib.domain.triage.decide` (or, in team mode,
-:func:`caselib.shared.decisions.decide`).
+:func:`caselib.domain.team.decide`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 In team mode (a shared store configured, :mod:`caselib.presentation.team`) the copy is synced
 before the view opens when it is behind; close, reopen and keep open go to the server
-(:mod:`caselib.shared.decisions`, by the logged-in user, whose role the server checks: an
+(:mod:`caselib.domain.team`, by the logged-in user, whose role the server checks: an
 analyst's close is refused, in one line) and the copy is synced after each; *assigned to me*
 lists only the objects assigned to the user.
 """
@@ -265,7 +265,7 @@ class ClosureReview(View):
 
     def _decide_shared(self, object_id: str, action: str) -> None:
         """The decision on the shared store by its user, then the copy synced."""
-        from caselib.shared import decisions
+        from caselib.domain import team as decisions
 
         with self.session.writing() as store:
             if action == "close":

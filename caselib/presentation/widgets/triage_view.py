@@ -21,7 +21,7 @@ it; a load in another process shows after *Refresh*).
 
 **Team mode** (a shared store configured, :mod:`caselib.presentation.team`): the copy is
 synced before the view opens when it is behind the server. A decision goes to the server
-(:func:`caselib.shared.decisions.decide`, by the logged-in server user, naming each tip's
+(:func:`caselib.domain.team.decide`, by the logged-in server user, naming each tip's
 status as the row showed it) and the copy is synced; another analyst's decision or claim
 since is refused there, shown as the view's one-line message, and the list is read again.
 The view claims the untriaged tips of the page shown ("in review by …" for the others),
@@ -132,14 +132,14 @@ class TriageList(anywidget.AnyWidget):
 _COLUMNS = ("", "Tip", "Received (UTC)", "Suggests", "Place", "Tips", "Text")
 
 # A claim of the page's tips is renewed on a decision once it is this old (a claim lapses
-# after caselib.shared.decisions.CLAIM_MINUTES).
+# after caselib.domain.team.CLAIM_MINUTES).
 RENEW_AFTER = 5 * 60.0
 
 
 def _release_claims(shared, mine: dict) -> None:
     """Give up the claims a view holds (best effort: a server gone lets them lapse)."""
     if mine:
-        from caselib.shared import decisions
+        from caselib.domain import team as decisions
 
         with contextlib.suppress(Exception):
             decisions.release(shared, list(mine))
@@ -359,7 +359,7 @@ class TriageView(View):
         the last sync are marked (and left out) as in review by them."""
         if not self.team:
             return
-        from caselib.shared import decisions
+        from caselib.domain import team as decisions
 
         for _ in range(3):  # tips found held by others leave the page: claim the ones coming in
             if not len(self.rows):
@@ -528,7 +528,8 @@ class TriageView(View):
         """A decision in team mode: on the server, naming the tips' states as the row showed
         them, then the copy synced; refused (another analyst decided or claimed them first,
         or the role may not), the message says so and the list is read again."""
-        from caselib.shared import Conflict, NotAllowed, decisions
+        from caselib.domain import team as decisions
+        from caselib.store.shared import Conflict, NotAllowed
 
         expected = {
             str(tip): (str(seen), None if forwarded is None or pd.isna(forwarded) else str(forwarded))

@@ -14,7 +14,7 @@ the server's one change:
 
 The server commits first: killed before, neither has the change; killed between, the copy
 rolls back and its next sync brings the change from the server. The one definition of what
-is sent is the tables' list (:mod:`caselib.shared.tables`), whoever wrote the rows.
+is sent is the tables' list (:mod:`caselib.store.shared.tables`), whoever wrote the rows.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from caselib.shared import NotAllowed, SharedError, describe
-from caselib.shared.schema import local_columns
-from caselib.shared.sync import apply, check_copy, copy_rev, read_changes
-from caselib.shared.tables import TABLES, Table
 from caselib.store import Store
+from caselib.store.shared import NotAllowed, SharedError, describe
+from caselib.store.shared.schema import local_columns
+from caselib.store.shared.sync import apply, check_copy, copy_rev, read_changes
+from caselib.store.shared.tables import TABLES, Table
 
 __all__ = ["admin_write"]
 
@@ -174,23 +174,3 @@ def admin_write(store: Store, shared, *, what: str = "the write"):
         raise
     finally:
         cursor.close()
-
-
-def load(store: Store, shared, kind: str, path, *, refresh: bool = True, **options):
-    """Load one contract file into the shared store, through the administrator's copy
-    ``store`` (:func:`caselib.load_file`'s guarantees: one transaction, here the server's and
-    the copy's; idempotent; the quarantine). With ``refresh`` (tips), the clusters,
-    languages and names are brought up to date after it, as a write of their own.
-
-    Returns (LoadResult, [refresh summary lines])."""
-    from caselib.domain.ingest import load_file
-
-    with admin_write(store, shared, what="load files"):
-        result = load_file(store, kind, path, loaded_by=shared.user, **options)
-    lines = []
-    if refresh and kind == "tips" and not result.repeated:
-        from caselib.domain.enrich import refresh_all
-
-        with admin_write(store, shared, what="refresh clusters, languages and names"):
-            lines = refresh_all(store)
-    return result, lines

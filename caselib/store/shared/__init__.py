@@ -2,12 +2,12 @@
 
 The shared store (``--shared URL`` or ``CASELIB_SHARED_URL``, a ``postgresql://`` URL) holds
 the waves, objects, tips, decisions, clusters, claims, assignments and the audit chain. An
-analyst's DuckDB file is an analytic copy of it, refreshed by :func:`caselib.shared.sync.sync`
+analyst's DuckDB file is an analytic copy of it, refreshed by :func:`caselib.store.shared.sync.sync`
 (only what changed since the last sync, moved as Arrow); the notebooks, dashboard and report
 read the copy. Decisions are written to the server, where the roles are enforced and
-concurrent writers are serialised (:mod:`caselib.shared.decisions`); loads are made in the
+concurrent writers are serialised (:mod:`caselib.domain.team`); loads are made in the
 administrator's copy and sent to the server in the same transaction
-(:mod:`caselib.shared.push`).
+(:mod:`caselib.store.shared.push`).
 
 Without a shared URL everything works on the local DuckDB file, as before.
 """
@@ -19,23 +19,13 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from caselib.errors import CaselibError
+from caselib.errors import Conflict, NotAllowed, SharedError
 
-__all__ = ["ENV", "Shared", "SharedError", "connect", "shared_url"]
+__all__ = ["ENV", "Conflict", "NotAllowed", "Shared", "SharedError", "connect", "describe", "shared_url"]
 
 ENV = "CASELIB_SHARED_URL"
 
 
-class SharedError(CaselibError):
-    """The shared store cannot be reached, is not initialised, or refused what was asked."""
-
-
-class Conflict(SharedError):
-    """Another analyst decided first: nothing was written (the message says who, what, when)."""
-
-
-class NotAllowed(SharedError):
-    """The database refused the write to this user's role."""
 
 
 def shared_url(option: str | None = None) -> str | None:
@@ -105,7 +95,7 @@ class Shared:
 
     def roles(self) -> list[str]:
         """The caselib roles the connected user has (directly or through another)."""
-        from caselib.shared.schema import ROLES
+        from caselib.store.shared.schema import ROLES
 
         return [r for r in ROLES if self.scalar("SELECT pg_has_role(session_user, %s, 'MEMBER')", (f"caselib_{r}",))]
 

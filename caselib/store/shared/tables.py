@@ -1,6 +1,6 @@
 """The tables the shared store holds, and how each is copied: one definition, read by the
-schema (:mod:`caselib.shared.schema`), the sync (:mod:`caselib.shared.sync`) and the push of
-an administrator's load (:mod:`caselib.shared.push`).
+schema (:mod:`caselib.store.shared.schema`), the sync (:mod:`caselib.store.shared.sync`) and the push of
+an administrator's load (:mod:`caselib.store.shared.push`).
 
 Every shared table has the columns of the DuckDB table of the same name (the DuckDB schema,
 ``caselib/sql/schema``, is the one definition of them) and one more, ``_rev``: the number of

@@ -2,7 +2,7 @@
 
 Versioned migrations, as for DuckDB: ``caselib/sql/shared/NNN_name.sql``, applied in order
 and recorded in ``caselib.schema_version``. A migration may hold ``{{mirror}}``: the shared
-tables (:data:`caselib.shared.tables.TABLES`) created from the DuckDB schema of this caselib,
+tables (:data:`caselib.store.shared.tables.TABLES`) created from the DuckDB schema of this caselib,
 with PostgreSQL's types, ``_rev``, their indexes and the triggers that stamp and tombstone.
 A later DuckDB migration that adds a column is mirrored by ``{{mirror_columns}}``, which adds
 the columns the shared tables lack.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from caselib.shared.tables import TABLES, Table
+from caselib.store.shared.tables import TABLES, Table
 
 __all__ = ["ROLES", "local_columns", "migrations", "pg_type"]
 
@@ -29,7 +29,7 @@ _PG_TYPES = {
     "BOOLEAN": "boolean",
     "TIMESTAMP": "timestamp",
     "DATE": "date",
-    "UBIGINT": "bigint",  # the same 64 bits read as signed (caselib.shared.sync converts)
+    "UBIGINT": "bigint",  # the same 64 bits read as signed (caselib.store.shared.sync converts)
 }
 
 
@@ -144,7 +144,7 @@ def init(shared) -> list[str]:
     database's owner with CREATEROLE). Running it again applies nothing."""
     import uuid
 
-    from caselib.shared import SharedError
+    from caselib.store.shared import SharedError
 
     current = applied_version(shared)
     if current > SHARED_SCHEMA_VERSION:
@@ -190,7 +190,7 @@ def add_user(shared, name: str, role: str, password: str) -> None:
     import psycopg
     from psycopg import sql
 
-    from caselib.shared import NotAllowed, SharedError
+    from caselib.store.shared import NotAllowed, SharedError
 
     if role not in ROLES:
         raise SharedError(f"unknown role {role!r}; the roles are {', '.join(ROLES)}")

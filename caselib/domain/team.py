@@ -1,6 +1,7 @@
-"""Decisions written to a team's shared store: triage, claims, assignments, closure.
+"""Team mode's rules: decisions written to a team's shared store (triage, claims,
+assignments, closure, clusters) and loads into it through an administrator's copy.
 
-Each is one write of the server (:meth:`caselib.shared.Shared.writing`: the write clock held
+Each is one write of the server (:meth:`caselib.store.shared.Shared.writing`: the write clock held
 until it commits, so writers are serialised by the database and the audit chain stays one
 chain), by the connected user, whose role the server checks (grants and row-level security,
 ``caselib/sql/shared/002_roles.sql``). The rules are the workbench's own: the same checks of
@@ -9,7 +10,7 @@ a status, a reason, a country (:mod:`caselib.domain.triage`), the same audit rec
 
 **No lost update.** A decision names what its analyst saw (``expected``: each tip's status
 and country, as their copy showed them). A tip that another analyst decided since, or that
-another analyst has claimed, is a :class:`~caselib.shared.Conflict`: nothing is written and
+another analyst has claimed, is a :class:`~caselib.store.shared.Conflict`: nothing is written and
 the message says who decided what and when.
 """
 
@@ -22,7 +23,8 @@ from collections.abc import Mapping
 from caselib.domain import audit
 from caselib.domain.triage import TriageDecision, _listing, _target
 from caselib.errors import CaselibError
-from caselib.shared import Conflict, Shared, SharedError
+from caselib.store import Store
+from caselib.store.shared import Conflict, Shared, SharedError
 
 __all__ = [
     "CLAIM_MINUTES",
@@ -31,6 +33,7 @@ __all__ = [
     "close_object",
     "decide",
     "keep_open",
+    "load",
     "release",
     "reopen_object",
 ]
@@ -260,7 +263,7 @@ def _flag(store, shared: Shared, object_id: str, *, reopened: bool = False) -> d
     clock is held, so nothing changes meanwhile), then the workbench's own figures; with
     ``reopened``, as they stand once the object is open again (what a reopen records),
     worked out in a copy's transaction that is rolled back."""
-    from caselib.shared.sync import sync
+    from caselib.store.shared.sync import sync
 
     sync(store, shared)
     if not reopened:
@@ -381,3 +384,27 @@ def _cluster_decision(shared: Shared, cluster_id: str, tip_id: str | None, actio
         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
         (cluster_id, tip_id, action, record.actor, record.recorded_at, reason, record.seq),
     )
+
+
+# -- loads ------------------------------------------------------------------------------------
+
+
+def load(store: Store, shared, kind: str, path, *, refresh: bool = True, **options):
+    """Load one contract file into the shared store, through the administrator's copy
+    ``store`` (:func:`caselib.load_file`'s guarantees: one transaction, here the server's and
+    the copy's; idempotent; the quarantine). With ``refresh`` (tips), the clusters,
+    languages and names are brought up to date after it, as a write of their own.
+
+    Returns (LoadResult, [refresh summary lines])."""
+    from caselib.domain.ingest import load_file
+    from caselib.store.shared.push import admin_write
+
+    with admin_write(store, shared, what="load files"):
+        result = load_file(store, kind, path, loaded_by=shared.user, **options)
+    lines = []
+    if refresh and kind == "tips" and not result.repeated:
+        from caselib.domain.enrich import refresh_all
+
+        with admin_write(store, shared, what="refresh clusters, languages and names"):
+            lines = refresh_all(store)
+    return result, lines

@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from caselib.shared import SharedError, describe
-from caselib.shared.schema import local_columns
-from caselib.shared.tables import TABLES, Table
 from caselib.store import Store
+from caselib.store.shared import SharedError, describe
+from caselib.store.shared.schema import local_columns
+from caselib.store.shared.tables import TABLES, Table
 
 __all__ = ["SyncResult", "copy_rev", "sync"]
 
