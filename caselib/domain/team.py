@@ -24,7 +24,7 @@ from caselib.domain import audit
 from caselib.domain.triage import TriageDecision, _listing, _target
 from caselib.errors import CaselibError
 from caselib.store import Store
-from caselib.store.shared import Conflict, Shared, SharedError
+from caselib.store.shared import Conflict, Shared
 
 __all__ = [
     "CLAIM_MINUTES",
@@ -49,17 +49,21 @@ def _when(moment: dt.datetime) -> str:
     return moment.strftime("%d %b %Y %H:%M UTC")
 
 
-def _append(shared: Shared, *, action: str, payload: dict, object_id=None) -> audit.AuditRecord:
-    """Append an audit record on the server (inside a write: the clock is held, so the head
-    read here is the head the record follows; the server checks it too)."""
-    head = shared.con.execute("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    record = audit.new_record(head, action=action, payload=payload, actor=shared.user, object_id=object_id)
+def _insert_record(shared: Shared, record: audit.AuditRecord) -> None:
     shared.con.execute(
         "INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, prev_hash, hash) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (record.seq, record.recorded_at, record.actor, record.action, record.object_id, record.batch_id,
          record.payload, record.prev_hash, record.hash),
     )
+
+
+def _append(shared: Shared, *, action: str, payload: dict, object_id=None) -> audit.AuditRecord:
+    """Append an audit record on the server (inside a write: the clock is held, so the head
+    read here is the head the record follows; the server checks it too)."""
+    head = shared.con.execute("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    record = audit.new_record(head, action=action, payload=payload, actor=shared.user, object_id=object_id)
+    _insert_record(shared, record)
     return record
 
 
@@ -111,6 +115,32 @@ def _claimed_by_others(shared: Shared, tip_ids: list[str], now: dt.datetime) -> 
     )
 
 
+def _states(shared: Shared, tip_ids: list[str], now: dt.datetime, *, lock: bool) -> tuple[list[tuple], list[tuple]]:
+    """([(tip, object, status, country)], [(tip, claimed_by, claimed_at)] held by others) of
+    the stored tips among ``tip_ids``, in one query; ``lock``: their rows locked (FOR UPDATE)."""
+    rows = shared.rows(
+        "SELECT t.tip_id, t.object_id, t.triage_status, t.forwarded_to, c.claimed_by, c.claimed_at "
+        "FROM caselib.tips t LEFT JOIN caselib.tip_claims c "
+        "  ON c.tip_id = t.tip_id AND c.claimed_by <> session_user AND c.expires_at > %s "
+        "WHERE t.tip_id = ANY(%s) ORDER BY t.tip_id" + (" FOR UPDATE OF t" if lock else ""),
+        (now, tip_ids),
+    )
+    return [r[:4] for r in rows], [(r[0], r[4], r[5]) for r in rows if r[4] is not None]
+
+
+def _refuse_conflicts(shared: Shared, found: list[tuple], held: list[tuple], expected) -> None:
+    """A :class:`Conflict` when another analyst holds one of the tips, or one stands otherwise
+    than the deciding analyst saw it (``expected``)."""
+    if held:
+        who = "; ".join(f"{tip} by {by} since {_when(at)}" for tip, by, at in held[:5])
+        raise Conflict(f"{len(held)} of the tips are in review by another analyst ({who}); nothing was written")
+    if expected is not None:
+        moved = [(tip, s, c) for tip, _, s, c in found if tip in expected and tuple(expected[tip]) != (s, c)]
+        if moved:
+            raise Conflict(f"{len(moved)} of the tips were decided since you saw them: "
+                           f"{_conflict_text(shared, moved)}; nothing was written")
+
+
 def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: str | None = None,
            expected: Mapping[str, tuple[str, str | None]] | None = None,
            _action: str = "triage", _details: dict | None = None, _before_commit=None) -> TriageDecision:
@@ -126,25 +156,16 @@ def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: s
     if not wanted:
         raise CaselibError("no tips to triage: name tip ids, a cluster or a filter that chooses some")
     user = shared.user
+    # What stands now, read before taking the write clock: a decision that would conflict is
+    # told so at once, without waiting in line behind the other writers (checked again below).
+    _refuse_conflicts(shared, *_states(shared, wanted, _now(), lock=False), expected)
     with shared.writing():
-        found = shared.rows(
-            "SELECT tip_id, object_id, triage_status, forwarded_to FROM caselib.tips WHERE tip_id = ANY(%s) "
-            "ORDER BY tip_id FOR UPDATE",
-            (wanted,),
-        )
+        now = _now()
+        found, held = _states(shared, wanted, now, lock=True)
         unknown = sorted(set(wanted) - {row[0] for row in found})
         if unknown:
             raise CaselibError(f"{len(unknown)} of the tips named are not stored: {_listing(unknown)}")
-        now = _now()
-        held = _claimed_by_others(shared, wanted, now)
-        if held:
-            who = "; ".join(f"{tip} by {by} since {_when(at)}" for tip, by, at in held[:5])
-            raise Conflict(f"{len(held)} of the tips are in review by another analyst ({who}); nothing was written")
-        if expected is not None:
-            moved = [(tip, s, c) for tip, _, s, c in found if tip in expected and tuple(expected[tip]) != (s, c)]
-            if moved:
-                raise Conflict(f"{len(moved)} of the tips were decided since you saw them: "
-                               f"{_conflict_text(shared, moved)}; nothing was written")
+        _refuse_conflicts(shared, found, held, expected)
         changes = [row for row in found if (row[2], row[3]) != (status, target)]
         if not changes:
             return TriageDecision(status, target, 0, len(found), None, user, None)
@@ -152,30 +173,30 @@ def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: s
         objects = sorted({row[1] for row in changes})
         history = [(tip, now, old, status, old_to, target, user, reason) for tip, _, old, old_to in changes]
         count, digest = history_digest(history)
-        head = shared.con.execute("SELECT seq FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = (head[0] if head else 0) + 1
-        # one statement for any number of tips (arrays unnested on the server)
+        head = shared.con.execute("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        record = audit.new_record(head, action=_action, actor=user, object_id=objects[0] if len(objects) == 1 else None,
+                                  payload={"status": status, "forwarded_to": target, "reason": reason, "tips": count,
+                                           "objects": objects, "digest": digest, **(_details or {})})
+        # The history rows first, alone: what the role may decide is refused here (row-level
+        # security), as one error. One statement for any number of tips (arrays unnested).
         shared.con.execute(
             "INSERT INTO caselib.tip_triage_history (tip_id, batch_id, changed_at, old_triage_status, "
             "new_triage_status, old_forwarded_to, new_forwarded_to, source, decided_by, reason, audit_seq) "
             "SELECT u.tip, NULL, %s, u.old, %s, u.old_to, %s, 'analyst', %s, %s, %s "
             "FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(tip, old, old_to)",
-            (now, status, target, user, reason, seq,
+            (now, status, target, user, reason, record.seq,
              [r[0] for r in changes], [r[2] for r in changes], [r[3] for r in changes]),
         )
-        shared.con.execute(
-            "UPDATE caselib.tips SET triage_status = %s, forwarded_to = %s, forwarded_to_raw = NULL WHERE tip_id = ANY(%s)",
-            (status, target, ids),
-        )
-        shared.con.execute("DELETE FROM caselib.tip_fingerprints WHERE tip_id = ANY(%s)", (ids,))
-        shared.con.execute("DELETE FROM caselib.tip_claims WHERE tip_id = ANY(%s) AND claimed_by = session_user", (ids,))
-        record = _append(shared, action=_action, object_id=objects[0] if len(objects) == 1 else None,
-                         payload={"status": status, "forwarded_to": target, "reason": reason, "tips": count,
-                                  "objects": objects, "digest": digest, **(_details or {})})
-        if record.seq != seq:
-            raise SharedError("the audit chain changed during the decision; try again")
+        with shared.con.pipeline():  # the rest sent together: one round trip
+            shared.con.execute(
+                "UPDATE caselib.tips SET triage_status = %s, forwarded_to = %s, forwarded_to_raw = NULL WHERE tip_id = ANY(%s)",
+                (status, target, ids),
+            )
+            shared.con.execute("DELETE FROM caselib.tip_fingerprints WHERE tip_id = ANY(%s)", (ids,))
+            shared.con.execute("DELETE FROM caselib.tip_claims WHERE tip_id = ANY(%s) AND claimed_by = session_user", (ids,))
+            _insert_record(shared, record)
         if _before_commit is not None:  # e.g. a forwarding package put in place; raising undoes all
-            _before_commit(seq)
+            _before_commit(record.seq)
     return TriageDecision(status, target, len(changes), len(found) - len(changes), record.seq, user, now)
 
 

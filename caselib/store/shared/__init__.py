@@ -108,8 +108,9 @@ class Shared:
 
         try:
             with self.con.transaction():
-                self.con.execute("SET LOCAL lock_timeout = '60s'")
-                number = int(self.scalar("SELECT caselib.begin_write()"))
+                number = int(self.con.execute(
+                    "SELECT caselib.begin_write() FROM (SELECT set_config('lock_timeout', '60s', true)) AS waiting"
+                ).fetchone()[0])
                 yield number
         except psycopg.errors.InsufficientPrivilege as error:
             raise NotAllowed(f"the shared store refused it to {self.user}: {_reason(error)}") from None
