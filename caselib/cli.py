@@ -193,10 +193,6 @@ def _seen_copy(store, shared, url: str) -> None:
         sync(store, shared)
 
 
-def _when(moment) -> str:
-    return moment.strftime("%d %b %Y %H:%M UTC")
-
-
 @cli.command()
 @click.argument("kind", type=click.Choice(["waves", "objects", "tips"]))
 @click.argument("file", type=click.Path(path_type=Path))
@@ -791,7 +787,7 @@ def claim(ctx, tip_ids, minutes: int) -> None:
         click.echo(_shown(f"Claimed {len(taken)} tip{'s' if len(taken) != 1 else ''} for {minutes} minutes: "
                           + ", ".join(taken)))
     for tip_id, by, at in held:
-        click.echo(_shown(f"{tip_id}: in review by {by} since {_when(at)}"))
+        click.echo(_shown(f"{tip_id}: in review by {by} since {decisions.when_text(at)}"))
     if not taken:
         click.echo("No tips claimed: each is in review by another analyst.")
 

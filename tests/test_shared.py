@@ -380,26 +380,26 @@ def test_the_database_enforces_the_roles(loaded):
         assert con.execute("SELECT assigned_to FROM caselib.object_assignments").fetchall() == [("ann",)]
 
 
+def _write_record(shared, record):
+    """Insert an audit record as it is, inside a write: what a client of its own could try."""
+    with shared.con.transaction():
+        shared.con.execute("SELECT caselib.begin_write()")
+        shared.con.execute("INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, "
+                           "prev_hash, hash) VALUES (%s, %s, %s, %s, NULL, NULL, %s, %s, %s)",
+                           (record.seq, record.recorded_at, record.actor, record.action, record.payload,
+                            record.prev_hash, record.hash))
+
+
 def test_the_server_keeps_the_audit_one_chain_whoever_writes(loaded):
     ann = loaded.connect("ann")
     decisions.decide(ann, ["T001"], status="off_topic", reason="spam")
     head = ann.rows("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1")[0]
     record = audit.new_record((head[0] - 1, "f" * 64), action="triage", payload={"forged": True}, actor="ann")
     with pytest.raises(psycopg.errors.SerializationFailure, match="audit chain moved"):
-        with ann.con.transaction():
-            ann.con.execute("SELECT caselib.begin_write()")
-            ann.con.execute("INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, "
-                            "prev_hash, hash) VALUES (%s, %s, %s, %s, NULL, NULL, %s, %s, %s)",
-                            (record.seq, record.recorded_at, record.actor, record.action, record.payload,
-                             record.prev_hash, record.hash))
+        _write_record(ann, record)
     record = audit.new_record(head, action="triage", payload={"as": "bob"}, actor="bob")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="recorded by who is connected"):
-        with ann.con.transaction():
-            ann.con.execute("SELECT caselib.begin_write()")
-            ann.con.execute("INSERT INTO caselib.audit_log (seq, recorded_at, actor, action, object_id, batch_id, payload, "
-                            "prev_hash, hash) VALUES (%s, %s, %s, %s, NULL, NULL, %s, %s, %s)",
-                            (record.seq, record.recorded_at, record.actor, record.action, record.payload,
-                             record.prev_hash, record.hash))
+        _write_record(ann, record)
     with pytest.raises(psycopg.errors.RaiseException, match="must begin with caselib.begin_write"):
         with ann.con.transaction():
             ann.con.execute("INSERT INTO caselib.tip_claims VALUES ('T002', 'ann', now(), now())")

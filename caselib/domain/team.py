@@ -45,7 +45,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _when(moment: dt.datetime) -> str:
+def when_text(moment: dt.datetime) -> str:
+    """A moment as messages say it: ``02 Dec 2026 09:14 UTC``."""
     return moment.strftime("%d %b %Y %H:%M UTC")
 
 
@@ -100,7 +101,7 @@ def _conflict_text(shared: Shared, moved: list[tuple]) -> str:
         if tip in last:
             who, when, _, _, reason = last[tip]
             said = f" (“{reason}”)" if reason else ""
-            parts.append(f"{tip} was made {status}{' → ' + country if country else ''} by {who} on {_when(when)}{said}")
+            parts.append(f"{tip} was made {status}{' → ' + country if country else ''} by {who} on {when_text(when)}{said}")
         else:
             parts.append(f"{tip} now stands as {status}")
     more = f"; and {len(moved) - 5} more" if len(moved) > 5 else ""
@@ -132,7 +133,7 @@ def _refuse_conflicts(shared: Shared, found: list[tuple], held: list[tuple], exp
     """A :class:`Conflict` when another analyst holds one of the tips, or one stands otherwise
     than the deciding analyst saw it (``expected``)."""
     if held:
-        who = "; ".join(f"{tip} by {by} since {_when(at)}" for tip, by, at in held[:5])
+        who = "; ".join(f"{tip} by {by} since {when_text(at)}" for tip, by, at in held[:5])
         raise Conflict(f"{len(held)} of the tips are in review by another analyst ({who}); nothing was written")
     if expected is not None:
         moved = [(tip, s, c) for tip, _, s, c in found if tip in expected and tuple(expected[tip]) != (s, c)]
@@ -367,7 +368,7 @@ def decide_cluster(store, shared: Shared, cluster_id: str, state: str, *, reason
     with shared.writing():
         object_id, now_state, by, at, said = _cluster_now(shared, cluster_id)
         if seen is not None and seen[2] != now_state:
-            raise Conflict(f"cluster {cluster_id} was made {now_state} by {by} on {_when(at)} (“{said}”) since you saw it; "
+            raise Conflict(f"cluster {cluster_id} was made {now_state} by {by} on {when_text(at)} (“{said}”) since you saw it; "
                            "nothing was written")
         tips = [r[0] for r in shared.rows(
             "SELECT tip_id FROM caselib.tip_cluster_members WHERE cluster_id = %s ORDER BY tip_id", (cluster_id,))]

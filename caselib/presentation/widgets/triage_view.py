@@ -508,21 +508,26 @@ class TriageView(View):
         except CaselibError as error:
             self.message.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
             return
+        self._decided(row, ids, status, reason, decision)
+        if len(self.rows) - self.cursor < self.page_size and self.total_rows > len(self.rows):
+            self.refresh()  # the rows read are running out: read the next ones
+        else:
+            self.render()
+        self.timings.append(time.perf_counter() - started)
+
+    def _decided(self, row, ids: list[str], status: str, reason: str, decision, where: str = "") -> None:
+        """The row decided leaves the list; the message says what the decision did."""
         self.rows = self.rows.drop(index=self.rows.index[self.cursor]).reset_index(drop=True)
         self.total_rows -= 1
         self.total_tips -= len(ids)
         self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
         what = f"cluster {row['cluster_id']} ({len(ids)} tips)" if len(ids) > 1 else f"tip {row['tip_id']}"
         if decision.changed:
-            done = f"now {status_label(status)} (“{reason}”), decided by {decision.decided_by}; audit record {decision.audit_seq}"
+            done = (f"now {status_label(status)} (“{reason}”), decided by {decision.decided_by}{where}; "
+                    f"audit record {decision.audit_seq}")
         else:
             done = f"already stood as {status_label(status)}: nothing written"
         self.message.value = html.escape(f"{what} {done}")
-        if len(self.rows) - self.cursor < self.page_size and self.total_rows > len(self.rows):
-            self.refresh()  # the rows read are running out: read the next ones
-        else:
-            self.render()
-        self.timings.append(time.perf_counter() - started)
 
     def _decide_shared(self, row, ids: list[str], status: str, reason: str, started: float) -> None:
         """A decision in team mode: on the server, naming the tips' states as the row showed
@@ -548,17 +553,7 @@ class TriageView(View):
         self._own_writes += 1
         for tip in ids:  # the server gave up the user's claims of the tips decided
             self.mine.pop(tip, None)
-        self.rows = self.rows.drop(index=self.rows.index[self.cursor]).reset_index(drop=True)
-        self.total_rows -= 1
-        self.total_tips -= len(ids)
-        self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
-        what = f"cluster {row['cluster_id']} ({len(ids)} tips)" if len(ids) > 1 else f"tip {row['tip_id']}"
-        if decision.changed:
-            done = (f"now {status_label(status)} (“{reason}”), decided by {decision.decided_by} on the shared store; "
-                    f"audit record {decision.audit_seq}")
-        else:
-            done = f"already stood as {status_label(status)}: nothing written"
-        self.message.value = html.escape(f"{what} {done}")
+        self._decided(row, ids, status, reason, decision, " on the shared store")
         self._claim_page(renew=True)  # the row coming into the page; claims growing old
         others = self._sync()  # a failure is the message
         if others or (len(self.rows) - self.cursor < self.page_size and self.total_rows > len(self.rows)):
