@@ -100,24 +100,33 @@ class Team:
             item.close()
 
 
-@pytest.fixture
-def team(server, tmp_path, monkeypatch):
-    database = "v_" + uuid.uuid4().hex[:10]
-    url = server.fresh_database(database)
-    with connect(url) as superuser:
+@pytest.fixture(scope="module")
+def template(server, tmp_path_factory):
+    """The store every test starts from, made once: every role's login, and the campaign
+    loaded by ada through her copy. A test's store is made from it (CREATE DATABASE …
+    TEMPLATE)."""
+    folder = tmp_path_factory.mktemp("views-template")
+    database = "vt_" + uuid.uuid4().hex[:10]
+    with connect(server.fresh_database(database)) as superuser:
         init(superuser)
         for name, role in USERS.items():
             add_user(superuser, name, role, f"pw-{name}")
     files = {
-        "waves": write_csv(tmp_path / "waves.csv", WAVES),
-        "objects": write_csv(tmp_path / "objects.csv", OBJECTS),
-        "tips": write_csv(tmp_path / "tips.csv", TIPS),
+        "waves": write_csv(folder / "waves.csv", WAVES),
+        "objects": write_csv(folder / "objects.csv", OBJECTS),
+        "tips": write_csv(folder / "tips.csv", TIPS),
     }
+    with connect(server.url_for("ada", "pw-ada", database)) as ada, Store(folder / "ada.duckdb") as copy:
+        for kind in ("waves", "objects", "tips"):
+            load(copy, ada, kind, files[kind], refresh=False, progress=False)
+    return database
+
+
+@pytest.fixture
+def team(server, template, tmp_path, monkeypatch):
+    database = "v_" + uuid.uuid4().hex[:10]
+    server.sql(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
     t = Team(server, database, tmp_path, monkeypatch)
-    ada, copy = t.connect("ada"), Store(tmp_path / "ada.duckdb")
-    t._open.append(copy)
-    for kind in ("waves", "objects", "tips"):
-        load(copy, ada, kind, files[kind], refresh=False, progress=False)
     yield t
     t.close()
 
