@@ -17,7 +17,6 @@ the message says who decided what and when.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 
 from caselib.domain import audit
@@ -25,6 +24,7 @@ from caselib.domain.triage import TriageDecision, _listing, _target
 from caselib.errors import CaselibError
 from caselib.store import Store
 from caselib.store.shared import Conflict, Shared
+from caselib.store.triage import digest_rows
 
 __all__ = [
     "CLAIM_MINUTES",
@@ -66,20 +66,6 @@ def _append(shared: Shared, *, action: str, payload: dict, object_id=None) -> au
     record = audit.new_record(head, action=action, payload=payload, actor=shared.user, object_id=object_id)
     _insert_record(shared, record)
     return record
-
-
-def history_digest(rows) -> tuple[int, str]:
-    """(rows, SHA-256) of a decision's history rows ``(tip_id, changed_at, old status, new
-    status, old country, new country, decided_by, reason)``: the digest
-    :func:`caselib.store.triage.decision_digest` computes from the stored rows (``audit
-    verify`` compares them), worked out here from the rows written."""
-    lines = sorted(
-        "\x1f".join([tip, changed.strftime("%Y-%m-%dT%H:%M:%S.%f"), old, new, old_to or "", new_to or "", by, reason])
-        for tip, changed, old, new, old_to, new_to, by, reason in rows
-    )
-    if not lines:
-        return 0, ""
-    return len(lines), hashlib.sha256("\x1e".join(lines).encode("utf-8")).hexdigest()
 
 
 def _last_decisions(shared: Shared, tip_ids: list[str]) -> dict[str, tuple]:
@@ -173,7 +159,7 @@ def decide(shared: Shared, tip_ids, *, status: str, reason: str, forwarded_to: s
         ids = [row[0] for row in changes]
         objects = sorted({row[1] for row in changes})
         history = [(tip, now, old, status, old_to, target, user, reason) for tip, _, old, old_to in changes]
-        count, digest = history_digest(history)
+        count, digest = digest_rows(history)
         head = shared.con.execute("SELECT seq, hash FROM caselib.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         record = audit.new_record(head, action=_action, actor=user, object_id=objects[0] if len(objects) == 1 else None,
                                   payload={"status": status, "forwarded_to": target, "reason": reason, "tips": count,

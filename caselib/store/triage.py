@@ -11,6 +11,7 @@ same state later.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from caselib.store import Store
 
@@ -18,6 +19,7 @@ __all__ = [
     "DECISION_COLUMNS",
     "apply_decision",
     "decision_digest",
+    "digest_rows",
     "next_audit_seq",
     "tip_states",
     "triage_history",
@@ -83,19 +85,28 @@ def apply_decision(store: Store, rows, tip_rows: list[int], *, decided_at: dt.da
         store.unregister(_DECIDED)
 
 
+def digest_rows(rows) -> tuple[int, str]:
+    """(rows, SHA-256) of a decision's history rows ``(tip_id, changed_at, old status, new
+    status, old country, new country, decided_by, reason)``, in tip order: the one
+    definition of what a decision's audit record holds (a decision here, on a team's shared
+    store, and ``audit verify`` all use it)."""
+    lines = sorted(
+        "\x1f".join([tip, changed.strftime("%Y-%m-%dT%H:%M:%S.%f"), old, new, old_to or "", new_to or "", by, reason])
+        for tip, changed, old, new, old_to, new_to, by, reason in rows
+    )
+    if not lines:
+        return 0, ""
+    return len(lines), hashlib.sha256("\x1e".join(lines).encode("utf-8")).hexdigest()
+
+
 def decision_digest(store: Store, audit_seq: int) -> tuple[int, str]:
-    """(rows, SHA-256) of the history rows of the decision chained as ``audit_seq``, in a
-    fixed order: what its audit record holds, so an edited or removed row is detected."""
-    count, digest = store.rows(
-        "SELECT count(*), coalesce(sha256(string_agg(\n"
-        "    concat_ws(chr(31), tip_id, strftime(changed_at, '%Y-%m-%dT%H:%M:%S.%f'), old_triage_status,\n"
-        "              new_triage_status, coalesce(old_forwarded_to, ''), coalesce(new_forwarded_to, ''),\n"
-        "              decided_by, reason),\n"
-        "    chr(30) ORDER BY tip_id)), '')\n"
-        "FROM tip_triage_history WHERE source = 'analyst' AND audit_seq = $seq",
+    """(rows, SHA-256) of the history rows of the decision chained as ``audit_seq``
+    (:func:`digest_rows`): what its audit record holds, so an edited or removed row is detected."""
+    return digest_rows(store.rows(
+        "SELECT tip_id, changed_at, old_triage_status, new_triage_status, old_forwarded_to, new_forwarded_to, "
+        "decided_by, reason FROM tip_triage_history WHERE source = 'analyst' AND audit_seq = $seq",
         {"seq": audit_seq}, name="triage/digest",
-    )[0]
-    return int(count), digest
+    ))
 
 
 def triage_history(store: Store, *, tip_ids=None, source: str | None = None, limit: int | None = None) -> list[dict]:
