@@ -74,8 +74,10 @@ def sql_text(name: str) -> str:
     return _INCLUDE.sub(lambda match: sql_text(match.group(1)).rstrip(), text)
 
 
-def _migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("caselib").joinpath("sql/schema")
+def _migrations(folder_name: str = "sql/schema") -> list[tuple[int, str, str]]:
+    """(version, name, SQL) of the migrations in ``folder_name`` (DuckDB's; a team's shared
+    store's are ``sql/shared``), numbered 1..n."""
+    folder = resources.files("caselib").joinpath(folder_name)
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -84,7 +86,7 @@ def _migrations() -> list[tuple[int, str, str]]:
     found.sort()
     versions = [v for v, _, _ in found]
     if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"schema migrations are not numbered 1..n: {versions}")
+        raise RuntimeError(f"the migrations of {folder_name} are not numbered 1..n: {versions}")
     return found
 
 

@@ -11,7 +11,6 @@ the columns the shared tables lack.
 from __future__ import annotations
 
 import re
-from importlib import resources
 
 from caselib.store.shared.tables import TABLES, Table
 
@@ -103,19 +102,11 @@ def mirror_columns_sql(existing: dict[str, set[str]]) -> str:
     return "\n".join(statements)
 
 
-_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-
-
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, SQL) of the shared store's migrations, in order."""
-    folder = resources.files("caselib").joinpath("sql/shared")
-    found = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
-    found.sort()
-    return found
+    from caselib.store import _migrations
+
+    return _migrations("sql/shared")
 
 
 SHARED_SCHEMA_VERSION = len(migrations())
